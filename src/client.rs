@@ -1,0 +1,396 @@
+//! One signed HTTP call to the REST API, and typed wrappers for the attr/tag commands.
+//!
+//! The client reads `ActionStatus`/`ErrorCode` even on HTTP 200, caps response size, caches the
+//! admin UserSig until shortly before it expires, and never lets the UserSig into an error.
+
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::api::codes;
+use crate::api::wire::{self, Status};
+use crate::api::{Command, Endpoint, Family};
+use crate::usersig::{self, SecretKey};
+
+/// Everything needed to sign and send calls for one app.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub endpoint: Endpoint,
+    pub sdkappid: u64,
+    /// An App admin account; calls are signed for it.
+    pub admin: String,
+    pub key: SecretKey,
+    pub connect_timeout: Duration,
+    /// Whole-request timeout (connect + send + receive).
+    pub timeout: Duration,
+    pub max_response_bytes: usize,
+    /// Validity of the UserSigs we make.
+    pub sig_validity: Duration,
+    /// Make a new UserSig when the cached one has less than this left.
+    pub sig_refresh_margin: Duration,
+}
+
+impl ClientConfig {
+    pub fn new(endpoint: Endpoint, sdkappid: u64, admin: impl Into<String>, key: SecretKey) -> Self {
+        ClientConfig {
+            endpoint,
+            sdkappid,
+            admin: admin.into(),
+            key,
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(15),
+            max_response_bytes: 8 * 1024 * 1024,
+            sig_validity: Duration::from_secs(86_400),
+            sig_refresh_margin: Duration::from_secs(300),
+        }
+    }
+}
+
+/// How a transport-level failure happened; all of these are worth a retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransportKind {
+    Connect,
+    Timeout,
+    /// Connection dropped or reset while sending or receiving.
+    Dropped,
+    Other,
+}
+
+/// Why a call did not produce a usable answer. Never contains the UserSig or key.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CallError {
+    #[error("network error ({kind:?}): {message}")]
+    Transport { kind: TransportKind, message: String },
+    #[error("HTTP {status} from the service{}", if .snippet.is_empty() { String::new() } else { format!(": {}", .snippet) })]
+    Http { status: u16, snippet: String },
+    #[error("malformed response: {reason}")]
+    Malformed { reason: String },
+    #[error("ErrorCode {code}: {} ({info}). {}", codes::lookup(*.code).meaning, codes::lookup(*.code).fix)]
+    Service { code: i64, info: String },
+}
+
+impl CallError {
+    /// The service's error code, when the failure came from the service.
+    pub fn code(&self) -> Option<i64> {
+        match self {
+            CallError::Service { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// What the catalog says a client should do.
+    pub fn action(&self) -> codes::Action {
+        match self {
+            CallError::Transport { .. } => codes::Action::Retry,
+            CallError::Http { status, .. } if *status >= 500 || *status == 429 || *status == 408 => {
+                codes::Action::Retry
+            }
+            CallError::Http { .. } => codes::Action::Fix,
+            // A body cut short or garbled is most often a transient proxy fault.
+            CallError::Malformed { .. } => codes::Action::Retry,
+            CallError::Service { code, .. } => codes::lookup(*code).action,
+        }
+    }
+
+    /// A short label for tables and summaries: the code, or the failure class.
+    pub fn label(&self) -> String {
+        match self {
+            CallError::Transport { kind, .. } => format!("net:{kind:?}").to_lowercase(),
+            CallError::Http { status, .. } => format!("http:{status}"),
+            CallError::Malformed { .. } => "malformed".into(),
+            CallError::Service { code, .. } => code.to_string(),
+        }
+    }
+}
+
+/// A successful call: its status (with any timpush ErrorList) and the typed body.
+#[derive(Debug, Clone)]
+pub struct Reply<T> {
+    pub status: Status,
+    pub body: T,
+}
+
+/// Replace the value of every `usersig=` query parameter with `<redacted>`.
+pub fn redact_url(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(pos) = find_ci(rest, "usersig=") {
+        let after = pos + "usersig=".len();
+        out.push_str(&rest[..after]);
+        out.push_str("<redacted>");
+        let tail = &rest[after..];
+        let end = tail.find(['&', ' ', '"', '\'', ')', '\n', '#']).unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn find_ci(hay: &str, needle: &str) -> Option<usize> {
+    hay.to_ascii_lowercase().find(needle)
+}
+
+#[derive(Debug)]
+struct CachedSig {
+    sig: String,
+    expires_at: u64,
+}
+
+/// A signed client for one app. Cheap to share behind an `Arc`.
+#[derive(Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    cfg: ClientConfig,
+    sig: Mutex<Option<CachedSig>>,
+}
+
+pub fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+impl Client {
+    pub fn new(cfg: ClientConfig) -> anyhow::Result<Client> {
+        let http = reqwest::Client::builder()
+            .use_rustls_tls()
+            .connect_timeout(cfg.connect_timeout)
+            .timeout(cfg.timeout)
+            .pool_max_idle_per_host(256)
+            .user_agent(concat!("timx/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| anyhow::anyhow!("cannot build the HTTP client: {}", e.without_url()))?;
+        Ok(Client { http, cfg, sig: Mutex::new(None) })
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.cfg
+    }
+
+    /// The cached admin UserSig, made anew when close to expiry or after `invalidate_sig`.
+    fn usersig(&self) -> String {
+        let now = unix_now();
+        let mut guard = self.sig.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = guard.as_ref()
+            && c.expires_at > now + self.cfg.sig_refresh_margin.as_secs()
+        {
+            return c.sig.clone();
+        }
+        let expire = self.cfg.sig_validity.as_secs().max(1);
+        let sig = usersig::generate(self.cfg.sdkappid, &self.cfg.key, &self.cfg.admin, now, expire);
+        *guard = Some(CachedSig { sig: sig.clone(), expires_at: now + expire });
+        sig
+    }
+
+    /// Drop the cached UserSig so the next call signs anew (after 70001/70052).
+    pub fn invalidate_sig(&self) {
+        *self.sig.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// The URL of a call, with the UserSig redacted: safe to show or log.
+    pub fn display_url(&self, path: &str) -> String {
+        redact_url(&self.url(path, "<redacted>", 0))
+    }
+
+    fn url(&self, path: &str, sig: &str, random: u32) -> String {
+        format!(
+            "{}/{}?sdkappid={}&identifier={}&usersig={}&random={}&contenttype=json",
+            self.cfg.endpoint.root(),
+            path,
+            self.cfg.sdkappid,
+            urlencode(&self.cfg.admin),
+            sig,
+            random
+        )
+    }
+
+    /// One signed POST. Returns the status and the raw JSON body, or why it failed.
+    pub async fn call_raw<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Result<(Status, Value), CallError> {
+        let random: u32 = rand::random();
+        let url = self.url(path, &self.usersig(), random);
+        let payload = serde_json::to_vec(body).map_err(|e| CallError::Malformed { reason: format!("cannot encode request: {e}") })?;
+        let resp = self
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(payload)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = resp.status();
+        let bytes = read_capped(resp, self.cfg.max_response_bytes).await?;
+        if !status.is_success() {
+            return Err(CallError::Http { status: status.as_u16(), snippet: snippet(&bytes) });
+        }
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| CallError::Malformed {
+            reason: format!("body is not JSON ({e}): {}", snippet(&bytes)),
+        })?;
+        if !value.is_object() {
+            return Err(CallError::Malformed { reason: format!("body is not a JSON object: {}", snippet(&bytes)) });
+        }
+        let st: Status = serde_json::from_value(value.clone())
+            .map_err(|e| CallError::Malformed { reason: format!("bad status fields: {e}") })?;
+        if st.action_status != "OK" && st.action_status != "FAIL" {
+            return Err(CallError::Malformed {
+                reason: format!("ActionStatus is {:?}, expected OK or FAIL", crate::text::escape(&st.action_status)),
+            });
+        }
+        if st.action_status == "FAIL" || st.error_code != 0 {
+            // FAIL with code 0 says nothing; treat it as an internal error worth a retry.
+            let code = if st.error_code == 0 { 91000 } else { st.error_code };
+            return Err(CallError::Service { code, info: crate::text::escape(&st.error_info).into_owned() });
+        }
+        Ok((st, value))
+    }
+
+    /// A signed call whose body must parse as `T`.
+    pub async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<Reply<T>, CallError> {
+        let (status, value) = self.call_raw(path, body).await?;
+        let body = serde_json::from_value(value)
+            .map_err(|e| CallError::Malformed { reason: format!("unexpected response shape for {path}: {e}") })?;
+        Ok(Reply { status, body })
+    }
+
+    pub async fn get_attr_names(&self, family: Family) -> Result<Reply<wire::AttrNames>, CallError> {
+        self.call(&Command::GetAttrName.path(family), &serde_json::json!({})).await
+    }
+
+    pub async fn set_attr_names(&self, family: Family, names: &wire::AttrNames) -> Result<Reply<Value>, CallError> {
+        self.call(&Command::SetAttrName.path(family), names).await
+    }
+
+    pub async fn get_attrs(&self, family: Family, accounts: &[String]) -> Result<Reply<wire::GetAttrResponse>, CallError> {
+        let req = wire::AccountsRequest { to_account: accounts.to_vec() };
+        self.call(&Command::GetAttr.path(family), &req).await
+    }
+
+    pub async fn set_attrs(&self, family: Family, req: &wire::SetAttrRequest) -> Result<Reply<Value>, CallError> {
+        self.call(&Command::SetAttr.path(family), req).await
+    }
+
+    pub async fn remove_attrs(&self, family: Family, req: &wire::RemoveAttrRequest) -> Result<Reply<Value>, CallError> {
+        self.call(&Command::RemoveAttr.path(family), req).await
+    }
+
+    pub async fn get_tags(&self, family: Family, accounts: &[String]) -> Result<Reply<wire::GetTagResponse>, CallError> {
+        let req = wire::AccountsRequest { to_account: accounts.to_vec() };
+        self.call(&Command::GetTag.path(family), &req).await
+    }
+
+    pub async fn add_tags(&self, family: Family, req: &wire::TagsRequest) -> Result<Reply<Value>, CallError> {
+        self.call(&Command::AddTag.path(family), req).await
+    }
+
+    pub async fn remove_tags(&self, family: Family, req: &wire::TagsRequest) -> Result<Reply<Value>, CallError> {
+        self.call(&Command::RemoveTag.path(family), req).await
+    }
+
+    pub async fn remove_all_tags(&self, family: Family, accounts: &[String]) -> Result<Reply<Value>, CallError> {
+        let req = wire::AccountsRequest { to_account: accounts.to_vec() };
+        self.call(&Command::RemoveAllTags.path(family), &req).await
+    }
+
+    pub async fn import_account(&self, user_id: &str) -> Result<Reply<Value>, CallError> {
+        let req = wire::AccountImport { user_id: user_id.to_owned(), nick: None, face_url: None };
+        self.call(wire::ACCOUNT_IMPORT_PATH, &req).await
+    }
+
+    pub async fn import_accounts(&self, accounts: &[String]) -> Result<Reply<wire::MultiAccountImportResponse>, CallError> {
+        let req = wire::MultiAccountImport { accounts: accounts.to_vec() };
+        self.call(wire::MULTI_ACCOUNT_IMPORT_PATH, &req).await
+    }
+}
+
+fn transport_error(e: reqwest::Error) -> CallError {
+    let kind = if e.is_timeout() {
+        TransportKind::Timeout
+    } else if e.is_connect() {
+        TransportKind::Connect
+    } else if e.is_request() || e.is_body() || e.is_decode() {
+        TransportKind::Dropped
+    } else {
+        TransportKind::Other
+    };
+    CallError::Transport { kind, message: redact_url(&error_chain(&e.without_url())) }
+}
+
+/// The error with its sources, which is where hyper says what actually went wrong.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
+async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, CallError> {
+    if let Some(len) = resp.content_length()
+        && len as usize > cap
+    {
+        return Err(CallError::Malformed { reason: format!("response of {len} bytes exceeds the {cap}-byte cap") });
+    }
+    let mut buf = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(transport_error)? {
+        if buf.len() + chunk.len() > cap {
+            return Err(CallError::Malformed { reason: format!("response exceeds the {cap}-byte cap") });
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf)
+}
+
+/// The first bytes of a body, escaped, for error messages.
+fn snippet(bytes: &[u8]) -> String {
+    let s = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]);
+    crate::text::escape(s.trim()).into_owned()
+}
+
+/// Percent-encode a query value (UserIDs may hold any UTF-8).
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_every_usersig_parameter() {
+        let u = "https://x/v4/a?sdkappid=1&usersig=eJyrVg_&random=3 and USERSIG=abc";
+        let r = redact_url(u);
+        assert_eq!(r, "https://x/v4/a?sdkappid=1&usersig=<redacted>&random=3 and USERSIG=<redacted>");
+    }
+
+    #[test]
+    fn display_url_never_holds_the_sig() {
+        let cfg = ClientConfig::new(Endpoint::base_url("http://127.0.0.1:1").unwrap(), 1, "admin", SecretKey::new("k"));
+        let c = Client::new(cfg).unwrap();
+        let real = c.usersig();
+        let shown = c.display_url("v4/timpush/get_tag");
+        assert!(!shown.contains(&real));
+        assert!(shown.contains("usersig=<redacted>"));
+    }
+
+    #[test]
+    fn sig_is_cached_and_invalidated() {
+        let cfg = ClientConfig::new(Endpoint::base_url("http://127.0.0.1:1").unwrap(), 1, "admin", SecretKey::new("k"));
+        let c = Client::new(cfg).unwrap();
+        let a = c.usersig();
+        assert_eq!(a, c.usersig());
+        c.invalidate_sig();
+        // Same second may give the same sig; what matters is that the cache was emptied.
+        assert!(c.sig.lock().unwrap().is_none());
+    }
+}

@@ -1,0 +1,144 @@
+//! `timx serve`: a local emulator of the attr/tag REST API, for demos, tests and benchmarks.
+//! It checks requests the way the service documents (UserSig, admin, limits, rate) and can
+//! inject faults (latency, 91000 answers, HTTP 502s, dropped connections).
+
+pub mod data;
+pub mod limits;
+mod routes;
+pub mod store;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::usersig::SecretKey;
+
+/// The example key printed in every official README and test: public, for local use only.
+pub const PUBLIC_EXAMPLE_KEY: &str = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
+pub const DEFAULT_SDKAPPID: u64 = 1_400_000_000;
+pub const DEFAULT_ADMIN: &str = "administrator";
+
+/// Injected faults; rates are probabilities per request (0.0–1.0).
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    pub latency: Duration,
+    pub jitter: Duration,
+    /// Answer `ErrorCode 91000` (push service internal error).
+    pub fail_rate: f64,
+    /// Answer HTTP 502 with an HTML body, as a gateway would.
+    pub http_error_rate: f64,
+    /// Send headers, then drop the connection before the body.
+    pub drop_rate: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    pub sdkappid: u64,
+    pub admin: String,
+    pub key: SecretKey,
+    /// Calls per second per command; 0 turns the limiter off.
+    pub rate_limit: u32,
+    pub burst: Option<u32>,
+    pub faults: Faults,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            sdkappid: DEFAULT_SDKAPPID,
+            admin: DEFAULT_ADMIN.into(),
+            key: SecretKey::new(PUBLIC_EXAMPLE_KEY),
+            rate_limit: crate::api::MAX_CALLS_PER_SECOND,
+            burst: None,
+            faults: Faults::default(),
+        }
+    }
+}
+
+/// Counters a test or benchmark reads back (also served at `GET /__timx/stats`).
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Stats {
+    pub calls: u64,
+    /// Per `v4/<service>/<command>`: answers by ErrorCode (0 = OK).
+    pub by_path: BTreeMap<String, BTreeMap<i64, u64>>,
+    pub injected_91000: u64,
+    pub injected_http_errors: u64,
+    pub injected_drops: u64,
+    /// Most calls admitted for one command within any one-second window.
+    pub peak_calls_per_second: usize,
+}
+
+impl Stats {
+    /// How many answers carried `code`, over all paths.
+    pub fn count(&self, code: i64) -> u64 {
+        self.by_path.values().filter_map(|m| m.get(&code)).sum()
+    }
+}
+
+struct Shared {
+    cfg: EmulatorConfig,
+    store: Mutex<store::Store>,
+    limiter: Mutex<limits::Limiter>,
+    stats: Mutex<Stats>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A running emulator. Dropping it without `shutdown` leaves the task running until the runtime ends.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub base_url: String,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    pub fn stats(&self) -> Stats {
+        let mut s = lock(&self.shared.stats).clone();
+        s.peak_calls_per_second = lock(&self.shared.limiter).peak_per_second;
+        s
+    }
+
+    /// Read access to the data, e.g. to compare an audit's output with what is held.
+    pub fn with_store<R>(&self, f: impl FnOnce(&store::Store) -> R) -> R {
+        f(&lock(&self.shared.store))
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// Bind `listen` (port 0 picks a free one) and serve in a background task.
+pub async fn start(cfg: EmulatorConfig, data: Option<data::DataFile>, listen: SocketAddr) -> anyhow::Result<Running> {
+    let store = data.unwrap_or_default().into_store()?;
+    let limiter = limits::Limiter::new(cfg.rate_limit, cfg.burst);
+    let shared = Arc::new(Shared { cfg, store: Mutex::new(store), limiter: Mutex::new(limiter), stats: Mutex::default() });
+    let listener = TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr()?;
+    let app = routes::router(shared.clone());
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+            let _ = rx.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!("emulator stopped: {e}");
+        }
+    });
+    let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
+    let host = if addr.is_ipv6() && !addr.ip().is_unspecified() { format!("[{host}]") } else { host };
+    Ok(Running { base_url: format!("http://{host}:{}", addr.port()), addr, shared, stop: Some(tx), task })
+}

@@ -1,0 +1,176 @@
+//! HTTP side of the emulator: query and UserSig checks, rate limit, faults, dispatch.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use super::store::{AccountKind, Done, Fail};
+use super::{Shared, lock};
+use crate::api::wire::{self, Status};
+use crate::api::{self, Command, Family};
+use crate::client::unix_now;
+use crate::usersig::{self, Expect, VerifyError};
+
+pub(super) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/v4/{service}/{command}", post(handle))
+        .route("/__timx/stats", get(stats))
+        .route("/__timx/health", get(|| async { "ok" }))
+        .with_state(shared)
+}
+
+async fn stats(State(sh): State<Arc<Shared>>) -> Response {
+    let mut s = lock(&sh.stats).clone();
+    s.peak_calls_per_second = lock(&sh.limiter).peak_per_second;
+    axum::Json(s).into_response()
+}
+
+fn reply(status: Status, done: Done) -> Response {
+    let mut body = serde_json::to_value(&status).unwrap_or_else(|_| json!({}));
+    if let Value::Object(map) = &mut body {
+        map.extend(done.body);
+        if !done.error_list.is_empty() {
+            map.insert("ErrorList".into(), serde_json::to_value(&done.error_list).unwrap_or_default());
+        }
+    }
+    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+fn roll(p: f64) -> bool {
+    p > 0.0 && rand::random::<f64>() < p
+}
+
+async fn handle(
+    State(sh): State<Arc<Shared>>,
+    Path((service, command)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    let faults = &sh.cfg.faults;
+    if !faults.latency.is_zero() || !faults.jitter.is_zero() {
+        let jitter = faults.jitter.as_secs_f64();
+        let offset = if jitter > 0.0 { (rand::random::<f64>() * 2.0 - 1.0) * jitter } else { 0.0 };
+        tokio::time::sleep(Duration::from_secs_f64((faults.latency.as_secs_f64() + offset).max(0.0))).await;
+    }
+    let path = format!("v4/{service}/{command}");
+    lock(&sh.stats).calls += 1;
+    if roll(faults.drop_rate) {
+        lock(&sh.stats).injected_drops += 1;
+        let broken = futures_util::stream::once(async { Err::<Bytes, std::io::Error>(std::io::Error::other("injected drop")) });
+        return (StatusCode::OK, Body::from_stream(broken)).into_response();
+    }
+    if roll(faults.http_error_rate) {
+        lock(&sh.stats).injected_http_errors += 1;
+        return (StatusCode::BAD_GATEWAY, [(header::CONTENT_TYPE, "text/html")], "<html><body><h1>502 Bad Gateway</h1></body></html>")
+            .into_response();
+    }
+    let result = answer(&sh, &service, &command, &path, query.as_deref().unwrap_or(""), &body);
+    let code = result.as_ref().map(|_| 0).unwrap_or_else(|(c, _)| *c);
+    *lock(&sh.stats).by_path.entry(path).or_default().entry(code).or_default() += 1;
+    match result {
+        Ok(done) => reply(Status::ok(), done),
+        Err((code, info)) => reply(Status::fail(code, info), Done::default()),
+    }
+}
+
+enum Target {
+    Push(Family, Command),
+    AccountImport,
+    MultiAccountImport,
+}
+
+fn answer(sh: &Shared, service: &str, command: &str, path: &str, query: &str, body: &[u8]) -> Result<Done, Fail> {
+    let target = match (service, command) {
+        ("im_open_login_svc", "account_import") => Target::AccountImport,
+        ("im_open_login_svc", "multiaccount_import") => Target::MultiAccountImport,
+        _ => {
+            let family = Family::from_service(service).ok_or_else(|| (60009, format!("unknown service {service}")))?;
+            let cmd = Command::from_wire(family, command).ok_or_else(|| (60009, format!("unknown command {command} in {service}")))?;
+            Target::Push(family, cmd)
+        }
+    };
+    let identifier = authenticate(sh, query)?;
+    if identifier != sh.cfg.admin {
+        return Err(match target {
+            Target::Push(..) => (90009, "the request requires App admin permission".into()),
+            _ => (70403, "the request requires App admin permission".into()),
+        });
+    }
+    if !lock(&sh.limiter).admit(path, Instant::now()) {
+        return Err((60007, "REST API call rate over the limit".into()));
+    }
+    if roll(sh.cfg.faults.fail_rate) {
+        lock(&sh.stats).injected_91000 += 1;
+        return Err((91000, "internal error, please retry (injected)".into()));
+    }
+    let json: Value = serde_json::from_slice(body).map_err(|e| match target {
+        Target::Push(..) => (90001, format!("json parse error: {e}")),
+        _ => (60003, format!("json parse error: {e}")),
+    })?;
+    let mut store = lock(&sh.store);
+    match target {
+        Target::Push(family, cmd) => store.run(family, cmd, &json),
+        Target::AccountImport => {
+            let req: wire::AccountImport = serde_json::from_value(json).map_err(|e| (60003, e.to_string()))?;
+            if store.import(&req.user_id, AccountKind::UserId) {
+                Ok(Done::default())
+            } else {
+                Err((70402, format!("invalid UserID: must be 1-{} bytes", api::MAX_USERID_BYTES)))
+            }
+        }
+        Target::MultiAccountImport => {
+            let req: wire::MultiAccountImport = serde_json::from_value(json).map_err(|e| (60003, e.to_string()))?;
+            if req.accounts.len() > api::MAX_ACCOUNTS_PER_CALL {
+                return Err((70402, format!("at most {} accounts per import", api::MAX_ACCOUNTS_PER_CALL)));
+            }
+            let failed: Vec<String> = req.accounts.into_iter().filter(|a| !store.import(a, AccountKind::UserId)).collect();
+            let mut done = Done::default();
+            done.body.insert("FailAccounts".into(), json!(failed));
+            Ok(done)
+        }
+    }
+}
+
+/// Check the query parameters and the UserSig. Returns the identifier.
+fn authenticate(sh: &Shared, query: &str) -> Result<String, Fail> {
+    let mut params: HashMap<String, String> = HashMap::new();
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        params.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+    }
+    let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    let sdkappid: u64 = get("sdkappid")
+        .ok_or((60012, "sdkappid missing from the URL".to_string()))?
+        .parse()
+        .map_err(|_| (60002, "sdkappid is not a number".to_string()))?;
+    let identifier = get("identifier").ok_or((60002, "identifier missing from the URL".to_string()))?;
+    let sig = get("usersig").ok_or((70002, "usersig is empty".to_string()))?;
+    get("random")
+        .and_then(|r| r.parse::<u32>().ok())
+        .ok_or((60002, "random must be a 32-bit unsigned integer".to_string()))?;
+    if get("contenttype") != Some("json") {
+        return Err((60002, "contenttype must be json".into()));
+    }
+    if sdkappid != sh.cfg.sdkappid {
+        return Err((70020, format!("sdkappid {sdkappid} not found; check that the SDKAppID matches the data center")));
+    }
+    let expect = Expect { sdkappid, identifier, now: unix_now(), key: Some(&sh.cfg.key), userbuf: None };
+    usersig::verify(sig, &expect).map_err(|e| {
+        let code = match e {
+            VerifyError::Expired { .. } => 70001,
+            VerifyError::SigMismatch => 70009,
+            VerifyError::IdentifierMismatch { .. } => 70013,
+            VerifyError::SdkAppIdMismatch { .. } => 70014,
+            _ => 70003,
+        };
+        (code, e.to_string())
+    })?;
+    Ok(identifier.to_owned())
+}

@@ -1,0 +1,447 @@
+//! The emulator's data and the documented semantics of each command, without HTTP.
+//! Each operation validates the whole request before changing anything.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::api::wire::{self, AccountError};
+use crate::api::{self, Command, Family};
+
+/// A failed request: ErrorCode and ErrorInfo for the body.
+pub type Fail = (i64, String);
+
+/// What a successful command returns: extra body fields and per-account errors.
+#[derive(Debug, Default)]
+pub struct Done {
+    pub body: serde_json::Map<String, Value>,
+    pub error_list: Vec<AccountError>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountKind {
+    #[default]
+    UserId,
+    /// A push RegistrationID; only timpush addresses these.
+    RegistrationId,
+}
+
+impl AccountKind {
+    fn attr_type(self) -> u8 {
+        match self {
+            AccountKind::UserId => wire::ATTR_TYPE_USERID,
+            AccountKind::RegistrationId => wire::ATTR_TYPE_REGISTRATION_ID,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct User {
+    pub kind: AccountKind,
+    /// Values by slot, so renaming a slot keeps its values.
+    pub attrs: BTreeMap<usize, String>,
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Store {
+    pub attr_names: [Option<String>; api::ATTR_SLOTS],
+    /// timpush account type per slot (0 UserID, 1 RegistrationID); None until set.
+    pub attr_types: [Option<u8>; api::ATTR_SLOTS],
+    pub users: HashMap<String, User>,
+    /// Distinct tags in the app and how many users carry each.
+    tag_refs: HashMap<String, usize>,
+}
+
+fn not_found(account: &str) -> AccountError {
+    AccountError { to_account: account.to_owned(), error_code: 70107, error_info: "account not exist".into() }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &Value) -> Result<T, Fail> {
+    serde_json::from_value(body.clone()).map_err(|e| (90001, format!("json parse error: {e}")))
+}
+
+fn too_many(n: usize) -> Result<(), Fail> {
+    if n > api::MAX_ACCOUNTS_PER_CALL {
+        return Err((90018, format!("too many accounts: {n} > {}", api::MAX_ACCOUNTS_PER_CALL)));
+    }
+    Ok(())
+}
+
+fn check_len(what: &str, s: &str, code: i64) -> Result<(), Fail> {
+    if s.is_empty() {
+        return Err((code, format!("{what} is empty")));
+    }
+    if s.len() > api::MAX_FIELD_BYTES {
+        return Err((code, format!("{what} is {} bytes, over the {}-byte limit", s.len(), api::MAX_FIELD_BYTES)));
+    }
+    Ok(())
+}
+
+impl Store {
+    pub fn slot_of(&self, name: &str) -> Option<usize> {
+        self.attr_names.iter().position(|n| n.as_deref() == Some(name))
+    }
+
+    /// Create an account if it does not exist. Returns false for an invalid UserID.
+    pub fn import(&mut self, id: &str, kind: AccountKind) -> bool {
+        if id.is_empty() || id.len() > api::MAX_USERID_BYTES {
+            return false;
+        }
+        self.users.entry(id.to_owned()).or_insert_with(|| User { kind, ..User::default() });
+        true
+    }
+
+    pub fn distinct_tags(&self) -> usize {
+        self.tag_refs.len()
+    }
+
+    fn add_tag_ref(&mut self, tag: &str) {
+        *self.tag_refs.entry(tag.to_owned()).or_default() += 1;
+    }
+
+    fn drop_tag_ref(&mut self, tag: &str) {
+        if let Some(n) = self.tag_refs.get_mut(tag) {
+            *n -= 1;
+            if *n == 0 {
+                self.tag_refs.remove(tag);
+            }
+        }
+    }
+
+    /// Replace a user's tags, keeping the app's distinct-tag count right.
+    pub fn set_tags(&mut self, id: &str, tags: Vec<String>) {
+        let old = self.users.get_mut(id).map(|u| std::mem::replace(&mut u.tags, tags.clone())).unwrap_or_default();
+        for t in &old {
+            self.drop_tag_ref(t);
+        }
+        for t in &tags {
+            self.add_tag_ref(t);
+        }
+    }
+
+    /// Run one attr/tag command. `body` is the parsed JSON request.
+    pub fn run(&mut self, family: Family, cmd: Command, body: &Value) -> Result<Done, Fail> {
+        match cmd {
+            Command::GetAttrName => Ok(self.get_attr_name(family)),
+            Command::SetAttrName => self.set_attr_name(family, parse(body)?),
+            Command::GetAttr => self.get_attr(family, parse(body)?),
+            Command::SetAttr => self.set_attr(family, parse(body)?),
+            Command::RemoveAttr => self.remove_attr(parse(body)?),
+            Command::GetTag => self.get_tag(family, parse(body)?),
+            Command::AddTag => self.add_tag(family, parse(body)?),
+            Command::RemoveTag => self.remove_tag(parse(body)?),
+            Command::RemoveAllTags => self.remove_all_tags(parse(body)?),
+        }
+    }
+
+    fn get_attr_name(&self, family: Family) -> Done {
+        let mut names = serde_json::Map::new();
+        let mut types = serde_json::Map::new();
+        for (i, n) in self.attr_names.iter().enumerate() {
+            if let Some(n) = n {
+                names.insert(i.to_string(), json!(n));
+                types.insert(i.to_string(), json!(self.attr_types[i].unwrap_or(wire::ATTR_TYPE_USERID)));
+            }
+        }
+        let mut done = Done::default();
+        done.body.insert("AttrNames".into(), Value::Object(names));
+        if family == Family::Timpush {
+            done.body.insert("AttrTypes".into(), Value::Object(types));
+        }
+        done
+    }
+
+    fn set_attr_name(&mut self, family: Family, req: wire::AttrNames) -> Result<Done, Fail> {
+        let mut names = self.attr_names.clone();
+        let mut types = self.attr_types;
+        let mut slots = Vec::new();
+        for (k, name) in &req.attr_names {
+            let slot: usize = k
+                .parse()
+                .ok()
+                .filter(|s| *s < api::ATTR_SLOTS)
+                .ok_or_else(|| (90033, format!("attr index {k:?} is not 0-9")))?;
+            check_len("attr name", name, 90033)?;
+            slots.push(slot);
+            names[slot] = Some(name.clone());
+        }
+        if slots.len() > api::ATTR_SLOTS {
+            return Err((90033, "more than 10 attributes".into()));
+        }
+        // Names must be unique across all slots.
+        for (i, a) in names.iter().enumerate() {
+            if let Some(a) = a
+                && let Some(j) = names.iter().position(|b| b.as_deref() == Some(a.as_str()))
+                && j != i
+            {
+                return Err((90033, format!("attrName:{a} already exists at index:{}", j.min(i))));
+            }
+        }
+        if family == Family::Timpush
+            && let Some(req_types) = &req.attr_types
+        {
+            for (k, t) in req_types {
+                let slot: usize = k.parse().map_err(|_| (90033, format!("AttrTypes key {k:?} is not 0-9")))?;
+                if !req.attr_names.contains_key(k) {
+                    return Err((90033, format!("AttrTypes key {k} is not in AttrNames")));
+                }
+                if *t > wire::ATTR_TYPE_REGISTRATION_ID {
+                    return Err((90033, format!("AttrTypes value {t} must be 0 or 1")));
+                }
+                if let Some(old) = self.attr_types[slot]
+                    && old != *t
+                {
+                    return Err((90033, format!("attr type of index:{slot} cannot be changed")));
+                }
+                types[slot] = Some(*t);
+            }
+        }
+        for s in slots {
+            types[s].get_or_insert(wire::ATTR_TYPE_USERID);
+        }
+        self.attr_names = names;
+        self.attr_types = types;
+        Ok(Done::default())
+    }
+
+    fn get_attr(&self, family: Family, req: wire::AccountsRequest) -> Result<Done, Fail> {
+        too_many(req.to_account.len())?;
+        let mut done = Done::default();
+        let mut rows = Vec::new();
+        for acc in &req.to_account {
+            match self.users.get(acc) {
+                Some(u) => {
+                    let attrs: serde_json::Map<String, Value> = u
+                        .attrs
+                        .iter()
+                        .filter_map(|(slot, v)| Some((self.attr_names[*slot].clone()?, json!(v))))
+                        .collect();
+                    rows.push(json!({"To_Account": acc, "Attrs": attrs}));
+                }
+                // all_member_push has no ErrorList: an unknown account simply has no attributes.
+                None if family == Family::AllMemberPush => rows.push(json!({"To_Account": acc, "Attrs": {}})),
+                None => done.error_list.push(not_found(acc)),
+            }
+        }
+        done.body.insert("UserAttrs".into(), Value::Array(rows));
+        Ok(done)
+    }
+
+    fn set_attr(&mut self, family: Family, req: wire::SetAttrRequest) -> Result<Done, Fail> {
+        too_many(req.user_attrs.len())?;
+        let mut done = Done::default();
+        let mut writes = Vec::new();
+        for ua in &req.user_attrs {
+            let mut slots = Vec::new();
+            for (name, value) in &ua.attrs {
+                let slot = self.slot_of(name).ok_or_else(|| (90033, format!("attr name {name} not exists")))?;
+                if value.len() > api::MAX_FIELD_BYTES {
+                    return Err((90033, format!("attr value of {name} is over {} bytes", api::MAX_FIELD_BYTES)));
+                }
+                slots.push((slot, value.clone()));
+            }
+            let Some(user) = self.users.get(&ua.to_account) else {
+                done.error_list.push(not_found(&ua.to_account));
+                continue;
+            };
+            if family == Family::Timpush
+                && slots.iter().any(|(s, _)| self.attr_types[*s].unwrap_or(0) != user.kind.attr_type())
+            {
+                done.error_list.push(AccountError {
+                    to_account: ua.to_account.clone(),
+                    error_code: 90035,
+                    error_info: "attr applies to another account type".into(),
+                });
+                continue;
+            }
+            writes.push((ua.to_account.clone(), slots));
+        }
+        for (acc, slots) in writes {
+            if let Some(u) = self.users.get_mut(&acc) {
+                u.attrs.extend(slots);
+            }
+        }
+        Ok(done)
+    }
+
+    fn remove_attr(&mut self, req: wire::RemoveAttrRequest) -> Result<Done, Fail> {
+        too_many(req.user_attrs.len())?;
+        let mut done = Done::default();
+        let mut removals = Vec::new();
+        for ua in &req.user_attrs {
+            let slots = ua
+                .attrs
+                .iter()
+                .map(|n| self.slot_of(n).ok_or_else(|| (90033, format!("attr name {n} not exists"))))
+                .collect::<Result<Vec<_>, _>>()?;
+            if self.users.contains_key(&ua.to_account) {
+                removals.push((ua.to_account.clone(), slots));
+            } else {
+                done.error_list.push(not_found(&ua.to_account));
+            }
+        }
+        for (acc, slots) in removals {
+            if let Some(u) = self.users.get_mut(&acc) {
+                for s in slots {
+                    u.attrs.remove(&s);
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    fn get_tag(&self, family: Family, req: wire::AccountsRequest) -> Result<Done, Fail> {
+        too_many(req.to_account.len())?;
+        let mut done = Done::default();
+        let mut rows = Vec::new();
+        for acc in &req.to_account {
+            match self.users.get(acc) {
+                Some(u) => rows.push(json!({"To_Account": acc, "Tags": u.tags})),
+                None if family == Family::AllMemberPush => rows.push(json!({"To_Account": acc, "Tags": []})),
+                None => done.error_list.push(not_found(acc)),
+            }
+        }
+        done.body.insert("UserTags".into(), Value::Array(rows));
+        Ok(done)
+    }
+
+    fn add_tag(&mut self, family: Family, req: wire::TagsRequest) -> Result<Done, Fail> {
+        too_many(req.user_tags.len())?;
+        // Replace exists only in timpush; all_member_push always adds.
+        let replace = family == Family::Timpush && req.replace == Some(1);
+        let per_request = if replace { api::MAX_TAGS_PER_USER } else { api::MAX_TAGS_PER_ADD };
+        let mut done = Done::default();
+        let mut new_tags: Vec<(String, Vec<String>)> = Vec::new();
+        for ut in &req.user_tags {
+            if ut.tags.len() > per_request {
+                return Err((90032, format!("{} tags for {} in one request, limit {per_request}", ut.tags.len(), ut.to_account)));
+            }
+            for t in &ut.tags {
+                check_len("tag", t, 90020)?;
+            }
+            let Some(user) = self.users.get(&ut.to_account) else {
+                done.error_list.push(not_found(&ut.to_account));
+                continue;
+            };
+            let mut tags = if replace { Vec::new() } else { user.tags.clone() };
+            for t in &ut.tags {
+                if !tags.contains(t) {
+                    tags.push(t.clone());
+                }
+            }
+            if tags.len() > api::MAX_TAGS_PER_USER {
+                return Err((90032, format!("{} would have {} tags, limit {}", ut.to_account, tags.len(), api::MAX_TAGS_PER_USER)));
+            }
+            new_tags.push((ut.to_account.clone(), tags));
+        }
+        let mut distinct: std::collections::HashSet<&str> = self.tag_refs.keys().map(String::as_str).collect();
+        for (_, tags) in &new_tags {
+            distinct.extend(tags.iter().map(String::as_str));
+        }
+        if distinct.len() > api::MAX_TAGS_PER_APP {
+            return Err((70402, format!("the app would have {} distinct tags, limit {}", distinct.len(), api::MAX_TAGS_PER_APP)));
+        }
+        for (acc, tags) in new_tags {
+            self.set_tags(&acc, tags);
+        }
+        Ok(done)
+    }
+
+    fn remove_tag(&mut self, req: wire::TagsRequest) -> Result<Done, Fail> {
+        too_many(req.user_tags.len())?;
+        let mut done = Done::default();
+        for ut in &req.user_tags {
+            match self.users.get(&ut.to_account) {
+                Some(u) => {
+                    let kept = u.tags.iter().filter(|t| !ut.tags.contains(t)).cloned().collect();
+                    self.set_tags(&ut.to_account, kept);
+                }
+                None => done.error_list.push(not_found(&ut.to_account)),
+            }
+        }
+        Ok(done)
+    }
+
+    fn remove_all_tags(&mut self, req: wire::AccountsRequest) -> Result<Done, Fail> {
+        too_many(req.to_account.len())?;
+        let mut done = Done::default();
+        for acc in &req.to_account {
+            if self.users.contains_key(acc) {
+                self.set_tags(acc, Vec::new());
+            } else {
+                done.error_list.push(not_found(acc));
+            }
+        }
+        Ok(done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> Store {
+        let mut s = Store::default();
+        s.run(Family::Timpush, Command::SetAttrName, &json!({"AttrNames": {"0": "sex", "1": "city", "2": "device"}, "AttrTypes": {"2": 1}}))
+            .unwrap();
+        s.import("alice", AccountKind::UserId);
+        s.import("reg-1", AccountKind::RegistrationId);
+        s
+    }
+
+    #[test]
+    fn duplicate_attr_names_fail_as_documented() {
+        let mut s = store();
+        let e = s.run(Family::Timpush, Command::SetAttrName, &json!({"AttrNames": {"3": "city"}})).unwrap_err();
+        assert_eq!(e, (90033, "attrName:city already exists at index:1".into()));
+        // Types cannot change once set.
+        let e = s.run(Family::Timpush, Command::SetAttrName, &json!({"AttrNames": {"2": "device"}, "AttrTypes": {"2": 0}})).unwrap_err();
+        assert_eq!(e.0, 90033);
+    }
+
+    #[test]
+    fn wrong_account_type_is_a_partial_90035() {
+        let mut s = store();
+        let d = s
+            .run(Family::Timpush, Command::SetAttr, &json!({"UserAttrs": [
+                {"To_Account": "alice", "Attrs": {"device": "x"}},
+                {"To_Account": "reg-1", "Attrs": {"device": "ios"}}]}))
+            .unwrap();
+        assert_eq!(d.error_list.len(), 1);
+        assert_eq!(d.error_list[0].error_code, 90035);
+        assert_eq!(s.users["reg-1"].attrs[&2], "ios");
+    }
+
+    #[test]
+    fn add_tag_limits() {
+        let mut s = store();
+        let eleven: Vec<String> = (0..11).map(|i| format!("t{i}")).collect();
+        let e = s.run(Family::Timpush, Command::AddTag, &json!({"UserTags": [{"To_Account": "alice", "Tags": eleven}]})).unwrap_err();
+        assert_eq!(e.0, 90032);
+        // Replace=1 allows up to 100 in one request, and only in timpush.
+        s.run(Family::Timpush, Command::AddTag, &json!({"Replace": 1, "UserTags": [{"To_Account": "alice", "Tags": eleven}]})).unwrap();
+        assert_eq!(s.users["alice"].tags.len(), 11);
+        assert_eq!(s.distinct_tags(), 11);
+        let e = s.run(Family::AllMemberPush, Command::AddTag, &json!({"Replace": 1, "UserTags": [{"To_Account": "alice", "Tags": eleven}]})).unwrap_err();
+        assert_eq!(e.0, 90032);
+        let long = "x".repeat(51);
+        let e = s.run(Family::Timpush, Command::AddTag, &json!({"UserTags": [{"To_Account": "alice", "Tags": [long]}]})).unwrap_err();
+        assert_eq!(e.0, 90020);
+        s.run(Family::Timpush, Command::RemoveAllTags, &json!({"To_Account": ["alice"]})).unwrap();
+        assert_eq!(s.distinct_tags(), 0);
+    }
+
+    #[test]
+    fn unknown_accounts_differ_by_family() {
+        let s = store();
+        let body = json!({"To_Account": ["ghost"]});
+        let amp = s.get_attr(Family::AllMemberPush, serde_json::from_value(body.clone()).unwrap()).unwrap();
+        assert_eq!(amp.body["UserAttrs"][0]["Attrs"], json!({}));
+        assert!(amp.error_list.is_empty());
+        let tp = s.get_attr(Family::Timpush, serde_json::from_value(body).unwrap()).unwrap();
+        assert_eq!(tp.error_list[0].error_code, 70107);
+    }
+}

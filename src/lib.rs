@@ -1,0 +1,12 @@
+//! timx: explore and audit Tencent Cloud Chat (IM) user attributes and tags.
+//!
+//! Layers (see README): `usersig` and `api` are pure; `client` makes one signed call;
+//! `emulator` serves the same wire types locally; the CLI front ends sit on top.
+
+pub mod api;
+pub mod cli;
+pub mod client;
+pub mod emulator;
+pub mod secret;
+pub mod text;
+pub mod usersig;

@@ -1,0 +1,50 @@
+//! Untrusted text made safe to show: control characters, bidi overrides and zero-width
+//! characters become visible escapes, so a value cannot move the cursor, set the title,
+//! change colours or reorder what the user reads.
+
+use std::borrow::Cow;
+
+/// True for characters that must not reach a terminal raw.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{200B}'..='\u{200F}'   // zero-width space/joiners, LRM/RLM
+            | '\u{2028}' | '\u{2029}' // line/paragraph separators
+            | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
+            | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
+            | '\u{2066}'..='\u{2069}' // bidi isolates
+            | '\u{FEFF}'              // BOM / zero-width no-break space
+        )
+}
+
+/// Escape unsafe characters as `\n`, `\t`, `\r`, `\e`, or `\u{XXXX}`. Borrowed when nothing changes.
+pub fn escape(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{1b}' => out.push_str("\\e"),
+            c if is_unsafe(c) => out.push_str(&format!("\\u{{{:X}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_terminal_sequences_and_invisible_characters() {
+        assert_eq!(escape("plain 张小红 😀"), "plain 张小红 😀");
+        assert_eq!(escape("\u{1b}]0;pwned\u{7}"), "\\e]0;pwned\\u{7}");
+        assert_eq!(escape("a\u{202E}b\u{200B}c\u{9b}"), "a\\u{202E}b\\u{200B}c\\u{9B}");
+        assert_eq!(escape("l1\r\nl2\t"), "l1\\r\\nl2\\t");
+    }
+}
