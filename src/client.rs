@@ -210,7 +210,8 @@ impl Client {
     pub async fn call_raw<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Result<(Status, Value), CallError> {
         let random: u32 = rand::random();
         let url = self.url(path, &self.usersig(), random);
-        let payload = serde_json::to_vec(body).map_err(|e| CallError::Malformed { reason: format!("cannot encode request: {e}") })?;
+        let payload = serde_json::to_vec(body)
+            .map_err(|e| CallError::Malformed { reason: format!("cannot encode request: {e}") })?;
         let resp = self
             .http
             .post(url)
@@ -224,9 +225,8 @@ impl Client {
         if !status.is_success() {
             return Err(CallError::Http { status: status.as_u16(), snippet: snippet(&bytes) });
         }
-        let value: Value = serde_json::from_slice(&bytes).map_err(|e| CallError::Malformed {
-            reason: format!("body is not JSON ({e}): {}", snippet(&bytes)),
-        })?;
+        let value: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| CallError::Malformed { reason: format!("body is not JSON ({e}): {}", snippet(&bytes)) })?;
         if !value.is_object() {
             return Err(CallError::Malformed { reason: format!("body is not a JSON object: {}", snippet(&bytes)) });
         }
@@ -246,7 +246,11 @@ impl Client {
     }
 
     /// A signed call whose body must parse as `T`.
-    pub async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<Reply<T>, CallError> {
+    pub async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<Reply<T>, CallError> {
         let (status, value) = self.call_raw(path, body).await?;
         let body = serde_json::from_value(value)
             .map_err(|e| CallError::Malformed { reason: format!("unexpected response shape for {path}: {e}") })?;
@@ -261,7 +265,11 @@ impl Client {
         self.call(&Command::SetAttrName.path(family), names).await
     }
 
-    pub async fn get_attrs(&self, family: Family, accounts: &[String]) -> Result<Reply<wire::GetAttrResponse>, CallError> {
+    pub async fn get_attrs(
+        &self,
+        family: Family,
+        accounts: &[String],
+    ) -> Result<Reply<wire::GetAttrResponse>, CallError> {
         let req = wire::AccountsRequest { to_account: accounts.to_vec() };
         self.call(&Command::GetAttr.path(family), &req).await
     }
@@ -274,7 +282,11 @@ impl Client {
         self.call(&Command::RemoveAttr.path(family), req).await
     }
 
-    pub async fn get_tags(&self, family: Family, accounts: &[String]) -> Result<Reply<wire::GetTagResponse>, CallError> {
+    pub async fn get_tags(
+        &self,
+        family: Family,
+        accounts: &[String],
+    ) -> Result<Reply<wire::GetTagResponse>, CallError> {
         let req = wire::AccountsRequest { to_account: accounts.to_vec() };
         self.call(&Command::GetTag.path(family), &req).await
     }
@@ -297,7 +309,10 @@ impl Client {
         self.call(wire::ACCOUNT_IMPORT_PATH, &req).await
     }
 
-    pub async fn import_accounts(&self, accounts: &[String]) -> Result<Reply<wire::MultiAccountImportResponse>, CallError> {
+    pub async fn import_accounts(
+        &self,
+        accounts: &[String],
+    ) -> Result<Reply<wire::MultiAccountImportResponse>, CallError> {
         let req = wire::MultiAccountImport { accounts: accounts.to_vec() };
         self.call(wire::MULTI_ACCOUNT_IMPORT_PATH, &req).await
     }

@@ -15,11 +15,19 @@ pub const DEFAULT_KEY_ENV: &str = "TIMX_SECRET_KEY";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum SecretSource {
-    Env { env: String },
-    File { file: PathBuf },
-    Command { command: Vec<String> },
+    Env {
+        env: String,
+    },
+    File {
+        file: PathBuf,
+    },
+    Command {
+        command: Vec<String>,
+    },
     /// Inline in the config file; allowed, with a warning when the file is readable by others.
-    Value { value: String },
+    Value {
+        value: String,
+    },
     #[serde(skip)]
     Stdin,
 }
@@ -30,7 +38,9 @@ impl SecretSource {
         match self {
             SecretSource::Env { env } => format!("environment variable {env}"),
             SecretSource::File { file } => format!("file {}", file.display()),
-            SecretSource::Command { command } => format!("command `{}`", command.first().map(String::as_str).unwrap_or("")),
+            SecretSource::Command { command } => {
+                format!("command `{}`", command.first().map(String::as_str).unwrap_or(""))
+            }
             SecretSource::Value { .. } => "inline value in the config file".into(),
             SecretSource::Stdin => "standard input".into(),
         }

@@ -94,24 +94,13 @@ pub enum VerifyError {
 impl VerifyError {
     /// True for the reasons that mean "this is not a UserSig at all".
     pub fn is_malformed(&self) -> bool {
-        matches!(
-            self,
-            VerifyError::Base64 | VerifyError::Zlib | VerifyError::Json(_) | VerifyError::MissingField(_)
-        )
+        matches!(self, VerifyError::Base64 | VerifyError::Zlib | VerifyError::Json(_) | VerifyError::MissingField(_))
     }
 }
 
 /// The content string that gets signed (api-facts §1.1 step 1).
-pub fn content_to_sign(
-    identifier: &str,
-    sdkappid: u64,
-    time: u64,
-    expire: u64,
-    userbuf: Option<&[u8]>,
-) -> String {
-    let mut s = format!(
-        "TLS.identifier:{identifier}\nTLS.sdkappid:{sdkappid}\nTLS.time:{time}\nTLS.expire:{expire}\n"
-    );
+pub fn content_to_sign(identifier: &str, sdkappid: u64, time: u64, expire: u64, userbuf: Option<&[u8]>) -> String {
+    let mut s = format!("TLS.identifier:{identifier}\nTLS.sdkappid:{sdkappid}\nTLS.time:{time}\nTLS.expire:{expire}\n");
     if let Some(buf) = userbuf {
         s.push_str("TLS.userbuf:");
         s.push_str(&STANDARD.encode(buf));
@@ -195,28 +184,17 @@ pub fn decode(usersig: &str) -> Result<SigDoc, VerifyError> {
     if trimmed.is_empty() || trimmed.len() > MAX_SIG_CHARS {
         return Err(VerifyError::Base64);
     }
-    let raw = STANDARD
-        .decode(from_url_safe(trimmed))
-        .map_err(|_| VerifyError::Base64)?;
+    let raw = STANDARD.decode(from_url_safe(trimmed)).map_err(|_| VerifyError::Base64)?;
     let mut json = Vec::new();
-    ZlibDecoder::new(raw.as_slice())
-        .take(MAX_DOC_BYTES + 1)
-        .read_to_end(&mut json)
-        .map_err(|_| VerifyError::Zlib)?;
+    ZlibDecoder::new(raw.as_slice()).take(MAX_DOC_BYTES + 1).read_to_end(&mut json).map_err(|_| VerifyError::Zlib)?;
     if json.len() as u64 > MAX_DOC_BYTES {
         return Err(VerifyError::Json("document too large".into()));
     }
     let value: Value = serde_json::from_slice(&json).map_err(|e| VerifyError::Json(e.to_string()))?;
-    let obj = value
-        .as_object()
-        .ok_or_else(|| VerifyError::Json("not a JSON object".into()))?;
+    let obj = value.as_object().ok_or_else(|| VerifyError::Json("not a JSON object".into()))?;
     let userbuf = match obj.get("TLS.userbuf") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(
-            STANDARD
-                .decode(s)
-                .map_err(|_| VerifyError::MissingField("TLS.userbuf"))?,
-        ),
+        Some(Value::String(s)) => Some(STANDARD.decode(s).map_err(|_| VerifyError::MissingField("TLS.userbuf"))?),
         Some(_) => return Err(VerifyError::MissingField("TLS.userbuf")),
     };
     Ok(SigDoc {

@@ -33,10 +33,16 @@ impl Region {
     fn row(self) -> (&'static str, &'static str, &'static str, Option<&'static str>) {
         match self {
             Region::China => ("china", "China", "console.tim.qq.com", Some("adminapi.my-imcloud.com")),
-            Region::Singapore => ("singapore", "Singapore", "adminapisgp.im.qcloud.com", Some("adminapisgp.my-imcloud.com")),
+            Region::Singapore => {
+                ("singapore", "Singapore", "adminapisgp.im.qcloud.com", Some("adminapisgp.my-imcloud.com"))
+            }
             Region::Seoul => ("seoul", "Seoul", "adminapikr.im.qcloud.com", Some("adminapikr.my-imcloud.com")),
-            Region::Frankfurt => ("frankfurt", "Frankfurt", "adminapiger.im.qcloud.com", Some("adminapiger.my-imcloud.com")),
-            Region::SiliconValley => ("silicon-valley", "Silicon Valley", "adminapiusa.im.qcloud.com", Some("adminapiusa.my-imcloud.com")),
+            Region::Frankfurt => {
+                ("frankfurt", "Frankfurt", "adminapiger.im.qcloud.com", Some("adminapiger.my-imcloud.com"))
+            }
+            Region::SiliconValley => {
+                ("silicon-valley", "Silicon Valley", "adminapiusa.im.qcloud.com", Some("adminapiusa.my-imcloud.com"))
+            }
             Region::Jakarta => ("jakarta", "Jakarta", "adminapiidn.im.qcloud.com", Some("adminapiidn.my-imcloud.com")),
             // Newer pages (2025) list Tokyo without a backup domain.
             Region::Tokyo => ("tokyo", "Tokyo", "adminapijpn.im.qcloud.com", None),
@@ -80,20 +86,20 @@ impl FromStr for Region {
             "ind" | "in" => "mumbai",
             other => other,
         };
-        Region::ALL
-            .into_iter()
-            .find(|r| r.slug() == alias)
-            .ok_or_else(|| {
-                let names: Vec<_> = Region::ALL.iter().map(|r| r.slug()).collect();
-                format!("unknown region {s:?}; expected one of: {}", names.join(", "))
-            })
+        Region::ALL.into_iter().find(|r| r.slug() == alias).ok_or_else(|| {
+            let names: Vec<_> = Region::ALL.iter().map(|r| r.slug()).collect();
+            format!("unknown region {s:?}; expected one of: {}", names.join(", "))
+        })
     }
 }
 
 /// Where calls go: a region's domain over HTTPS, or an explicit base URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
-    Region { region: Region, backup: bool },
+    Region {
+        region: Region,
+        backup: bool,
+    },
     /// Scheme + host (+ port), no trailing slash, e.g. `http://127.0.0.1:8080`.
     BaseUrl(String),
 }

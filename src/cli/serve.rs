@@ -53,7 +53,11 @@ pub struct ServeArgs {
 
 impl ServeArgs {
     pub fn config(&self) -> anyhow::Result<EmulatorConfig> {
-        for (name, p) in [("--fail-rate", self.fail_rate), ("--http-error-rate", self.http_error_rate), ("--drop-rate", self.drop_rate)] {
+        for (name, p) in [
+            ("--fail-rate", self.fail_rate),
+            ("--http-error-rate", self.http_error_rate),
+            ("--drop-rate", self.drop_rate),
+        ] {
             if !(0.0..=1.0).contains(&p) {
                 bail!("{name} must be between 0 and 1, got {p}");
             }
@@ -63,7 +67,9 @@ impl ServeArgs {
         } else if let Some(file) = &self.key_file {
             SecretSource::File { file: file.clone() }.resolve()?
         } else {
-            eprintln!("timx serve: using the PUBLIC example key from the official docs; anyone can sign for this emulator");
+            eprintln!(
+                "timx serve: using the PUBLIC example key from the official docs; anyone can sign for this emulator"
+            );
             SecretKey::new(emulator::PUBLIC_EXAMPLE_KEY)
         };
         Ok(EmulatorConfig {
@@ -89,7 +95,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
         let running = emulator::start(cfg.clone(), data, args.listen).await?;
-        println!("timx serve listening on {} (sdkappid {}, admin {})", running.base_url, cfg.sdkappid, crate::text::escape(&cfg.admin));
+        println!(
+            "timx serve listening on {} (sdkappid {}, admin {})",
+            running.base_url,
+            cfg.sdkappid,
+            crate::text::escape(&cfg.admin)
+        );
         tokio::signal::ctrl_c().await?;
         running.shutdown().await;
         Ok(ExitCode::SUCCESS)

@@ -69,7 +69,9 @@ pub fn run(cmd: UsersigCmd) -> anyhow::Result<ExitCode> {
 
 fn verify(a: VerifyArgs) -> anyhow::Result<ExitCode> {
     if a.sig == "-" && a.key.key_stdin {
-        bail!("the UserSig and the key cannot both come from standard input; pass the UserSig as an argument or use --key-file");
+        bail!(
+            "the UserSig and the key cannot both come from standard input; pass the UserSig as an argument or use --key-file"
+        );
     }
     let sig = if a.sig == "-" {
         let mut s = String::new();
@@ -88,11 +90,19 @@ fn verify(a: VerifyArgs) -> anyhow::Result<ExitCode> {
         }
     };
     print!("{}", describe(&doc, now));
-    let expect = Expect { sdkappid: a.sdkappid, identifier: &a.identifier, now, key: key.as_ref(), userbuf: doc.userbuf.as_deref() };
+    let expect = Expect {
+        sdkappid: a.sdkappid,
+        identifier: &a.identifier,
+        now,
+        key: key.as_ref(),
+        userbuf: doc.userbuf.as_deref(),
+    };
     let verdict = usersig::check_doc(&doc, &expect);
     match &key {
         Some(_) => println!("signature   checked with the key"),
-        None => println!("signature   NOT checked: no key given (set TIMX_SECRET_KEY, or use --key-env/--key-file/--key-stdin)"),
+        None => println!(
+            "signature   NOT checked: no key given (set TIMX_SECRET_KEY, or use --key-env/--key-file/--key-stdin)"
+        ),
     }
     match verdict {
         Ok(()) if key.is_some() => {

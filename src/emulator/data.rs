@@ -42,15 +42,21 @@ pub struct DataUser {
 
 impl DataFile {
     pub fn load(path: &Path) -> anyhow::Result<DataFile> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read data file {}", path.display()))?;
-        serde_json::from_str(&text).with_context(|| format!("data file {} is not in the documented format", path.display()))
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read data file {}", path.display()))?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("data file {} is not in the documented format", path.display()))
     }
 
     /// Build a store, checking the same limits the service enforces.
     pub fn into_store(self) -> anyhow::Result<Store> {
         let mut store = Store::default();
         for (k, name) in &self.attr_names {
-            let slot: usize = k.parse().ok().filter(|s| *s < api::ATTR_SLOTS).with_context(|| format!("attr slot {k:?} is not 0-9"))?;
+            let slot: usize = k
+                .parse()
+                .ok()
+                .filter(|s| *s < api::ATTR_SLOTS)
+                .with_context(|| format!("attr slot {k:?} is not 0-9"))?;
             if name.is_empty() || name.len() > api::MAX_FIELD_BYTES {
                 bail!("attr name {name:?} must be 1-{} bytes", api::MAX_FIELD_BYTES);
             }
@@ -65,7 +71,9 @@ impl DataFile {
                 bail!("user id {:?} must be 1-{} bytes", u.id, api::MAX_USERID_BYTES);
             }
             for (name, value) in &u.attrs {
-                let slot = store.slot_of(name).with_context(|| format!("user {:?}: attribute {name:?} has no slot in attr_names", u.id))?;
+                let slot = store
+                    .slot_of(name)
+                    .with_context(|| format!("user {:?}: attribute {name:?} has no slot in attr_names", u.id))?;
                 if value.len() > api::MAX_FIELD_BYTES {
                     bail!("user {:?}: value of {name:?} is over {} bytes", u.id, api::MAX_FIELD_BYTES);
                 }
@@ -73,7 +81,9 @@ impl DataFile {
                     user.attrs.insert(slot, value.clone());
                 }
             }
-            if u.tags.len() > api::MAX_TAGS_PER_USER || u.tags.iter().any(|t| t.is_empty() || t.len() > api::MAX_FIELD_BYTES) {
+            if u.tags.len() > api::MAX_TAGS_PER_USER
+                || u.tags.iter().any(|t| t.is_empty() || t.len() > api::MAX_FIELD_BYTES)
+            {
                 bail!("user {:?}: at most {} tags of 1-{} bytes", u.id, api::MAX_TAGS_PER_USER, api::MAX_FIELD_BYTES);
             }
             store.set_tags(&u.id, u.tags);

@@ -32,10 +32,11 @@ impl Limiter {
     /// Take a token for `command`; false means answer 60007.
     pub fn admit(&mut self, command: &str, now: Instant) -> bool {
         let (rate, burst) = (self.rate, self.burst);
-        let b = self
-            .buckets
-            .entry(command.to_owned())
-            .or_insert_with(|| Bucket { tokens: burst, last: now, window: VecDeque::new() });
+        let b = self.buckets.entry(command.to_owned()).or_insert_with(|| Bucket {
+            tokens: burst,
+            last: now,
+            window: VecDeque::new(),
+        });
         if rate > 0.0 {
             let elapsed = now.saturating_duration_since(b.last).as_secs_f64();
             b.tokens = (b.tokens + elapsed * rate).min(burst);

@@ -125,7 +125,8 @@ impl Running {
 pub async fn start(cfg: EmulatorConfig, data: Option<data::DataFile>, listen: SocketAddr) -> anyhow::Result<Running> {
     let store = data.unwrap_or_default().into_store()?;
     let limiter = limits::Limiter::new(cfg.rate_limit, cfg.burst);
-    let shared = Arc::new(Shared { cfg, store: Mutex::new(store), limiter: Mutex::new(limiter), stats: Mutex::default() });
+    let shared =
+        Arc::new(Shared { cfg, store: Mutex::new(store), limiter: Mutex::new(limiter), stats: Mutex::default() });
     let listener = TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
     let app = routes::router(shared.clone());

@@ -64,12 +64,17 @@ async fn handle(
     lock(&sh.stats).calls += 1;
     if roll(faults.drop_rate) {
         lock(&sh.stats).injected_drops += 1;
-        let broken = futures_util::stream::once(async { Err::<Bytes, std::io::Error>(std::io::Error::other("injected drop")) });
+        let broken =
+            futures_util::stream::once(async { Err::<Bytes, std::io::Error>(std::io::Error::other("injected drop")) });
         return (StatusCode::OK, Body::from_stream(broken)).into_response();
     }
     if roll(faults.http_error_rate) {
         lock(&sh.stats).injected_http_errors += 1;
-        return (StatusCode::BAD_GATEWAY, [(header::CONTENT_TYPE, "text/html")], "<html><body><h1>502 Bad Gateway</h1></body></html>")
+        return (
+            StatusCode::BAD_GATEWAY,
+            [(header::CONTENT_TYPE, "text/html")],
+            "<html><body><h1>502 Bad Gateway</h1></body></html>",
+        )
             .into_response();
     }
     let result = answer(&sh, &service, &command, &path, query.as_deref().unwrap_or(""), &body);
@@ -93,7 +98,8 @@ fn answer(sh: &Shared, service: &str, command: &str, path: &str, query: &str, bo
         ("im_open_login_svc", "multiaccount_import") => Target::MultiAccountImport,
         _ => {
             let family = Family::from_service(service).ok_or_else(|| (60009, format!("unknown service {service}")))?;
-            let cmd = Command::from_wire(family, command).ok_or_else(|| (60009, format!("unknown command {command} in {service}")))?;
+            let cmd = Command::from_wire(family, command)
+                .ok_or_else(|| (60009, format!("unknown command {command} in {service}")))?;
             Target::Push(family, cmd)
         }
     };
@@ -131,7 +137,8 @@ fn answer(sh: &Shared, service: &str, command: &str, path: &str, query: &str, bo
             if req.accounts.len() > api::MAX_ACCOUNTS_PER_CALL {
                 return Err((70402, format!("at most {} accounts per import", api::MAX_ACCOUNTS_PER_CALL)));
             }
-            let failed: Vec<String> = req.accounts.into_iter().filter(|a| !store.import(a, AccountKind::UserId)).collect();
+            let failed: Vec<String> =
+                req.accounts.into_iter().filter(|a| !store.import(a, AccountKind::UserId)).collect();
             let mut done = Done::default();
             done.body.insert("FailAccounts".into(), json!(failed));
             Ok(done)

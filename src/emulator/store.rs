@@ -317,7 +317,10 @@ impl Store {
         let mut new_tags: Vec<(String, Vec<String>)> = Vec::new();
         for ut in &req.user_tags {
             if ut.tags.len() > per_request {
-                return Err((90032, format!("{} tags for {} in one request, limit {per_request}", ut.tags.len(), ut.to_account)));
+                return Err((
+                    90032,
+                    format!("{} tags for {} in one request, limit {per_request}", ut.tags.len(), ut.to_account),
+                ));
             }
             for t in &ut.tags {
                 check_len("tag", t, 90020)?;
@@ -333,7 +336,10 @@ impl Store {
                 }
             }
             if tags.len() > api::MAX_TAGS_PER_USER {
-                return Err((90032, format!("{} would have {} tags, limit {}", ut.to_account, tags.len(), api::MAX_TAGS_PER_USER)));
+                return Err((
+                    90032,
+                    format!("{} would have {} tags, limit {}", ut.to_account, tags.len(), api::MAX_TAGS_PER_USER),
+                ));
             }
             new_tags.push((ut.to_account.clone(), tags));
         }
@@ -342,7 +348,10 @@ impl Store {
             distinct.extend(tags.iter().map(String::as_str));
         }
         if distinct.len() > api::MAX_TAGS_PER_APP {
-            return Err((70402, format!("the app would have {} distinct tags, limit {}", distinct.len(), api::MAX_TAGS_PER_APP)));
+            return Err((
+                70402,
+                format!("the app would have {} distinct tags, limit {}", distinct.len(), api::MAX_TAGS_PER_APP),
+            ));
         }
         for (acc, tags) in new_tags {
             self.set_tags(&acc, tags);
@@ -385,8 +394,12 @@ mod tests {
 
     fn store() -> Store {
         let mut s = Store::default();
-        s.run(Family::Timpush, Command::SetAttrName, &json!({"AttrNames": {"0": "sex", "1": "city", "2": "device"}, "AttrTypes": {"2": 1}}))
-            .unwrap();
+        s.run(
+            Family::Timpush,
+            Command::SetAttrName,
+            &json!({"AttrNames": {"0": "sex", "1": "city", "2": "device"}, "AttrTypes": {"2": 1}}),
+        )
+        .unwrap();
         s.import("alice", AccountKind::UserId);
         s.import("reg-1", AccountKind::RegistrationId);
         s
@@ -398,7 +411,9 @@ mod tests {
         let e = s.run(Family::Timpush, Command::SetAttrName, &json!({"AttrNames": {"3": "city"}})).unwrap_err();
         assert_eq!(e, (90033, "attrName:city already exists at index:1".into()));
         // Types cannot change once set.
-        let e = s.run(Family::Timpush, Command::SetAttrName, &json!({"AttrNames": {"2": "device"}, "AttrTypes": {"2": 0}})).unwrap_err();
+        let e = s
+            .run(Family::Timpush, Command::SetAttrName, &json!({"AttrNames": {"2": "device"}, "AttrTypes": {"2": 0}}))
+            .unwrap_err();
         assert_eq!(e.0, 90033);
     }
 
@@ -406,9 +421,13 @@ mod tests {
     fn wrong_account_type_is_a_partial_90035() {
         let mut s = store();
         let d = s
-            .run(Family::Timpush, Command::SetAttr, &json!({"UserAttrs": [
+            .run(
+                Family::Timpush,
+                Command::SetAttr,
+                &json!({"UserAttrs": [
                 {"To_Account": "alice", "Attrs": {"device": "x"}},
-                {"To_Account": "reg-1", "Attrs": {"device": "ios"}}]}))
+                {"To_Account": "reg-1", "Attrs": {"device": "ios"}}]}),
+            )
             .unwrap();
         assert_eq!(d.error_list.len(), 1);
         assert_eq!(d.error_list[0].error_code, 90035);
@@ -419,16 +438,31 @@ mod tests {
     fn add_tag_limits() {
         let mut s = store();
         let eleven: Vec<String> = (0..11).map(|i| format!("t{i}")).collect();
-        let e = s.run(Family::Timpush, Command::AddTag, &json!({"UserTags": [{"To_Account": "alice", "Tags": eleven}]})).unwrap_err();
+        let e = s
+            .run(Family::Timpush, Command::AddTag, &json!({"UserTags": [{"To_Account": "alice", "Tags": eleven}]}))
+            .unwrap_err();
         assert_eq!(e.0, 90032);
         // Replace=1 allows up to 100 in one request, and only in timpush.
-        s.run(Family::Timpush, Command::AddTag, &json!({"Replace": 1, "UserTags": [{"To_Account": "alice", "Tags": eleven}]})).unwrap();
+        s.run(
+            Family::Timpush,
+            Command::AddTag,
+            &json!({"Replace": 1, "UserTags": [{"To_Account": "alice", "Tags": eleven}]}),
+        )
+        .unwrap();
         assert_eq!(s.users["alice"].tags.len(), 11);
         assert_eq!(s.distinct_tags(), 11);
-        let e = s.run(Family::AllMemberPush, Command::AddTag, &json!({"Replace": 1, "UserTags": [{"To_Account": "alice", "Tags": eleven}]})).unwrap_err();
+        let e = s
+            .run(
+                Family::AllMemberPush,
+                Command::AddTag,
+                &json!({"Replace": 1, "UserTags": [{"To_Account": "alice", "Tags": eleven}]}),
+            )
+            .unwrap_err();
         assert_eq!(e.0, 90032);
         let long = "x".repeat(51);
-        let e = s.run(Family::Timpush, Command::AddTag, &json!({"UserTags": [{"To_Account": "alice", "Tags": [long]}]})).unwrap_err();
+        let e = s
+            .run(Family::Timpush, Command::AddTag, &json!({"UserTags": [{"To_Account": "alice", "Tags": [long]}]}))
+            .unwrap_err();
         assert_eq!(e.0, 90020);
         s.run(Family::Timpush, Command::RemoveAllTags, &json!({"To_Account": ["alice"]})).unwrap();
         assert_eq!(s.distinct_tags(), 0);
