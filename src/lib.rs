@@ -6,7 +6,12 @@
 pub mod api;
 pub mod cli;
 pub mod client;
+pub mod config;
 pub mod emulator;
+pub mod engine;
+pub mod export;
+pub mod journal;
+pub mod logging;
 pub mod secret;
 pub mod text;
 pub mod usersig;

@@ -36,6 +36,18 @@ pub fn escape(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Display width in terminal cells (CJK and emoji take two).
+pub fn width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// Pad with spaces to `w` cells (no truncation).
+pub fn pad(s: &str, w: usize) -> String {
+    let mut out = s.to_owned();
+    out.extend(std::iter::repeat_n(' ', w.saturating_sub(width(s))));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,5 +58,11 @@ mod tests {
         assert_eq!(escape("\u{1b}]0;pwned\u{7}"), "\\e]0;pwned\\u{7}");
         assert_eq!(escape("a\u{202E}b\u{200B}c\u{9b}"), "a\\u{202E}b\\u{200B}c\\u{9B}");
         assert_eq!(escape("l1\r\nl2\t"), "l1\\r\\nl2\\t");
+    }
+
+    #[test]
+    fn pads_by_display_width() {
+        assert_eq!(pad("会员", 6), "会员  ");
+        assert_eq!(pad("abc", 2), "abc");
     }
 }

@@ -1,35 +1,64 @@
 //! Command-line entry: argument definitions and dispatch to one module per command.
 
+pub mod audit;
+mod config_cmd;
 mod keys;
 mod serve;
+pub mod target;
 mod usersig_cmd;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 pub use keys::KeyArgs;
 
+use crate::engine::JobKind;
+
 #[derive(Debug, Parser)]
 #[command(name = "timx", version, about = "Explore and audit Tencent Cloud Chat (IM) user attributes and tags")]
 pub struct Cli {
+    /// Log file (default: timx.log in the platform state dir).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+    /// error, warn, info, debug or trace (RUST_LOG overrides).
+    #[arg(long, global = true, default_value = "info")]
+    pub log_level: String,
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
-    /// Generate, verify or inspect UserSigs (v2, HMAC-SHA256).
+    /// List the app's attribute slots (0-9): names, and account types for timpush.
+    AttrNames(audit::AttrNamesArgs),
+    /// Read users' attributes.
+    Attrs(audit::AuditArgs),
+    /// Read users' tags.
+    Tags(audit::AuditArgs),
+    /// Read users' attributes and tags, merged per account.
+    Inspect(audit::AuditArgs),
+    /// Where the config is, write an example, check profiles.
+    Config(config_cmd::ConfigArgs),
+    /// Generate or verify UserSigs (v2, HMAC-SHA256).
     #[command(subcommand)]
     Usersig(usersig_cmd::UsersigCmd),
     /// Run the local emulator of the attr/tag REST API.
     Serve(serve::ServeArgs),
 }
 
-/// Exit codes: 0 success, 1 a negative answer (invalid sig, failed accounts), 2 usage/config error.
+/// Exit codes: 0 success, 1 a negative answer (invalid sig, failed accounts), 2 usage or
+/// configuration error, 130 interrupted.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    crate::logging::init(cli.log_file.as_deref(), &cli.log_level);
     let result = match cli.command {
+        Some(Cmd::AttrNames(a)) => audit::run_attr_names(a),
+        Some(Cmd::Attrs(a)) => audit::run_audit(JobKind::Attrs, a),
+        Some(Cmd::Tags(a)) => audit::run_audit(JobKind::Tags, a),
+        Some(Cmd::Inspect(a)) => audit::run_audit(JobKind::Inspect, a),
+        Some(Cmd::Config(a)) => config_cmd::run(a),
         Some(Cmd::Usersig(cmd)) => usersig_cmd::run(cmd),
         Some(Cmd::Serve(args)) => serve::run(args),
         None => {
@@ -40,6 +69,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
+            tracing::error!("{e:#}");
             eprintln!("timx: {}", crate::text::escape(&format!("{e:#}")));
             ExitCode::from(2)
         }

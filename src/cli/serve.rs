@@ -34,6 +34,9 @@ pub struct ServeArgs {
     /// Calls per second per command before 60007; 0 turns the limiter off.
     #[arg(long, default_value_t = crate::api::MAX_CALLS_PER_SECOND)]
     pub rate_limit: u32,
+    /// Accounts per request before 90018 (the service allows 100); lower it to test batch splitting.
+    #[arg(long, default_value_t = crate::api::MAX_ACCOUNTS_PER_CALL)]
+    pub max_accounts: usize,
     /// Added latency per request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
@@ -78,6 +81,7 @@ impl ServeArgs {
             key,
             rate_limit: self.rate_limit,
             burst: None,
+            max_accounts: self.max_accounts,
             faults: Faults {
                 latency: Duration::from_millis(self.latency_ms),
                 jitter: Duration::from_millis(self.jitter_ms),

@@ -45,6 +45,8 @@ pub struct EmulatorConfig {
     /// Calls per second per command; 0 turns the limiter off.
     pub rate_limit: u32,
     pub burst: Option<u32>,
+    /// Accounts per request before 90018 (the service's is 100); lower it to exercise splitting.
+    pub max_accounts: usize,
     pub faults: Faults,
 }
 
@@ -56,6 +58,7 @@ impl Default for EmulatorConfig {
             key: SecretKey::new(PUBLIC_EXAMPLE_KEY),
             rate_limit: crate::api::MAX_CALLS_PER_SECOND,
             burst: None,
+            max_accounts: crate::api::MAX_ACCOUNTS_PER_CALL,
             faults: Faults::default(),
         }
     }
@@ -123,7 +126,8 @@ impl Running {
 
 /// Bind `listen` (port 0 picks a free one) and serve in a background task.
 pub async fn start(cfg: EmulatorConfig, data: Option<data::DataFile>, listen: SocketAddr) -> anyhow::Result<Running> {
-    let store = data.unwrap_or_default().into_store()?;
+    let mut store = data.unwrap_or_default().into_store()?;
+    store.max_accounts = cfg.max_accounts;
     let limiter = limits::Limiter::new(cfg.rate_limit, cfg.burst);
     let shared =
         Arc::new(Shared { cfg, store: Mutex::new(store), limiter: Mutex::new(limiter), stats: Mutex::default() });

@@ -53,6 +53,8 @@ pub struct Store {
     pub users: HashMap<String, User>,
     /// Distinct tags in the app and how many users carry each.
     tag_refs: HashMap<String, usize>,
+    /// Accounts per request before 90018; 0 means the documented 100.
+    pub max_accounts: usize,
 }
 
 fn not_found(account: &str) -> AccountError {
@@ -63,9 +65,9 @@ fn parse<T: serde::de::DeserializeOwned>(body: &Value) -> Result<T, Fail> {
     serde_json::from_value(body.clone()).map_err(|e| (90001, format!("json parse error: {e}")))
 }
 
-fn too_many(n: usize) -> Result<(), Fail> {
-    if n > api::MAX_ACCOUNTS_PER_CALL {
-        return Err((90018, format!("too many accounts: {n} > {}", api::MAX_ACCOUNTS_PER_CALL)));
+fn too_many(n: usize, max: usize) -> Result<(), Fail> {
+    if n > max {
+        return Err((90018, format!("too many accounts: {n} > {max}")));
     }
     Ok(())
 }
@@ -81,6 +83,10 @@ fn check_len(what: &str, s: &str, code: i64) -> Result<(), Fail> {
 }
 
 impl Store {
+    fn max_per_call(&self) -> usize {
+        if self.max_accounts == 0 { api::MAX_ACCOUNTS_PER_CALL } else { self.max_accounts }
+    }
+
     pub fn slot_of(&self, name: &str) -> Option<usize> {
         self.attr_names.iter().position(|n| n.as_deref() == Some(name))
     }
@@ -208,7 +214,7 @@ impl Store {
     }
 
     fn get_attr(&self, family: Family, req: wire::AccountsRequest) -> Result<Done, Fail> {
-        too_many(req.to_account.len())?;
+        too_many(req.to_account.len(), self.max_per_call())?;
         let mut done = Done::default();
         let mut rows = Vec::new();
         for acc in &req.to_account {
@@ -231,7 +237,7 @@ impl Store {
     }
 
     fn set_attr(&mut self, family: Family, req: wire::SetAttrRequest) -> Result<Done, Fail> {
-        too_many(req.user_attrs.len())?;
+        too_many(req.user_attrs.len(), self.max_per_call())?;
         let mut done = Done::default();
         let mut writes = Vec::new();
         for ua in &req.user_attrs {
@@ -268,7 +274,7 @@ impl Store {
     }
 
     fn remove_attr(&mut self, req: wire::RemoveAttrRequest) -> Result<Done, Fail> {
-        too_many(req.user_attrs.len())?;
+        too_many(req.user_attrs.len(), self.max_per_call())?;
         let mut done = Done::default();
         let mut removals = Vec::new();
         for ua in &req.user_attrs {
@@ -294,7 +300,7 @@ impl Store {
     }
 
     fn get_tag(&self, family: Family, req: wire::AccountsRequest) -> Result<Done, Fail> {
-        too_many(req.to_account.len())?;
+        too_many(req.to_account.len(), self.max_per_call())?;
         let mut done = Done::default();
         let mut rows = Vec::new();
         for acc in &req.to_account {
@@ -309,7 +315,7 @@ impl Store {
     }
 
     fn add_tag(&mut self, family: Family, req: wire::TagsRequest) -> Result<Done, Fail> {
-        too_many(req.user_tags.len())?;
+        too_many(req.user_tags.len(), self.max_per_call())?;
         // Replace exists only in timpush; all_member_push always adds.
         let replace = family == Family::Timpush && req.replace == Some(1);
         let per_request = if replace { api::MAX_TAGS_PER_USER } else { api::MAX_TAGS_PER_ADD };
@@ -360,7 +366,7 @@ impl Store {
     }
 
     fn remove_tag(&mut self, req: wire::TagsRequest) -> Result<Done, Fail> {
-        too_many(req.user_tags.len())?;
+        too_many(req.user_tags.len(), self.max_per_call())?;
         let mut done = Done::default();
         for ut in &req.user_tags {
             match self.users.get(&ut.to_account) {
@@ -375,7 +381,7 @@ impl Store {
     }
 
     fn remove_all_tags(&mut self, req: wire::AccountsRequest) -> Result<Done, Fail> {
-        too_many(req.to_account.len())?;
+        too_many(req.to_account.len(), self.max_per_call())?;
         let mut done = Done::default();
         for acc in &req.to_account {
             if self.users.contains_key(acc) {

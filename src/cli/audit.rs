@@ -1,0 +1,278 @@
+//! Headless `attr-names`, `attrs`, `tags`, `inspect`: the engine, printed to stdout in input
+//! order; progress and the summary on stderr; the job in the audit journal.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use tokio_util::sync::CancellationToken;
+
+use super::target::TargetArgs;
+use crate::api::wire::{self, AttrNames};
+use crate::client::Client;
+use crate::config::Profile;
+use crate::engine::{self, Event, JobConfig, JobKind, Normalized, Normalizer, Record};
+use crate::export::{self, Columns, Format};
+use crate::text::escape;
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Accounts (UserIDs, or RegistrationIDs for timpush).
+    pub accounts: Vec<String>,
+    /// Read accounts from a file, one per line; `-` reads standard input.
+    #[arg(short = 'f', long, value_name = "FILE")]
+    pub file: Vec<PathBuf>,
+    /// table, csv, json or ndjson (default: table on a terminal, else ndjson).
+    #[arg(long)]
+    pub format: Option<Format>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AttrNamesArgs {
+    /// table, csv, json or ndjson (default: table on a terminal, else ndjson).
+    #[arg(long)]
+    pub format: Option<Format>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+fn default_format(f: Option<Format>) -> Format {
+    f.unwrap_or(if std::io::stdout().is_terminal() { Format::Table } else { Format::Ndjson })
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+}
+
+fn client(profile: &Profile) -> anyhow::Result<Arc<Client>> {
+    Ok(Arc::new(Client::new(profile.client_config()?)?))
+}
+
+/// Read every account source into one normalized list.
+pub fn read_accounts(args: &AuditArgs) -> anyhow::Result<Normalized> {
+    let mut n = Normalizer::new();
+    for a in &args.accounts {
+        n.push_account(a.trim());
+    }
+    for f in &args.file {
+        if f.as_os_str() == "-" {
+            if args.target.reads_key_from_stdin() {
+                bail!("-f - and --key-stdin both want standard input; put the key in a file or variable");
+            }
+            let mut text = String::new();
+            std::io::stdin().lock().read_to_string(&mut text).context("cannot read accounts from standard input")?;
+            n.push_text(&text);
+        } else {
+            let bytes = std::fs::read(f).with_context(|| format!("cannot read accounts file {}", f.display()))?;
+            // Invalid UTF-8 lines become U+FFFD and are then reported as they are, not dropped.
+            n.push_text(&String::from_utf8_lossy(&bytes));
+        }
+    }
+    let n = n.finish();
+    if n.total() == 0 {
+        bail!("no accounts given: pass them as arguments, or with -f FILE (-f - for standard input)");
+    }
+    Ok(n)
+}
+
+/// Attribute names in slot order, for CSV/table columns.
+pub fn names_in_slot_order(names: &AttrNames) -> Vec<String> {
+    let mut v: Vec<(usize, &String)> =
+        names.attr_names.iter().filter_map(|(k, n)| Some((k.parse().ok()?, n))).collect();
+    v.sort();
+    v.into_iter().map(|(_, n)| n.clone()).collect()
+}
+
+pub fn run_attr_names(args: AttrNamesArgs) -> anyhow::Result<ExitCode> {
+    let profile = args.target.resolve()?;
+    let client = client(&profile)?;
+    let format = default_format(args.format);
+    let reply = runtime()?.block_on(engine::fetch_attr_names(client, profile.family, CancellationToken::new()));
+    let names = match reply {
+        Ok(r) => r.body,
+        Err(e) => {
+            eprintln!("timx: cannot read attribute names ({}): {}", profile.name, escape(&e.to_string()));
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let types = names.attr_types.clone().unwrap_or_default();
+    let mut out = std::io::stdout().lock();
+    let rows: Vec<serde_json::Value> = (0..crate::api::ATTR_SLOTS)
+        .filter_map(|slot| {
+            let key = slot.to_string();
+            let name = names.attr_names.get(&key)?;
+            let mut row = serde_json::json!({"slot": slot, "name": name});
+            if profile.family == crate::api::Family::Timpush {
+                row["type"] = wire::attr_type_name(types.get(&key).copied().unwrap_or(0)).into();
+            }
+            Some(row)
+        })
+        .collect();
+    match format {
+        Format::Ndjson => rows.iter().try_for_each(|r| writeln!(out, "{r}"))?,
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?,
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record(["slot", "name", "type"])?;
+            for r in &rows {
+                let name = export::neutralize_formula(r["name"].as_str().unwrap_or_default()).into_owned();
+                w.write_record([r["slot"].to_string(), name, r["type"].as_str().unwrap_or_default().to_owned()])?;
+            }
+            w.flush()?;
+        }
+        Format::Table => {
+            writeln!(
+                out,
+                "SLOT  NAME{}",
+                if profile.family == crate::api::Family::Timpush { "                  TYPE" } else { "" }
+            )?;
+            for slot in 0..crate::api::ATTR_SLOTS {
+                let key = slot.to_string();
+                let name =
+                    names.attr_names.get(&key).map(|n| escape(n).into_owned()).unwrap_or_else(|| "(empty)".into());
+                let ty = if profile.family == crate::api::Family::Timpush && names.attr_names.contains_key(&key) {
+                    wire::attr_type_name(types.get(&key).copied().unwrap_or(0))
+                } else {
+                    ""
+                };
+                writeln!(out, "{slot:<4}  {name:<20}  {ty}")?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Restores input order from batches that finish in any order.
+#[derive(Default)]
+pub struct Reorder {
+    next: u32,
+    pending: BTreeMap<u32, Record>,
+}
+
+impl Reorder {
+    pub fn push(&mut self, r: Record, mut out: impl FnMut(Record) -> std::io::Result<()>) -> std::io::Result<()> {
+        self.pending.insert(r.index, r);
+        while let Some(r) = self.pending.remove(&self.next) {
+            self.next += 1;
+            out(r)?;
+        }
+        Ok(())
+    }
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+}
+
+pub fn run_audit(kind: JobKind, args: AuditArgs) -> anyhow::Result<ExitCode> {
+    let profile = args.target.resolve()?;
+    let input = Arc::new(read_accounts(&args)?);
+    let client = client(&profile)?;
+    let format = default_format(args.format);
+    let rt = runtime()?;
+    rt.block_on(audit(kind, profile, client, input, format))
+}
+
+async fn audit(
+    kind: JobKind,
+    profile: Profile,
+    client: Arc<Client>,
+    input: Arc<Normalized>,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    // Tabular formats need the attribute names for their columns.
+    let mut columns = Columns { attr_names: vec![], attrs: kind.wants_attrs(), tags: kind.wants_tags() };
+    if kind.wants_attrs() && matches!(format, Format::Csv | Format::Table) {
+        match engine::fetch_attr_names(client.clone(), profile.family, CancellationToken::new()).await {
+            Ok(r) => columns.attr_names = names_in_slot_order(&r.body),
+            Err(e) => {
+                eprintln!("timx: cannot read attribute names ({}): {}", profile.name, escape(&e.to_string()));
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    let cfg = JobConfig::new(kind, profile.family, profile.rate_limit);
+    let mut job = engine::spawn_job(client, cfg, input.clone());
+    let stdout = std::io::stdout();
+    let mut writer = export::writer(format, columns, std::io::BufWriter::new(stdout.lock()))?;
+    let show_progress = std::io::stderr().is_terminal();
+    let mut last_progress = Instant::now() - Duration::from_secs(1);
+    let mut reorder = Reorder::default();
+    let mut interrupted = false;
+    let mut write_failed: Option<std::io::Error> = None;
+    let mut summary = None;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        let event = tokio::select! {
+            _ = &mut ctrl_c, if !interrupted => {
+                interrupted = true;
+                job.cancel.cancel();
+                continue;
+            }
+            e = job.events.recv() => e,
+        };
+        let Some(event) = event else { break };
+        match event {
+            Event::Started { .. } => {}
+            Event::Batch(records) => {
+                if write_failed.is_some() {
+                    continue;
+                }
+                for r in records {
+                    if let Err(e) = reorder.push(r, |r| writer.write(&r)) {
+                        job.cancel.cancel();
+                        write_failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            Event::Progress(p) => {
+                if show_progress && last_progress.elapsed() >= Duration::from_millis(100) {
+                    last_progress = Instant::now();
+                    eprint!(
+                        "\r\x1b[K{}/{} accounts  {} calls  {} retries  {:.0}/s",
+                        p.done, p.total, p.calls, p.retries, p.rate
+                    );
+                }
+            }
+            Event::Finished(s) => summary = Some(s),
+        }
+    }
+    if show_progress {
+        eprint!("\r\x1b[K");
+    }
+    let summary = match summary {
+        Some(s) => s,
+        None => job.task.await.context("the job ended without a summary")?,
+    };
+    if let Some(e) = write_failed {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Ok(ExitCode::from(1));
+        }
+        bail!("cannot write the results: {e}");
+    }
+    writer.finish()?;
+    debug_assert!(reorder.is_empty(), "every record was written");
+    eprintln!("{}", summary.line());
+    if profile.journal
+        && let Some(path) = crate::journal::default_path()
+        && let Err(e) =
+            crate::journal::append(&path, &crate::journal::entry(&profile, kind.name(), &summary, Some(&input)))
+    {
+        eprintln!("timx: warning: cannot write the audit journal {}: {e}", path.display());
+    }
+    Ok(if interrupted {
+        ExitCode::from(130)
+    } else if summary.all_answered() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,101 @@
+//! Which app a command talks to: a config profile (`-p`), or one-off flags.
+
+use std::path::PathBuf;
+
+use anyhow::bail;
+use clap::Args;
+
+use super::KeyArgs;
+use crate::api::{Endpoint, Family, Region};
+use crate::config::{self, Config, DEFAULT_RATE_LIMIT, Profile};
+
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// Profile from the config file (default: default_profile, or the only one).
+    #[arg(short = 'p', long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Config file (default: $TIMX_CONFIG, else the platform config dir).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// One-off: region (china, singapore, seoul, frankfurt, silicon-valley, jakarta, tokyo, mumbai).
+    #[arg(long, conflicts_with = "base_url")]
+    pub region: Option<Region>,
+    /// One-off: use the region's backup domain (*.my-imcloud.com).
+    #[arg(long)]
+    pub backup_domain: bool,
+    /// One-off: base URL instead of a region, e.g. the emulator's http://127.0.0.1:8080.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// One-off: the app's SDKAppID.
+    #[arg(long)]
+    pub sdkappid: Option<u64>,
+    /// One-off: an App admin account.
+    #[arg(long)]
+    pub admin: Option<String>,
+    /// all_member_push or timpush (overrides the profile's).
+    #[arg(long)]
+    pub family: Option<Family>,
+    /// Calls per second per command, 1-100 (overrides the profile's; default 50).
+    #[arg(long)]
+    pub rate_limit: Option<u32>,
+    #[command(flatten)]
+    pub key: KeyArgs,
+}
+
+impl TargetArgs {
+    fn one_off(&self) -> bool {
+        self.region.is_some() || self.base_url.is_some() || self.sdkappid.is_some() || self.admin.is_some()
+    }
+
+    /// The profile to use, with command-line overrides applied.
+    pub fn resolve(&self) -> anyhow::Result<Profile> {
+        let mut p = if self.one_off() {
+            if self.profile.is_some() {
+                bail!("-p/--profile cannot be combined with --region/--base-url/--sdkappid/--admin");
+            }
+            let endpoint = match (&self.base_url, self.region) {
+                (Some(u), _) => Endpoint::base_url(u).map_err(anyhow::Error::msg)?,
+                (None, Some(region)) => Endpoint::Region { region, backup: self.backup_domain },
+                (None, None) => bail!("one-off use needs --region or --base-url"),
+            };
+            let Some(sdkappid) = self.sdkappid else { bail!("one-off use needs --sdkappid") };
+            let Some(admin) = self.admin.clone() else { bail!("one-off use needs --admin (an App admin account)") };
+            Profile {
+                name: "(command line)".into(),
+                endpoint,
+                sdkappid,
+                admin,
+                family: Family::default(),
+                rate_limit: DEFAULT_RATE_LIMIT,
+                read_only: true,
+                key: self.key.source(),
+                journal: true,
+                journal_accounts: false,
+            }
+        } else {
+            let cfg = Config::load(&config::config_path(self.config.as_deref())?)?;
+            for w in cfg.warnings() {
+                eprintln!("timx: warning: {w}");
+            }
+            let mut p = cfg.profile(self.profile.as_deref())?;
+            if self.key.explicit() {
+                p.key = self.key.source();
+            }
+            p
+        };
+        if let Some(f) = self.family {
+            p.family = f;
+        }
+        if let Some(r) = self.rate_limit {
+            if r == 0 || r > crate::api::MAX_CALLS_PER_SECOND {
+                bail!("--rate-limit must be 1-{}, got {r}", crate::api::MAX_CALLS_PER_SECOND);
+            }
+            p.rate_limit = r;
+        }
+        Ok(p)
+    }
+
+    pub fn reads_key_from_stdin(&self) -> bool {
+        self.key.key_stdin
+    }
+}

@@ -1,0 +1,357 @@
+//! Running one job: dispatch batches under the pacer and the in-flight cap, turn answers into
+//! per-account records, and stream them back. Every entry of the input gets one record.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_util::sync::CancellationToken;
+
+use super::pacer::Pacer;
+use super::policy::{Counters, Ctx, Stop};
+use super::{ErrorDetail, Event, JobConfig, Normalized, Progress, Record, Status, Summary};
+use crate::api::{MAX_ACCOUNTS_PER_CALL, wire};
+use crate::client::{CallError, Client, Reply};
+
+/// A running job: its event stream, a way to cancel it, and its final summary.
+pub struct JobHandle {
+    pub events: mpsc::Receiver<Event>,
+    pub cancel: CancellationToken,
+    pub task: JoinHandle<Summary>,
+}
+
+/// Start a job on the current tokio runtime.
+pub fn spawn_job(client: Arc<Client>, cfg: JobConfig, input: Arc<Normalized>) -> JobHandle {
+    let (tx, rx) = mpsc::channel(256);
+    let cancel = CancellationToken::new();
+    let ctx = Arc::new(Ctx {
+        client,
+        cfg,
+        counters: Counters::default(),
+        cancel: cancel.clone(),
+        abort: std::sync::Mutex::new(None),
+    });
+    let task = tokio::spawn(run(ctx, input, tx));
+    JobHandle { events: rx, cancel, task }
+}
+
+struct Lanes {
+    attrs: Pacer,
+    tags: Pacer,
+}
+
+/// What one part (attrs or tags) says about one account.
+#[derive(Debug, Clone)]
+enum Part<T> {
+    Data(T),
+    NotFound(ErrorDetail),
+    Error(ErrorDetail),
+    Cancelled,
+}
+
+async fn run(ctx: Arc<Ctx>, input: Arc<Normalized>, tx: mpsc::Sender<Event>) -> Summary {
+    let start = Instant::now();
+    let lanes = Arc::new(Lanes { attrs: Pacer::new(ctx.cfg.rate_limit), tags: Pacer::new(ctx.cfg.rate_limit) });
+    let valid: Vec<u32> = input.valid_indices().collect();
+    let batches: Vec<&[u32]> = valid.chunks(MAX_ACCOUNTS_PER_CALL).collect();
+    let total = input.total() as u64;
+    let _ = tx
+        .send(Event::Started {
+            total,
+            duplicates: input.duplicates,
+            invalid: input.invalid.len() as u64,
+            batches: batches.len() as u64,
+        })
+        .await;
+    let mut counts: BTreeMap<Status, u64> = BTreeMap::new();
+
+    if !input.invalid.is_empty() {
+        for chunk in input.invalid.chunks(1000) {
+            let records: Vec<Record> = chunk
+                .iter()
+                .map(|(i, reason)| {
+                    let mut r = Record::new(*i, input.entries.get(*i as usize), Status::Invalid);
+                    r.reason = Some(reason.clone());
+                    r
+                })
+                .collect();
+            emit(&ctx, &tx, records, &mut counts, start, total).await;
+        }
+    }
+
+    let sem = Arc::new(Semaphore::new(ctx.cfg.max_in_flight.max(1)));
+    let mut set: JoinSet<Vec<Record>> = JoinSet::new();
+    let mut unsent: Vec<u32> = Vec::new();
+    for batch in &batches {
+        if ctx.cancel.is_cancelled() || ctx.aborted().is_some() {
+            unsent.extend_from_slice(batch);
+            continue;
+        }
+        let permit = tokio::select! {
+            _ = ctx.cancel.cancelled() => { unsent.extend_from_slice(batch); continue; }
+            p = sem.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => { unsent.extend_from_slice(batch); continue; } },
+        };
+        let (ctx2, lanes2, input2, idx) = (ctx.clone(), lanes.clone(), input.clone(), batch.to_vec());
+        set.spawn(async move {
+            let records = process(&ctx2, &lanes2, &input2, &idx).await;
+            drop(permit);
+            records
+        });
+        while let Some(done) = set.try_join_next() {
+            collect(&ctx, &tx, done, &mut counts, start, total).await;
+        }
+    }
+    while let Some(done) = set.join_next().await {
+        collect(&ctx, &tx, done, &mut counts, start, total).await;
+    }
+    // Batches never sent: cancelled, or failed with the error that stopped the job.
+    let abort = ctx.aborted();
+    for chunk in unsent.chunks(1000) {
+        let records = chunk
+            .iter()
+            .map(|i| {
+                let account = input.entries.get(*i as usize);
+                match (&abort, ctx.cancel.is_cancelled()) {
+                    (Some(e), false) => failed_unsent(*i, account, e),
+                    _ => Record::new(*i, account, Status::Cancelled),
+                }
+            })
+            .collect();
+        emit(&ctx, &tx, records, &mut counts, start, total).await;
+    }
+
+    let summary = Summary {
+        kind: Some(ctx.cfg.kind),
+        family: Some(ctx.cfg.family),
+        total,
+        duplicates: input.duplicates,
+        counts,
+        calls: ctx.counters.calls.load(Ordering::Relaxed),
+        retries: ctx.counters.retries.load(Ordering::Relaxed),
+        elapsed: start.elapsed(),
+        errors_seen: ctx.counters.errors.lock().map(|m| m.clone()).unwrap_or_default(),
+        aborted: abort.map(|e| e.to_string()),
+        cancelled: ctx.cancel.is_cancelled(),
+    };
+    let _ = tx.send(Event::Finished(summary.clone())).await;
+    summary
+}
+
+fn failed_unsent(index: u32, account: &str, e: &CallError) -> Record {
+    let mut r = Record::new(index, account, Status::Failed);
+    let mut d = ErrorDetail::from_call(e, 0);
+    d.meaning = format!("not sent: the job stopped after this error on another batch: {}", d.meaning);
+    r.error = Some(d);
+    r
+}
+
+async fn collect(
+    ctx: &Ctx,
+    tx: &mpsc::Sender<Event>,
+    done: Result<Vec<Record>, tokio::task::JoinError>,
+    counts: &mut BTreeMap<Status, u64>,
+    start: Instant,
+    total: u64,
+) {
+    match done {
+        Ok(records) => emit(ctx, tx, records, counts, start, total).await,
+        // A batch task cannot panic by design; if one did, its accounts are lost to this run, so say so loudly.
+        Err(e) => tracing::error!("a batch task failed: {e}"),
+    }
+}
+
+async fn emit(
+    ctx: &Ctx,
+    tx: &mpsc::Sender<Event>,
+    mut records: Vec<Record>,
+    counts: &mut BTreeMap<Status, u64>,
+    start: Instant,
+    total: u64,
+) {
+    records.sort_by_key(|r| r.index);
+    for r in &records {
+        *counts.entry(r.status).or_default() += 1;
+    }
+    let done = ctx.counters.done.fetch_add(records.len() as u64, Ordering::Relaxed) + records.len() as u64;
+    let elapsed = start.elapsed();
+    let _ = tx.send(Event::Batch(records)).await;
+    let secs = elapsed.as_secs_f64();
+    let _ = tx
+        .send(Event::Progress(Progress {
+            done,
+            total,
+            calls: ctx.counters.calls.load(Ordering::Relaxed),
+            retries: ctx.counters.retries.load(Ordering::Relaxed),
+            elapsed,
+            rate: if secs > 0.0 { done as f64 / secs } else { 0.0 },
+        }))
+        .await;
+}
+
+/// One batch: the calls its job needs, split on 90018, merged per account.
+fn process<'a>(
+    ctx: &'a Ctx,
+    lanes: &'a Lanes,
+    input: &'a Normalized,
+    idx: &'a [u32],
+) -> std::pin::Pin<Box<dyn Future<Output = Vec<Record>> + Send + 'a>> {
+    Box::pin(async move {
+        let accounts: Vec<String> = idx.iter().map(|i| input.entries.get(*i as usize).to_owned()).collect();
+        let family = ctx.cfg.family;
+        let client = &ctx.client;
+        let attrs = async {
+            if ctx.cfg.kind.wants_attrs() {
+                Some(ctx.call(&lanes.attrs, || client.get_attrs(family, &accounts)).await)
+            } else {
+                None
+            }
+        };
+        let tags = async {
+            if ctx.cfg.kind.wants_tags() {
+                Some(ctx.call(&lanes.tags, || client.get_tags(family, &accounts)).await)
+            } else {
+                None
+            }
+        };
+        let (attrs, tags) = tokio::join!(attrs, tags);
+        let split = matches!(attrs, Some(Err(Stop::Split(..)))) || matches!(tags, Some(Err(Stop::Split(..))));
+        if split && idx.len() > 1 {
+            let (left, right) = idx.split_at(idx.len() / 2);
+            let mut out = process(ctx, lanes, input, left).await;
+            out.extend(process(ctx, lanes, input, right).await);
+            return out;
+        }
+        let attr_parts = attrs.map(|r| per_account(&accounts, r, attrs_of));
+        let tag_parts = tags.map(|r| per_account(&accounts, r, tags_of));
+        idx.iter()
+            .enumerate()
+            .map(|(k, i)| {
+                merge(
+                    *i,
+                    &accounts[k],
+                    attr_parts.as_ref().map(|p| p[k].clone()),
+                    tag_parts.as_ref().map(|p| p[k].clone()),
+                )
+            })
+            .collect()
+    })
+}
+
+fn attrs_of(
+    reply: Reply<wire::GetAttrResponse>,
+) -> (HashMap<String, BTreeMap<String, String>>, Vec<wire::AccountError>) {
+    let map = reply.body.user_attrs.into_iter().map(|u| (u.to_account, u.attrs)).collect();
+    (map, reply.status.error_list)
+}
+
+fn tags_of(reply: Reply<wire::GetTagResponse>) -> (HashMap<String, Vec<String>>, Vec<wire::AccountError>) {
+    let map = reply.body.user_tags.into_iter().map(|u| (u.to_account, u.tags)).collect();
+    (map, reply.status.error_list)
+}
+
+/// Spread one call's result over the batch's accounts, in batch order.
+fn per_account<R, T: Clone>(
+    accounts: &[String],
+    result: Result<(R, u32), Stop>,
+    split: impl FnOnce(R) -> (HashMap<String, T>, Vec<wire::AccountError>),
+) -> Vec<Part<T>> {
+    let (reply, _attempts) = match result {
+        Ok(ok) => ok,
+        Err(stop) => {
+            let part = match stop {
+                Stop::Cancelled => Part::Cancelled,
+                Stop::Aborted(e) => Part::Error({
+                    let mut d = ErrorDetail::from_call(&e, 0);
+                    d.meaning = format!("not sent: the job stopped after this error on another batch: {}", d.meaning);
+                    d
+                }),
+                Stop::Split(e, n) | Stop::Failed(e, n) => Part::Error(ErrorDetail::from_call(&e, n)),
+            };
+            return vec![part; accounts.len()];
+        }
+    };
+    let (mut data, errors) = split(reply);
+    let errors: HashMap<String, wire::AccountError> = errors.into_iter().map(|e| (e.to_account.clone(), e)).collect();
+    accounts
+        .iter()
+        .map(|a| {
+            if let Some(e) = errors.get(a) {
+                let d = ErrorDetail::from_code(e.error_code, &e.error_info);
+                return if e.error_code == 70107 { Part::NotFound(d) } else { Part::Error(d) };
+            }
+            match data.remove(a) {
+                Some(v) => Part::Data(v),
+                None => Part::Error(ErrorDetail::from_call(
+                    &CallError::Malformed { reason: "the account is missing from the response".into() },
+                    1,
+                )),
+            }
+        })
+        .collect()
+}
+
+/// One record from the attrs part and/or the tags part.
+fn merge(
+    index: u32,
+    account: &str,
+    attrs: Option<Part<BTreeMap<String, String>>>,
+    tags: Option<Part<Vec<String>>>,
+) -> Record {
+    let mut r = Record::new(index, account, Status::Empty);
+    let mut error = None;
+    let mut not_found = None;
+    let mut cancelled = false;
+    match attrs {
+        Some(Part::Data(a)) => r.attrs = Some(a),
+        Some(Part::NotFound(d)) => not_found = Some(d),
+        Some(Part::Error(d)) => error = Some(d),
+        Some(Part::Cancelled) => cancelled = true,
+        None => {}
+    }
+    match tags {
+        Some(Part::Data(t)) => r.tags = Some(t),
+        Some(Part::NotFound(d)) => not_found = not_found.or(Some(d)),
+        Some(Part::Error(d)) => error = error.or(Some(d)),
+        Some(Part::Cancelled) => cancelled = true,
+        None => {}
+    }
+    r.status = if cancelled {
+        Status::Cancelled
+    } else if let Some(d) = error {
+        r.error = Some(d);
+        Status::Failed
+    } else if let Some(d) = not_found {
+        r.error = Some(d);
+        Status::NotFound
+    } else if r.attrs.as_ref().is_some_and(|a| !a.is_empty()) || r.tags.as_ref().is_some_and(|t| !t.is_empty()) {
+        Status::Found
+    } else {
+        Status::Empty
+    };
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_prefers_failure_then_not_found_then_data() {
+        let d = |c| ErrorDetail::from_code(c, "");
+        let found = merge(0, "a", Some(Part::Data([("k".into(), "v".into())].into())), Some(Part::Data(vec![])));
+        assert_eq!(found.status, Status::Found);
+        let empty = merge(0, "a", Some(Part::Data(BTreeMap::new())), Some(Part::Data(vec![])));
+        assert_eq!(empty.status, Status::Empty);
+        let nf = merge(0, "a", Some(Part::NotFound(d(70107))), Some(Part::NotFound(d(70107))));
+        assert_eq!(nf.status, Status::NotFound);
+        let failed = merge(0, "a", Some(Part::Data(BTreeMap::new())), Some(Part::Error(d(91000))));
+        assert_eq!(failed.status, Status::Failed);
+        assert!(failed.attrs.is_some(), "the part that succeeded is kept");
+        let tags_only = merge(0, "a", None, Some(Part::Data(vec!["x".into()])));
+        assert_eq!(tags_only.status, Status::Found);
+        assert!(tags_only.attrs.is_none());
+    }
+}

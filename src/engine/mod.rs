@@ -1,0 +1,266 @@
+//! The audit engine: batches of ≤100 accounts, paced per command, retried by the error-code
+//! catalog's policy, streamed back as typed events. It never prints. Every input account
+//! ends in exactly one outcome.
+
+pub mod accounts;
+mod job;
+pub mod pacer;
+mod policy;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub use accounts::{AccountList, Normalized, Normalizer, normalize_text};
+pub use job::{JobHandle, spawn_job};
+pub use policy::fetch_attr_names;
+
+use crate::api::{Family, codes};
+use crate::client::CallError;
+
+/// What a job asks for each account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    Attrs,
+    Tags,
+    /// Attributes and tags for the same accounts, merged per account.
+    Inspect,
+}
+
+impl JobKind {
+    pub fn wants_attrs(self) -> bool {
+        matches!(self, JobKind::Attrs | JobKind::Inspect)
+    }
+    pub fn wants_tags(self) -> bool {
+        matches!(self, JobKind::Tags | JobKind::Inspect)
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            JobKind::Attrs => "attrs",
+            JobKind::Tags => "tags",
+            JobKind::Inspect => "inspect",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct JobConfig {
+    pub kind: JobKind,
+    pub family: Family,
+    /// Calls per second per command; never exceeded.
+    pub rate_limit: u32,
+    /// Batches in flight at once (each may be waiting for its slot or its answer).
+    pub max_in_flight: usize,
+    /// Attempts per call, the first included.
+    pub max_attempts: u32,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+}
+
+impl JobConfig {
+    pub fn new(kind: JobKind, family: Family, rate_limit: u32) -> JobConfig {
+        JobConfig {
+            kind,
+            family,
+            rate_limit: rate_limit.clamp(1, crate::api::MAX_CALLS_PER_SECOND),
+            // One second's worth of calls: enough to hold the pace at 1 s round trips.
+            max_in_flight: (rate_limit as usize).clamp(4, 200),
+            max_attempts: 10,
+            backoff_base: Duration::from_millis(200),
+            backoff_max: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The outcome class of one account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Has attributes and/or tags.
+    Found,
+    /// Answered, but carries nothing.
+    Empty,
+    /// timpush 70107: the account does not exist in the app.
+    NotFound,
+    Failed,
+    /// Not a possible UserID; never sent.
+    Invalid,
+    Cancelled,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] =
+        [Status::Found, Status::Empty, Status::NotFound, Status::Failed, Status::Invalid, Status::Cancelled];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Found => "found",
+            Status::Empty => "empty",
+            Status::NotFound => "not_found",
+            Status::Failed => "failed",
+            Status::Invalid => "invalid",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
+    /// Answered by the service (found, empty or not found): what exit code 0 requires.
+    pub fn is_answer(self) -> bool {
+        matches!(self, Status::Found | Status::Empty | Status::NotFound)
+    }
+}
+
+/// Why an account failed, explained from the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorDetail {
+    /// The service's ErrorCode, when the failure came from the service.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<i64>,
+    /// Short class: the code, `http:502`, `net:timeout`, `malformed`.
+    pub label: String,
+    pub meaning: String,
+    pub fix: String,
+    /// Calls made for this account's batch before giving up (0: never sent).
+    pub attempts: u32,
+}
+
+impl ErrorDetail {
+    pub fn from_call(e: &CallError, attempts: u32) -> ErrorDetail {
+        let (meaning, fix) = match e {
+            CallError::Service { code, info } => {
+                let c = codes::lookup(*code);
+                let meaning = if info.is_empty() { c.meaning.to_string() } else { format!("{} ({info})", c.meaning) };
+                (meaning, c.fix.to_string())
+            }
+            CallError::Transport { .. } => {
+                (e.to_string(), "Check the network and the endpoint; timx retried before giving up.".into())
+            }
+            CallError::Http { status, .. } if *status >= 500 => {
+                (e.to_string(), "The service or a gateway failed; timx retried. Try again later.".into())
+            }
+            CallError::Http { .. } => (e.to_string(), "Check the region/base URL of the profile.".into()),
+            CallError::Malformed { .. } => (
+                e.to_string(),
+                "The answer was not what the API documents; timx retried. Report it if it persists.".into(),
+            ),
+        };
+        ErrorDetail { code: e.code(), label: e.label(), meaning, fix, attempts }
+    }
+
+    /// A per-account code from a timpush ErrorList.
+    pub fn from_code(code: i64, info: &str) -> ErrorDetail {
+        ErrorDetail::from_call(&CallError::Service { code, info: crate::text::escape(info).into_owned() }, 1)
+    }
+}
+
+/// One account's result. Strings from the network are kept as received (exports are lossless);
+/// front ends escape them for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Record {
+    /// Position among the normalized input entries; output is ordered by it.
+    #[serde(skip)]
+    pub index: u32,
+    pub account: String,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attrs: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorDetail>,
+    /// Why an input was invalid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Record {
+    pub fn new(index: u32, account: &str, status: Status) -> Record {
+        Record { index, account: account.to_owned(), status, attrs: None, tags: None, error: None, reason: None }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Progress {
+    pub done: u64,
+    pub total: u64,
+    pub calls: u64,
+    pub retries: u64,
+    pub elapsed: Duration,
+    /// Accounts per second so far.
+    pub rate: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Summary {
+    pub kind: Option<JobKind>,
+    pub family: Option<Family>,
+    pub total: u64,
+    pub duplicates: u64,
+    pub counts: BTreeMap<Status, u64>,
+    pub calls: u64,
+    pub retries: u64,
+    pub elapsed: Duration,
+    /// ErrorCodes (or failure labels) seen, with how many calls or accounts carried them.
+    pub errors_seen: BTreeMap<String, u64>,
+    /// The job stopped sending after a configuration error; the rest failed with it.
+    pub aborted: Option<String>,
+    pub cancelled: bool,
+}
+
+impl Summary {
+    pub fn count(&self, s: Status) -> u64 {
+        self.counts.get(&s).copied().unwrap_or(0)
+    }
+    pub fn accounts_per_second(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 { self.total as f64 / secs } else { 0.0 }
+    }
+    /// True when every account was answered (exit code 0).
+    pub fn all_answered(&self) -> bool {
+        self.counts.iter().all(|(s, n)| s.is_answer() || *n == 0)
+    }
+    /// The one-line summary the headless commands print on stderr.
+    pub fn line(&self) -> String {
+        let mut s = format!(
+            "found {}, empty {}, not found {}, failed {}, invalid {}",
+            self.count(Status::Found),
+            self.count(Status::Empty),
+            self.count(Status::NotFound),
+            self.count(Status::Failed),
+            self.count(Status::Invalid)
+        );
+        if self.count(Status::Cancelled) > 0 {
+            s += &format!(", cancelled {}", self.count(Status::Cancelled));
+        }
+        if self.duplicates > 0 {
+            s += &format!(" ({} duplicates skipped)", self.duplicates);
+        }
+        s += &format!(
+            "; {} calls, {} retries, {:.1} s, {:.0} accounts/s",
+            self.calls,
+            self.retries,
+            self.elapsed.as_secs_f64(),
+            self.accounts_per_second()
+        );
+        if let Some(a) = &self.aborted {
+            s += &format!("; stopped early: {a}");
+        }
+        s
+    }
+}
+
+/// What a running job reports, in order: Started, then Batch/Progress pairs, then Finished.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Started {
+        total: u64,
+        duplicates: u64,
+        invalid: u64,
+        batches: u64,
+    },
+    /// Finished records of one batch (or the invalid inputs), sorted by index.
+    Batch(Vec<Record>),
+    Progress(Progress),
+    Finished(Summary),
+}

@@ -1,0 +1,109 @@
+//! Even pacing at a rate per command: callers reserve evenly spaced send slots, so the rate
+//! can never exceed the limit however many requests are in flight, and a retry takes the next
+//! free slot like any other call (retries fill the pace instead of stalling it).
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+#[derive(Debug)]
+struct State {
+    next: Instant,
+    interval: Duration,
+}
+
+#[derive(Debug)]
+pub struct Pacer {
+    base: Duration,
+    slowest: Duration,
+    state: Mutex<State>,
+}
+
+impl Pacer {
+    /// `rate` calls per second (≥ 1).
+    pub fn new(rate: u32) -> Pacer {
+        let base = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
+        Pacer {
+            base,
+            slowest: Duration::from_secs(1),
+            state: Mutex::new(State { next: Instant::now(), interval: base }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reserve the next slot and return when it arrives. A late caller does not get a burst:
+    /// slots are never handed out closer together than the interval.
+    pub async fn wait(&self) {
+        let slot = {
+            let mut s = self.lock();
+            let now = Instant::now();
+            let slot = s.next.max(now);
+            s.next = slot + s.interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+
+    /// The service said "too fast" (60007 and friends): widen the interval by a quarter.
+    pub fn slow_down(&self) {
+        let mut s = self.lock();
+        s.interval = (s.interval.mul_f64(1.25)).min(self.slowest);
+    }
+
+    /// A call succeeded: drift back toward the configured rate.
+    pub fn recover(&self) {
+        let mut s = self.lock();
+        if s.interval > self.base {
+            s.interval = s.interval.mul_f64(0.99).max(self.base);
+        }
+    }
+
+    pub fn interval(&self) -> Duration {
+        self.lock().interval
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn slots_are_evenly_spaced_even_when_many_wait_at_once() {
+        let p = std::sync::Arc::new(Pacer::new(100));
+        let t0 = Instant::now();
+        let mut handles = Vec::new();
+        for _ in 0..50 {
+            let p = p.clone();
+            handles.push(tokio::spawn(async move {
+                p.wait().await;
+                Instant::now()
+            }));
+        }
+        let mut times = Vec::new();
+        for h in handles {
+            times.push(h.await.unwrap());
+        }
+        times.sort();
+        for w in times.windows(2) {
+            assert!(w[1] - w[0] >= Duration::from_millis(10), "{:?}", w[1] - w[0]);
+        }
+        assert!(times[49] - t0 >= Duration::from_millis(490));
+    }
+
+    #[test]
+    fn slow_down_and_recover_stay_within_bounds() {
+        let p = Pacer::new(100);
+        for _ in 0..100 {
+            p.slow_down();
+        }
+        assert_eq!(p.interval(), Duration::from_secs(1));
+        for _ in 0..10_000 {
+            p.recover();
+        }
+        assert_eq!(p.interval(), Duration::from_millis(10));
+    }
+}

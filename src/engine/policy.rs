@@ -1,0 +1,174 @@
+//! The retry policy, from the error-code catalog: retry with bounded exponential backoff and
+//! jitter (slowing the pace on rate-limit answers), a new UserSig on expiry, split on "too many
+//! accounts", stop on everything else. Configuration errors stop the whole job.
+
+use std::future::Future;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::JobConfig;
+use super::pacer::Pacer;
+use crate::api::{Action, Family, wire};
+use crate::client::{CallError, Client, Reply};
+
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub calls: AtomicU64,
+    pub retries: AtomicU64,
+    pub done: AtomicU64,
+    /// Failure labels seen on calls, including ones later retried successfully.
+    pub errors: Mutex<std::collections::BTreeMap<String, u64>>,
+}
+
+impl Counters {
+    fn note_error(&self, label: String) {
+        *self.errors.lock().unwrap_or_else(|p| p.into_inner()).entry(label).or_default() += 1;
+    }
+}
+
+/// Why a call gave up.
+#[derive(Debug, Clone)]
+pub(crate) enum Stop {
+    Cancelled,
+    /// Another batch hit a configuration error; this one was not (re)sent.
+    Aborted(CallError),
+    /// 90018/70206: the batch must be split.
+    Split(CallError, u32),
+    Failed(CallError, u32),
+}
+
+pub(crate) struct Ctx {
+    pub client: std::sync::Arc<Client>,
+    pub cfg: JobConfig,
+    pub counters: Counters,
+    pub cancel: CancellationToken,
+    pub abort: Mutex<Option<CallError>>,
+}
+
+/// Codes after which every further call would fail the same way (and 70050 locks the key out
+/// after repeated signature failures), so the job stops sending.
+fn is_job_fatal(e: &CallError) -> bool {
+    match e {
+        CallError::Service { code, .. } => matches!(
+            code,
+            60002..=60006 | 60009 | 60010 | 60012 | 60016 | 60017 | 60020 | 60021 | 70002..=70020 | 70050 | 70051 | 70114 | 70398 | 70403 | 90009 | 90045
+        ),
+        CallError::Http { status, .. } => *status == 404 || *status == 401 || *status == 403,
+        _ => false,
+    }
+}
+
+impl Ctx {
+    pub fn aborted(&self) -> Option<CallError> {
+        self.abort.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn set_abort(&self, e: &CallError) {
+        let mut a = self.abort.lock().unwrap_or_else(|p| p.into_inner());
+        if a.is_none() {
+            tracing::warn!("stopping the job after a configuration error: {e}");
+            *a = Some(e.clone());
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.cfg.backoff_base.saturating_mul(1u32 << attempt.min(16).saturating_sub(1));
+        let capped = exp.min(self.cfg.backoff_max);
+        // Full jitter in [0.5, 1.0] of the step, so retries from many batches spread out.
+        capped.mul_f64(0.5 + rand::random::<f64>() * 0.5)
+    }
+
+    /// Sleep unless cancelled first.
+    async fn pause(&self, d: Duration) -> bool {
+        tokio::select! {
+            _ = self.cancel.cancelled() => false,
+            _ = tokio::time::sleep(d) => true,
+        }
+    }
+
+    /// Run one call under the policy. `send` makes the call; `pacer` spaces it.
+    pub async fn call<T, F, Fut>(&self, pacer: &Pacer, mut send: F) -> Result<(T, u32), Stop>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, CallError>>,
+    {
+        let mut attempt = 0u32;
+        let mut regens = 0u32;
+        loop {
+            if self.cancel.is_cancelled() {
+                return Err(Stop::Cancelled);
+            }
+            if let Some(e) = self.aborted() {
+                return Err(Stop::Aborted(e));
+            }
+            tokio::select! {
+                _ = self.cancel.cancelled() => return Err(Stop::Cancelled),
+                _ = pacer.wait() => {}
+            }
+            // The slot may have been reserved long before: look again before sending.
+            if let Some(e) = self.aborted() {
+                return Err(Stop::Aborted(e));
+            }
+            attempt += 1;
+            self.counters.calls.fetch_add(1, Ordering::Relaxed);
+            let result = tokio::select! {
+                _ = self.cancel.cancelled() => return Err(Stop::Cancelled),
+                r = send() => r,
+            };
+            let err = match result {
+                Ok(v) => {
+                    pacer.recover();
+                    return Ok((v, attempt));
+                }
+                Err(e) => e,
+            };
+            self.counters.note_error(err.label());
+            tracing::debug!(attempt, "call failed: {err}");
+            let can_retry = attempt < self.cfg.max_attempts;
+            match err.action() {
+                Action::Retry | Action::RetrySlower if can_retry => {
+                    if err.action() == Action::RetrySlower {
+                        pacer.slow_down();
+                    }
+                    self.counters.retries.fetch_add(1, Ordering::Relaxed);
+                    if !self.pause(self.backoff(attempt)).await {
+                        return Err(Stop::Cancelled);
+                    }
+                }
+                Action::Regen if can_retry && regens < 2 => {
+                    regens += 1;
+                    self.client.invalidate_sig();
+                    self.counters.retries.fetch_add(1, Ordering::Relaxed);
+                }
+                Action::Split => return Err(Stop::Split(err, attempt)),
+                _ => {
+                    if is_job_fatal(&err) {
+                        self.set_abort(&err);
+                    }
+                    return Err(Stop::Failed(err, attempt));
+                }
+            }
+        }
+    }
+}
+
+/// The app's attribute slots, fetched under the same retry policy as a job.
+pub async fn fetch_attr_names(
+    client: std::sync::Arc<Client>,
+    family: Family,
+    cancel: CancellationToken,
+) -> Result<Reply<wire::AttrNames>, CallError> {
+    let cfg = super::JobConfig::new(super::JobKind::Attrs, family, crate::api::MAX_CALLS_PER_SECOND);
+    let pacer = Pacer::new(cfg.rate_limit);
+    let ctx = Ctx { client: client.clone(), cfg, counters: Counters::default(), cancel, abort: Mutex::new(None) };
+    match ctx.call(&pacer, || client.get_attr_names(family)).await {
+        Ok((reply, _)) => Ok(reply),
+        Err(Stop::Failed(e, _) | Stop::Split(e, _) | Stop::Aborted(e)) => Err(e),
+        Err(Stop::Cancelled) => {
+            Err(CallError::Transport { kind: crate::client::TransportKind::Other, message: "cancelled".into() })
+        }
+    }
+}

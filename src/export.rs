@@ -1,0 +1,289 @@
+//! Result writers shared by the headless commands and the TUI: CSV, JSON, NDJSON and a plain
+//! table for terminals. They write straight from records, one at a time (memory stays flat).
+//! JSON/NDJSON keep every string losslessly; CSV neutralizes spreadsheet formulas; the table
+//! escapes control characters.
+
+use std::io::{self, Write};
+use std::str::FromStr;
+
+use crate::engine::Record;
+use crate::text::{escape, pad};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+    Ndjson,
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "table" => Ok(Format::Table),
+            "csv" => Ok(Format::Csv),
+            "json" => Ok(Format::Json),
+            "ndjson" | "jsonl" => Ok(Format::Ndjson),
+            _ => Err(format!("unknown format {s:?}; expected table, csv, json or ndjson")),
+        }
+    }
+}
+
+impl Format {
+    /// Guess from a file name's extension.
+    pub fn from_path(path: &std::path::Path) -> Option<Format> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "csv" => Some(Format::Csv),
+            "json" => Some(Format::Json),
+            "ndjson" | "jsonl" => Some(Format::Ndjson),
+            "txt" => Some(Format::Table),
+            _ => None,
+        }
+    }
+}
+
+/// Which columns a tabular format has.
+#[derive(Debug, Clone, Default)]
+pub struct Columns {
+    /// Attribute names in slot order (one column each).
+    pub attr_names: Vec<String>,
+    pub attrs: bool,
+    pub tags: bool,
+}
+
+/// A cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP CSV injection).
+pub fn neutralize_formula(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+pub trait RecordWriter {
+    fn write(&mut self, r: &Record) -> io::Result<()>;
+    /// Close the document (JSON's closing bracket) and flush.
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+pub fn writer<'a, W: Write + 'a>(format: Format, columns: Columns, out: W) -> io::Result<Box<dyn RecordWriter + 'a>> {
+    Ok(match format {
+        Format::Ndjson => Box::new(Ndjson { out }),
+        Format::Json => Box::new(Json { out, first: true }),
+        Format::Csv => Box::new(Csv::new(columns, out)?),
+        Format::Table => Box::new(Table::new(columns, out)?),
+    })
+}
+
+struct Ndjson<W> {
+    out: W,
+}
+
+impl<W: Write> RecordWriter for Ndjson<W> {
+    fn write(&mut self, r: &Record) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, r)?;
+        self.out.write_all(b"\n")
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// A JSON array written element by element.
+struct Json<W> {
+    out: W,
+    first: bool,
+}
+
+impl<W: Write> RecordWriter for Json<W> {
+    fn write(&mut self, r: &Record) -> io::Result<()> {
+        self.out.write_all(if self.first { b"[\n  " } else { b",\n  " })?;
+        self.first = false;
+        serde_json::to_writer(&mut self.out, r)?;
+        Ok(())
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.write_all(if self.first { b"[]\n" } else { b"\n]\n" })?;
+        self.out.flush()
+    }
+}
+
+/// The error text for a record: the invalid reason, or the code's meaning and fix.
+pub fn error_text(r: &Record) -> String {
+    match (&r.reason, &r.error) {
+        (Some(reason), _) => reason.clone(),
+        (None, Some(e)) => format!("{} {}", e.meaning, e.fix),
+        (None, None) => String::new(),
+    }
+}
+
+/// Attributes in slot order (the column order), then any others by name.
+pub fn ordered_attrs<'a>(
+    attrs: &'a std::collections::BTreeMap<String, String>,
+    slot_order: &'a [String],
+) -> impl Iterator<Item = (&'a String, &'a String)> + 'a {
+    let known = slot_order.iter().filter_map(|n| attrs.get_key_value(n));
+    let others = attrs.iter().filter(|(k, _)| !slot_order.contains(k));
+    known.chain(others)
+}
+
+fn other_attrs(r: &Record, known: &[String]) -> String {
+    r.attrs
+        .iter()
+        .flatten()
+        .filter(|(k, _)| !known.contains(k))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+struct Csv<W: Write> {
+    columns: Columns,
+    out: csv::Writer<W>,
+}
+
+impl<W: Write> Csv<W> {
+    fn new(columns: Columns, out: W) -> io::Result<Self> {
+        let mut out = csv::Writer::from_writer(out);
+        let mut header = vec!["account".to_string()];
+        if columns.attrs {
+            header.extend(columns.attr_names.iter().cloned());
+            header.push("other_attrs".into());
+        }
+        if columns.tags {
+            header.push("tags".into());
+        }
+        header.extend(["status".into(), "error_code".into(), "error".into()]);
+        let header: Vec<String> = header.iter().map(|h| neutralize_formula(h).into_owned()).collect();
+        out.write_record(&header)?;
+        Ok(Csv { columns, out })
+    }
+}
+
+impl<W: Write> RecordWriter for Csv<W> {
+    fn write(&mut self, r: &Record) -> io::Result<()> {
+        let mut row: Vec<String> = vec![r.account.clone()];
+        if self.columns.attrs {
+            for name in &self.columns.attr_names {
+                row.push(r.attrs.as_ref().and_then(|a| a.get(name)).cloned().unwrap_or_default());
+            }
+            row.push(other_attrs(r, &self.columns.attr_names));
+        }
+        if self.columns.tags {
+            row.push(r.tags.as_ref().map(|t| t.join(";")).unwrap_or_default());
+        }
+        row.push(r.status.label().into());
+        row.push(r.error.as_ref().map(|e| e.label.clone()).unwrap_or_default());
+        row.push(error_text(r));
+        let row: Vec<String> = row.iter().map(|c| neutralize_formula(c).into_owned()).collect();
+        self.out.write_record(&row)?;
+        Ok(())
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// A readable table for a terminal: escaped, one line per account.
+struct Table<W> {
+    columns: Columns,
+    out: W,
+}
+
+const ACCOUNT_WIDTH: usize = 20;
+
+impl<W: Write> Table<W> {
+    fn new(columns: Columns, mut out: W) -> io::Result<Self> {
+        let mut h = format!("{}  {:<9}", pad("ACCOUNT", ACCOUNT_WIDTH), "STATUS");
+        if columns.attrs {
+            h += "  ATTRIBUTES";
+        }
+        if columns.tags {
+            h += "  TAGS";
+        }
+        writeln!(out, "{}", h.trim_end())?;
+        Ok(Table { columns, out })
+    }
+}
+
+impl<W: Write> RecordWriter for Table<W> {
+    fn write(&mut self, r: &Record) -> io::Result<()> {
+        let mut line = format!("{}  {:<9}", pad(&escape(&r.account), ACCOUNT_WIDTH), r.status.label());
+        if self.columns.attrs
+            && let Some(a) = &r.attrs
+        {
+            let attrs: Vec<String> = ordered_attrs(a, &self.columns.attr_names)
+                .map(|(k, v)| format!("{}={}", escape(k), escape(v)))
+                .collect();
+            line += &format!("  {}", attrs.join(", "));
+        }
+        if self.columns.tags
+            && let Some(t) = &r.tags
+        {
+            let tags: Vec<String> = t.iter().map(|t| escape(t).into_owned()).collect();
+            line += &format!("  [{}]", tags.join(", "));
+        }
+        if r.error.is_some() || r.reason.is_some() {
+            let code = r.error.as_ref().map(|e| format!("{}: ", e.label)).unwrap_or_default();
+            line += &format!("  {code}{}", escape(&error_text(r)));
+        }
+        writeln!(self.out, "{}", line.trim_end())
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Status;
+
+    fn rec(account: &str, attrs: &[(&str, &str)], tags: &[&str]) -> Record {
+        let mut r = Record::new(0, account, Status::Found);
+        r.attrs = Some(attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+        r.tags = Some(tags.iter().map(|t| t.to_string()).collect());
+        r
+    }
+
+    fn render(format: Format, records: &[Record]) -> String {
+        let mut buf = Vec::new();
+        {
+            let cols = Columns { attr_names: vec!["sex".into(), "city".into()], attrs: true, tags: true };
+            let mut w = writer(format, cols, &mut buf).unwrap();
+            for r in records {
+                w.write(r).unwrap();
+            }
+            w.finish().unwrap();
+        }
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn csv_has_a_column_per_attribute_and_neutralizes_formulas() {
+        let out = render(Format::Csv, &[rec("=cmd|' /C calc'!A0", &[("city", "+1 深圳")], &["@x", "b"])]);
+        let mut lines = out.lines();
+        assert_eq!(lines.next().unwrap(), "account,sex,city,other_attrs,tags,status,error_code,error");
+        assert_eq!(lines.next().unwrap(), "'=cmd|' /C calc'!A0,,'+1 深圳,,'@x;b,found,,");
+    }
+
+    #[test]
+    fn json_and_ndjson_keep_hostile_strings_losslessly() {
+        let r = rec("a", &[("city", "\u{1b}]0;pwn\u{7}")], &["\u{202E}x"]);
+        let nd = render(Format::Ndjson, std::slice::from_ref(&r));
+        let back: serde_json::Value = serde_json::from_str(nd.trim()).unwrap();
+        assert_eq!(back["attrs"]["city"], "\u{1b}]0;pwn\u{7}");
+        assert!(!nd.contains('\u{1b}'), "JSON escapes the control character itself");
+        let js = render(Format::Json, &[r.clone(), r]);
+        let back: serde_json::Value = serde_json::from_str(&js).unwrap();
+        assert_eq!(back.as_array().unwrap().len(), 2);
+        assert_eq!(render(Format::Json, &[]), "[]\n");
+    }
+
+    #[test]
+    fn table_escapes_control_characters() {
+        let out = render(Format::Table, &[rec("a", &[("city", "\u{1b}[2J")], &[])]);
+        assert!(out.contains("city=\\e[2J"), "{out}");
+        assert!(!out.contains('\u{1b}'));
+    }
+}

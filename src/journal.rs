@@ -1,0 +1,83 @@
+//! The audit journal: one JSON line per job under the data dir, so support staff can answer
+//! "who looked at what, when". Never keys or UserSigs; accounts only when the profile asks.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::config::Profile;
+use crate::engine::{Normalized, Summary};
+
+#[derive(Debug, Serialize)]
+pub struct Entry<'a> {
+    pub time: String,
+    pub user: String,
+    pub profile: &'a str,
+    pub region: String,
+    pub sdkappid: u64,
+    pub family: &'a str,
+    pub command: &'a str,
+    pub accounts: u64,
+    pub duplicates: u64,
+    pub outcomes: std::collections::BTreeMap<&'static str, u64>,
+    pub errors_seen: &'a std::collections::BTreeMap<String, u64>,
+    pub calls: u64,
+    pub retries: u64,
+    pub duration_ms: u64,
+    pub cancelled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aborted: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_list: Option<Vec<&'a str>>,
+}
+
+pub fn default_path() -> Option<PathBuf> {
+    crate::config::data_dir().map(|d| d.join("journal.ndjson"))
+}
+
+pub fn entry<'a>(
+    profile: &'a Profile,
+    command: &'a str,
+    summary: &'a Summary,
+    input: Option<&'a Normalized>,
+) -> Entry<'a> {
+    Entry {
+        time: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        user: std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_default(),
+        profile: &profile.name,
+        region: profile.endpoint.label(),
+        sdkappid: profile.sdkappid,
+        family: profile.family.service(),
+        command,
+        accounts: summary.total,
+        duplicates: summary.duplicates,
+        outcomes: summary.counts.iter().map(|(s, n)| (s.label(), *n)).collect(),
+        errors_seen: &summary.errors_seen,
+        calls: summary.calls,
+        retries: summary.retries,
+        duration_ms: summary.elapsed.as_millis() as u64,
+        cancelled: summary.cancelled,
+        aborted: summary.aborted.as_deref(),
+        account_list: input.filter(|_| profile.journal_accounts).map(|n| n.entries.iter().collect()),
+    }
+}
+
+/// Append one line; the journal is created 0600.
+pub fn append(path: &Path, entry: &Entry<'_>) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    let mut line = serde_json::to_vec(entry)?;
+    line.push(b'\n');
+    f.write_all(&line)?;
+    Ok(())
+}
