@@ -1,0 +1,283 @@
+//! The real `timx` binary: config init/check, headless audits against the emulator (formats,
+//! exit codes, explained errors, journal), and the usersig tools.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::*;
+use timx::emulator::{EmulatorConfig, Running};
+
+const BIN: &str = env!("CARGO_BIN_EXE_timx");
+
+/// The emulator on its own runtime thread, so the test can block on the child process.
+fn emulator(cfg: EmulatorConfig) -> (Running, tokio::runtime::Runtime) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let demo = timx::emulator::data::DataFile::load(Path::new("assets/demo/demo.json")).unwrap();
+    let emu = rt.block_on(start(cfg, Some(demo)));
+    (emu, rt)
+}
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env { dir: tempfile::tempdir().unwrap() }
+    }
+    fn cmd(&self) -> Command {
+        let mut c = Command::new(BIN);
+        c.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("TIMX_CONFIG", self.dir.path().join("config.toml"))
+            .env("TIMX_DATA_DIR", self.dir.path().join("data"))
+            .env("TIMX_STATE_DIR", self.dir.path().join("state"))
+            .stdin(Stdio::null());
+        c
+    }
+    fn run(&self, args: &[&str], key: Option<&str>) -> Output {
+        let mut c = self.cmd();
+        c.args(args);
+        if let Some(k) = key {
+            c.env("TIMX_SECRET_KEY", k);
+        }
+        c.output().unwrap()
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn one_off(emu: &Running) -> Vec<String> {
+    ["--base-url", &emu.base_url, "--sdkappid", "1400000000", "--admin", ADMIN, "--family", "timpush"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+#[test]
+fn config_init_check_and_an_inspect_as_a_new_user_would() {
+    let (emu, _rt) = emulator(EmulatorConfig::default());
+    let env = Env::new();
+    let init = env.run(&["config", "init"], None);
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    let path = env.dir.path().join("config.toml");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    // Never overwrites.
+    let again = env.run(&["config", "init"], None);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains("not overwriting"));
+    // Without the key: check says which variable to set, exit 1.
+    let check = env.run(&["config", "check"], None);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(text(&check.stdout).contains("TIMX_SECRET_KEY"), "{}", text(&check.stdout));
+    // Point the demo profile at the running emulator, as the user would by editing the file.
+    let cfg = std::fs::read_to_string(&path).unwrap().replace("http://127.0.0.1:8080", &emu.base_url);
+    std::fs::write(&path, cfg).unwrap();
+    let check = env.run(&["config", "check", "--online"], Some(KEY));
+    let out = text(&check.stdout);
+    assert!(check.status.success(), "{out}");
+    assert!(out.contains("✓ demo") && out.contains("8 attribute names"), "{out}");
+    assert!(!out.contains(KEY));
+
+    let accounts = env.dir.path().join("accounts.txt");
+    std::fs::write(&accounts, "bob\r\n张小红\n\nghost-user\nbob\n").unwrap();
+    let o = env.run(&["inspect", "-p", "demo", "-f", accounts.to_str().unwrap(), "--format", "csv"], Some(KEY));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let csv = text(&o.stdout);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("account,sex,city,会员等级,lang,platform,plan,signup_year,push_device,other_attrs,tags")
+    );
+    assert!(lines[1].starts_with("bob,other,São Paulo,"), "{}", lines[1]);
+    assert!(lines[2].starts_with("张小红,"));
+    assert!(lines[3].starts_with("ghost-user,") && lines[3].contains("not_found,70107"));
+    assert_eq!(lines.len(), 4, "duplicates and blank lines are not rows");
+    let summary = text(&o.stderr);
+    assert!(summary.contains("not found 1") && summary.contains("1 duplicates skipped"), "{summary}");
+
+    // The journal has one line per job, without keys, sigs or accounts.
+    let journal = std::fs::read_to_string(env.dir.path().join("data/journal.ndjson")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(journal.lines().last().unwrap()).unwrap();
+    assert_eq!(last["command"], "inspect");
+    assert_eq!(last["profile"], "demo");
+    assert_eq!(last["accounts"], 3);
+    assert!(!journal.contains(KEY) && !journal.contains("bob") && !journal.contains("usersig"));
+    emu_shutdown(emu, _rt);
+}
+
+fn emu_shutdown(emu: Running, rt: tokio::runtime::Runtime) {
+    rt.block_on(emu.shutdown());
+}
+
+#[test]
+fn formats_and_exit_codes() {
+    let (emu, rt) = emulator(EmulatorConfig::default());
+    let env = Env::new();
+    let base = one_off(&emu);
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut v = vec!["tags".to_string()];
+        v.extend(base.iter().cloned());
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let run = |a: Vec<String>, key| env.run(&a.iter().map(String::as_str).collect::<Vec<_>>(), key);
+    // Not a terminal: ndjson by default; all answered → 0.
+    let o = run(args(&["bob", "ghost-user"]), Some(KEY));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let rows: Vec<serde_json::Value> = text(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows[0]["account"], "bob");
+    assert_eq!(rows[1]["status"], "not_found");
+    // JSON is one array.
+    let o = run(args(&["bob", "--format", "json"]), Some(KEY));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    // An invalid account → 1.
+    let long = "y".repeat(33);
+    let o = run(args(&["bob", &long]), Some(KEY));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stdout).contains("over the 32-byte UserID limit"));
+    // Usage errors → 2 with the fix.
+    let o = run(args(&[]), Some(KEY));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("no accounts given"));
+    let o = run(args(&["bob"]), None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("TIMX_SECRET_KEY"), "{}", text(&o.stderr));
+    // Accounts from stdin.
+    let mut c = env.cmd();
+    c.args(args(&["-f", "-"]))
+        .env("TIMX_SECRET_KEY", KEY)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"bob\ncarol\n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(text(&o.stdout).lines().count(), 2);
+    rt.block_on(emu.shutdown());
+}
+
+#[test]
+fn service_errors_surface_with_meaning_and_fix() {
+    let (emu, rt) = emulator(EmulatorConfig::default());
+    let env = Env::new();
+    let cases: [(&[&str], &str, &str); 3] = [
+        (&[], "wrong", "70009"),
+        (&["--admin", "support-bob"], KEY, "90009"),
+        (&["--sdkappid", "1400000001"], KEY, "70020"),
+    ];
+    for (override_args, key, code) in cases {
+        let mut a: Vec<String> = vec!["attrs".into(), "--format".into(), "ndjson".into()];
+        let mut base = one_off(&emu);
+        for pair in override_args.chunks(2) {
+            let pos = base.iter().position(|x| x == pair[0]).unwrap();
+            base[pos + 1] = pair[1].to_string();
+        }
+        a.extend(base);
+        a.extend(["bob".to_string(), "carol".to_string()]);
+        let o = env.run(&a.iter().map(String::as_str).collect::<Vec<_>>(), Some(key));
+        assert_eq!(o.status.code(), Some(1), "{code}: {}", text(&o.stderr));
+        let rows: Vec<serde_json::Value> = text(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(rows.len(), 2, "{code}");
+        for r in &rows {
+            assert_eq!(r["status"], "failed");
+            assert_eq!(r["error"]["code"].to_string(), code);
+            assert!(!r["error"]["meaning"].as_str().unwrap().is_empty());
+            assert!(!r["error"]["fix"].as_str().unwrap().is_empty());
+        }
+        let err = text(&o.stderr);
+        assert!(err.contains("failed 2") && err.contains("stopped early"), "{err}");
+        assert!(!err.contains("usersig=") || err.contains("usersig=<redacted>"));
+    }
+    rt.block_on(emu.shutdown());
+}
+
+#[test]
+fn attr_names_and_usersig_tools() {
+    let (emu, rt) = emulator(EmulatorConfig::default());
+    let env = Env::new();
+    let mut a = vec!["attr-names".to_string(), "--format".into(), "csv".into()];
+    a.extend(one_off(&emu));
+    let o = env.run(&a.iter().map(String::as_str).collect::<Vec<_>>(), Some(KEY));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("2,会员等级,UserID") && out.contains("8,push_device,RegistrationID"), "{out}");
+
+    let made = env.run(
+        &[
+            "usersig",
+            "gen",
+            "--sdkappid",
+            "1400000000",
+            "--identifier",
+            "xiaojun",
+            "--time",
+            "1700000000",
+            "--expire",
+            "15552000",
+        ],
+        Some(KEY),
+    );
+    let sig = text(&made.stdout).trim().to_owned();
+    let ok = env.run(
+        &["usersig", "verify", "--sdkappid", "1400000000", "--identifier", "xiaojun", "--now", "1700000001", &sig],
+        Some(KEY),
+    );
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(text(&ok.stdout).contains("verdict     VALID"));
+    assert!(text(&ok.stdout).contains("2023-11-14T22:13:20Z"));
+    let late = env.run(&["usersig", "verify", "--sdkappid", "1400000000", "--identifier", "xiaojun", &sig], Some(KEY));
+    assert_eq!(late.status.code(), Some(1));
+    assert!(text(&late.stdout).contains("expired"));
+    let nokey = env.run(
+        &["usersig", "verify", "--sdkappid", "1400000000", "--identifier", "xiaojun", "--now", "1700000001", &sig],
+        None,
+    );
+    assert_eq!(nokey.status.code(), Some(0));
+    assert!(text(&nokey.stdout).contains("NOT checked"));
+    let wrong = env.run(
+        &["usersig", "verify", "--sdkappid", "1400000000", "--identifier", "xiaojun", "--now", "1700000001", &sig],
+        Some("other"),
+    );
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(text(&wrong.stdout).contains("signature mismatch"));
+    for o in [&made, &ok, &late, &nokey, &wrong] {
+        assert!(!text(&o.stdout).contains(KEY) && !text(&o.stderr).contains(KEY));
+    }
+    rt.block_on(emu.shutdown());
+}
+
+#[test]
+fn ctrl_c_prints_what_finished_and_exits_130() {
+    let faults = timx::emulator::Faults { latency: std::time::Duration::from_millis(100), ..Default::default() };
+    let (emu, rt) = emulator(EmulatorConfig { faults, ..EmulatorConfig::default() });
+    let env = Env::new();
+    let accounts = env.dir.path().join("many.txt");
+    std::fs::write(&accounts, (0..20_000).map(|i| format!("user{i}\n")).collect::<String>()).unwrap();
+    let mut a =
+        vec!["tags".to_string(), "--rate-limit".into(), "5".into(), "-f".into(), accounts.display().to_string()];
+    a.extend(one_off(&emu));
+    let mut c = env.cmd();
+    c.args(&a).env("TIMX_SECRET_KEY", KEY).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = c.spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", text(&o.stderr));
+    let rows: Vec<serde_json::Value> = text(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 20_000, "every account has an outcome");
+    let done = rows.iter().filter(|r| r["status"] != "cancelled").count();
+    assert!(done >= 100 && done < 20_000, "{done}");
+    assert!(text(&o.stderr).contains("cancelled"));
+    rt.block_on(emu.shutdown());
+}
