@@ -253,8 +253,8 @@ fn readable_by_others(_: &Path) -> bool {
     false
 }
 
-/// Write a file only its owner can read (configs, exports).
-pub fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+/// Create (or truncate) a file only its owner can read (configs, exports).
+pub fn create_private(path: &Path) -> anyhow::Result<std::fs::File> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
@@ -265,7 +265,12 @@ pub fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    opts.open(path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Write a file only its owner can read.
+pub fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    let mut f = create_private(path)?;
     std::io::Write::write_all(&mut f, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
 }
 

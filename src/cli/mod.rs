@@ -5,6 +5,7 @@ mod config_cmd;
 mod keys;
 mod serve;
 pub mod target;
+mod tui_cmd;
 mod usersig_cmd;
 
 use std::path::PathBuf;
@@ -25,6 +26,8 @@ pub struct Cli {
     /// error, warn, info, debug or trace (RUST_LOG overrides).
     #[arg(long, global = true, default_value = "info")]
     pub log_level: String,
+    #[command(flatten)]
+    pub tui: tui_cmd::TuiArgs,
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
@@ -46,6 +49,8 @@ pub enum Cmd {
     Usersig(usersig_cmd::UsersigCmd),
     /// Run the local emulator of the attr/tag REST API.
     Serve(serve::ServeArgs),
+    /// The explorer on the built-in demo app (an in-process emulator).
+    Demo(tui_cmd::TuiArgs),
 }
 
 /// Exit codes: 0 success, 1 a negative answer (invalid sig, failed accounts), 2 usage or
@@ -61,10 +66,8 @@ pub fn main() -> ExitCode {
         Some(Cmd::Config(a)) => config_cmd::run(a),
         Some(Cmd::Usersig(cmd)) => usersig_cmd::run(cmd),
         Some(Cmd::Serve(args)) => serve::run(args),
-        None => {
-            eprintln!("timx: the explorer TUI is not built yet; see `timx --help`");
-            Ok(ExitCode::from(2))
-        }
+        Some(Cmd::Demo(a)) => tui_cmd::run(a, true),
+        None => tui_cmd::run(cli.tui, false),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,247 @@
+//! The new-profile form. It asks *where* the secret key lives (environment variable, file or
+//! command), never for the key itself, so the key is never typed, echoed or saved by timx.
+
+use std::path::PathBuf;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::api::{Family, Region};
+use crate::config::{DEFAULT_RATE_LIMIT, Profile, ProfileFile};
+use crate::secret::SecretSource;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Name,
+    Where,
+    Backup,
+    BaseUrl,
+    SdkAppId,
+    Admin,
+    Family,
+    SecretKind,
+    SecretValue,
+    ReadOnly,
+    Save,
+}
+
+pub const SECRET_KINDS: [&str; 3] = ["environment variable", "file", "command"];
+
+#[derive(Debug, Clone)]
+pub struct ProfileForm {
+    pub config_path: PathBuf,
+    pub field: usize,
+    pub name: String,
+    /// Index into Region::ALL; Region::ALL.len() means "custom base URL".
+    pub place: usize,
+    pub backup: bool,
+    pub base_url: String,
+    pub sdkappid: String,
+    pub admin: String,
+    pub family: Family,
+    pub secret_kind: usize,
+    pub secret_value: String,
+    pub read_only: bool,
+    pub error: Option<String>,
+}
+
+pub enum FormOutcome {
+    Continue,
+    Cancel,
+    Save(Box<Profile>),
+}
+
+impl ProfileForm {
+    pub fn new(config_path: PathBuf) -> ProfileForm {
+        ProfileForm {
+            config_path,
+            field: 0,
+            name: String::new(),
+            place: 0,
+            backup: false,
+            base_url: "http://127.0.0.1:8080".into(),
+            sdkappid: String::new(),
+            admin: "administrator".into(),
+            family: Family::Timpush,
+            secret_kind: 0,
+            secret_value: "TIMX_SECRET_KEY".into(),
+            read_only: true,
+            error: None,
+        }
+    }
+
+    /// The fields shown, in order (base URL only for a custom place, backup only for a region).
+    pub fn fields(&self) -> Vec<Field> {
+        let custom = self.place == Region::ALL.len();
+        let mut f = vec![Field::Name, Field::Where];
+        f.push(if custom { Field::BaseUrl } else { Field::Backup });
+        f.extend([
+            Field::SdkAppId,
+            Field::Admin,
+            Field::Family,
+            Field::SecretKind,
+            Field::SecretValue,
+            Field::ReadOnly,
+            Field::Save,
+        ]);
+        f
+    }
+
+    pub fn current(&self) -> Field {
+        let f = self.fields();
+        f[self.field.min(f.len() - 1)]
+    }
+
+    pub fn place_label(&self) -> String {
+        Region::ALL
+            .get(self.place)
+            .map(|r| format!("{} ({})", r.name(), r.primary()))
+            .unwrap_or_else(|| "custom base URL".into())
+    }
+
+    fn text_mut(&mut self) -> Option<&mut String> {
+        match self.current() {
+            Field::Name => Some(&mut self.name),
+            Field::BaseUrl => Some(&mut self.base_url),
+            Field::SdkAppId => Some(&mut self.sdkappid),
+            Field::Admin => Some(&mut self.admin),
+            Field::SecretValue => Some(&mut self.secret_value),
+            _ => None,
+        }
+    }
+
+    pub fn paste(&mut self, text: &str) {
+        let line = text.lines().next().unwrap_or_default().trim().to_owned();
+        if let Some(t) = self.text_mut() {
+            t.push_str(&line);
+        }
+    }
+
+    fn cycle(&mut self, d: isize) {
+        match self.current() {
+            Field::Where => self.place = (self.place as isize + d).rem_euclid(Region::ALL.len() as isize + 1) as usize,
+            Field::Backup => self.backup = !self.backup,
+            Field::Family => {
+                self.family = if self.family == Family::Timpush { Family::AllMemberPush } else { Family::Timpush }
+            }
+            Field::SecretKind => {
+                self.secret_kind = (self.secret_kind as isize + d).rem_euclid(SECRET_KINDS.len() as isize) as usize;
+                self.secret_value = match self.secret_kind {
+                    0 => "TIMX_SECRET_KEY".into(),
+                    _ => String::new(),
+                };
+            }
+            Field::ReadOnly => self.read_only = !self.read_only,
+            _ => {}
+        }
+    }
+
+    pub fn key(&mut self, k: &KeyEvent) -> FormOutcome {
+        let n = self.fields().len();
+        match k.code {
+            KeyCode::Esc => return FormOutcome::Cancel,
+            KeyCode::Tab | KeyCode::Down => self.field = (self.field + 1) % n,
+            KeyCode::BackTab | KeyCode::Up => self.field = (self.field + n - 1) % n,
+            KeyCode::Left => self.cycle(-1),
+            KeyCode::Right | KeyCode::Char(' ') if self.text_mut().is_none() => self.cycle(1),
+            KeyCode::Enter if self.current() == Field::Save => match self.build() {
+                Ok(p) => return FormOutcome::Save(Box::new(p)),
+                Err(e) => self.error = Some(e),
+            },
+            KeyCode::Enter => self.field = (self.field + 1) % n,
+            KeyCode::Backspace => {
+                if let Some(t) = self.text_mut() {
+                    t.pop();
+                }
+            }
+            KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+                if let Some(t) = self.text_mut() {
+                    t.push(c);
+                }
+            }
+            _ => {}
+        }
+        FormOutcome::Continue
+    }
+
+    /// Check every field the way the config loader does.
+    pub fn build(&self) -> Result<Profile, String> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("name: a word without spaces, e.g. prod-sg".into());
+        }
+        let sdkappid: u64 =
+            self.sdkappid.trim().parse().map_err(|_| "SDKAppID: digits only, from the console".to_string())?;
+        let value = self.secret_value.trim();
+        if value.is_empty() {
+            return Err("secret: say where the key lives (variable name, file path or command)".into());
+        }
+        let key = match self.secret_kind {
+            0 => SecretSource::Env { env: value.to_owned() },
+            1 => SecretSource::File { file: value.into() },
+            _ => SecretSource::Command { command: value.split_whitespace().map(String::from).collect() },
+        };
+        let custom = self.place == Region::ALL.len();
+        let file = ProfileFile {
+            region: (!custom).then(|| Region::ALL[self.place].slug().to_owned()),
+            base_url: custom.then(|| self.base_url.trim().to_owned()),
+            backup_domain: !custom && self.backup,
+            sdkappid,
+            admin: self.admin.trim().to_owned(),
+            family: self.family,
+            rate_limit: DEFAULT_RATE_LIMIT,
+            read_only: self.read_only,
+            key,
+            journal: true,
+            journal_accounts: false,
+        };
+        Profile::from_file(name, &file).map_err(|e| format!("{e:#}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn type_str(f: &mut ProfileForm, s: &str) {
+        for c in s.chars() {
+            f.key(&KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+    }
+
+    fn press(f: &mut ProfileForm, code: KeyCode) -> FormOutcome {
+        f.key(&KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    #[test]
+    fn a_region_profile_with_a_command_secret() {
+        let mut f = ProfileForm::new("c.toml".into());
+        type_str(&mut f, "prod-sg");
+        press(&mut f, KeyCode::Tab);
+        press(&mut f, KeyCode::Right); // China → Singapore
+        press(&mut f, KeyCode::Tab); // backup
+        press(&mut f, KeyCode::Tab); // sdkappid
+        type_str(&mut f, "1400000001");
+        press(&mut f, KeyCode::Tab); // admin (prefilled)
+        press(&mut f, KeyCode::Tab); // family
+        press(&mut f, KeyCode::Tab); // secret kind
+        press(&mut f, KeyCode::Right);
+        press(&mut f, KeyCode::Right); // command
+        press(&mut f, KeyCode::Tab);
+        type_str(&mut f, "pass show tim/prod");
+        press(&mut f, KeyCode::Tab); // read-only
+        press(&mut f, KeyCode::Tab); // save
+        let FormOutcome::Save(p) = press(&mut f, KeyCode::Enter) else { panic!("{:?}", f.error) };
+        assert_eq!(p.name, "prod-sg");
+        assert_eq!(p.endpoint.root(), "https://adminapisgp.im.qcloud.com");
+        assert_eq!(p.key, SecretSource::Command { command: vec!["pass".into(), "show".into(), "tim/prod".into()] });
+        assert!(p.read_only);
+    }
+
+    #[test]
+    fn errors_stay_in_the_form() {
+        let mut f = ProfileForm::new("c.toml".into());
+        f.field = f.fields().len() - 1;
+        assert!(matches!(press(&mut f, KeyCode::Enter), FormOutcome::Continue));
+        assert!(f.error.as_deref().unwrap().starts_with("name"));
+    }
+}

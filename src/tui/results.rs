@@ -1,0 +1,254 @@
+//! The results model: rows by input index, a filtered and sorted view of them, a cursor,
+//! and tag/attribute-value counts kept up to date as batches arrive (for the summary charts).
+
+use std::collections::HashMap;
+
+use crate::engine::{Record, Status};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Attrs,
+    Tags,
+    Summary,
+}
+
+/// Sort key: a column of the current table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortKey {
+    Account,
+    Status,
+    Attr(String),
+    Tags,
+}
+
+#[derive(Debug, Default)]
+pub struct Results {
+    /// By input index; None until its batch arrives.
+    rows: Vec<Option<Record>>,
+    present: usize,
+    /// Indices shown, in display order.
+    view: Vec<u32>,
+    pub filter: String,
+    pub sort: Option<(SortKey, bool)>,
+    /// Position of the cursor in `view`.
+    pub selected: usize,
+    /// First visible row in `view`.
+    pub offset: usize,
+    /// Column the cursor is on (sort target; scrolls wide tables).
+    pub column: usize,
+    pub tag_counts: HashMap<String, u64>,
+    /// attribute name → value → accounts.
+    pub attr_values: HashMap<String, HashMap<String, u64>>,
+    pub status_counts: HashMap<Status, u64>,
+}
+
+impl Results {
+    pub fn reset(&mut self, total: usize) {
+        *self =
+            Results { rows: Vec::with_capacity(total), filter: std::mem::take(&mut self.filter), ..Results::default() };
+        self.rows.resize_with(total, || None);
+    }
+
+    pub fn total(&self) -> usize {
+        self.rows.len()
+    }
+    pub fn present(&self) -> usize {
+        self.present
+    }
+    pub fn view_len(&self) -> usize {
+        self.view.len()
+    }
+    pub fn view(&self) -> &[u32] {
+        &self.view
+    }
+    pub fn get(&self, index: u32) -> Option<&Record> {
+        self.rows.get(index as usize)?.as_ref()
+    }
+    pub fn selected_record(&self) -> Option<&Record> {
+        self.get(*self.view.get(self.selected)?)
+    }
+    /// Every present row, in input order.
+    pub fn all(&self) -> impl Iterator<Item = &Record> {
+        self.rows.iter().flatten()
+    }
+    /// The rows in the view, in display order.
+    pub fn shown(&self) -> impl Iterator<Item = &Record> {
+        self.view.iter().filter_map(|i| self.get(*i))
+    }
+
+    /// Add a batch. Rows join the view if they match the filter; order is kept.
+    pub fn insert(&mut self, records: Vec<Record>) {
+        let mut appended = false;
+        for r in records {
+            let idx = r.index;
+            let Some(slot) = self.rows.get_mut(idx as usize) else { continue };
+            if slot.is_none() {
+                self.present += 1;
+            }
+            for t in r.tags.iter().flatten() {
+                *self.tag_counts.entry(t.clone()).or_default() += 1;
+            }
+            for (k, v) in r.attrs.iter().flatten() {
+                *self.attr_values.entry(k.clone()).or_default().entry(v.clone()).or_default() += 1;
+            }
+            *self.status_counts.entry(r.status).or_default() += 1;
+            let matches = matches_filter(&r, &self.filter);
+            *slot = Some(r);
+            if matches {
+                // Batches arrive nearly in order: append when we can, insert otherwise.
+                if self.sort.is_none() && self.view.last().is_none_or(|l| *l < idx) {
+                    self.view.push(idx);
+                } else if self.sort.is_none() {
+                    let pos = self.view.partition_point(|i| *i < idx);
+                    self.view.insert(pos, idx);
+                } else {
+                    self.view.push(idx);
+                    appended = true;
+                }
+            }
+        }
+        if appended {
+            self.apply_sort();
+        }
+    }
+
+    /// Rebuild the view for a new filter.
+    pub fn set_filter(&mut self, filter: &str) {
+        self.filter = filter.to_owned();
+        let f = self.filter.clone();
+        self.view = self.rows.iter().flatten().filter(|r| matches_filter(r, &f)).map(|r| r.index).collect();
+        self.apply_sort();
+        self.selected = 0;
+        self.offset = 0;
+    }
+
+    pub fn set_sort(&mut self, key: SortKey, descending: bool) {
+        self.sort = Some((key, descending));
+        self.apply_sort();
+    }
+
+    fn apply_sort(&mut self) {
+        let Some((key, desc)) = self.sort.clone() else {
+            self.view.sort_unstable();
+            return;
+        };
+        let rows = &self.rows;
+        let value = |i: &u32| -> String {
+            let Some(r) = rows[*i as usize].as_ref() else { return String::new() };
+            match &key {
+                SortKey::Account => r.account.clone(),
+                SortKey::Status => r.status.label().to_owned(),
+                SortKey::Attr(name) => r.attrs.as_ref().and_then(|a| a.get(name)).cloned().unwrap_or_default(),
+                SortKey::Tags => r.tags.as_ref().map(|t| t.join(",")).unwrap_or_default(),
+            }
+        };
+        // Stable, with input order as the tie-break.
+        self.view.sort_by_cached_key(|i| (value(i), *i));
+        if desc {
+            self.view.reverse();
+        }
+    }
+
+    pub fn move_by(&mut self, delta: isize) {
+        if self.view.is_empty() {
+            self.selected = 0;
+            return;
+        }
+        let max = self.view.len() as isize - 1;
+        self.selected = (self.selected as isize + delta).clamp(0, max) as usize;
+    }
+
+    pub fn select_last(&mut self) {
+        self.selected = self.view.len().saturating_sub(1);
+    }
+
+    /// Keep the cursor visible in a window of `height` rows.
+    pub fn scroll_into_view(&mut self, height: usize) {
+        let h = height.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + h {
+            self.offset = self.selected + 1 - h;
+        }
+        self.offset = self.offset.min(self.view.len().saturating_sub(1));
+    }
+
+    /// The visible slice (only these rows are built for a frame).
+    pub fn window(&self, height: usize) -> &[u32] {
+        let start = self.offset.min(self.view.len());
+        let end = (start + height).min(self.view.len());
+        &self.view[start..end]
+    }
+
+    /// Most frequent (value, count) pairs, highest first.
+    pub fn top(counts: &HashMap<String, u64>, n: usize) -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> = counts.iter().map(|(k, c)| (k.clone(), *c)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v.truncate(n);
+        v
+    }
+}
+
+/// Substring match over account, status, attribute values and names, tags and error label.
+/// Lower-case queries match case-insensitively ("smart case").
+pub fn matches_filter(r: &Record, filter: &str) -> bool {
+    if filter.is_empty() {
+        return true;
+    }
+    let insensitive = !filter.chars().any(char::is_uppercase);
+    let needle = if insensitive { filter.to_lowercase() } else { filter.to_owned() };
+    let hit = |s: &str| if insensitive { s.to_lowercase().contains(&needle) } else { s.contains(&needle) };
+    hit(&r.account)
+        || hit(r.status.label())
+        || r.attrs.iter().flatten().any(|(k, v)| hit(v) || hit(&format!("{k}={v}")))
+        || r.tags.iter().flatten().any(|t| hit(t))
+        || r.error.as_ref().is_some_and(|e| hit(&e.label))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(i: u32, account: &str, city: &str, tags: &[&str]) -> Record {
+        let mut r = Record::new(i, account, Status::Found);
+        r.attrs = Some([("city".to_string(), city.to_string())].into());
+        r.tags = Some(tags.iter().map(|t| t.to_string()).collect());
+        r
+    }
+
+    #[test]
+    fn out_of_order_batches_show_in_input_order_and_filter_and_sort() {
+        let mut res = Results::default();
+        res.reset(4);
+        res.insert(vec![rec(2, "carol", "北京", &["vip"]), rec(3, "dave", "Seoul", &[])]);
+        res.insert(vec![rec(0, "alice", "Seoul", &["vip", "beta"]), rec(1, "bob", "深圳", &[])]);
+        assert_eq!(res.view(), &[0, 1, 2, 3]);
+        assert_eq!(res.tag_counts["vip"], 2);
+        assert_eq!(res.attr_values["city"]["Seoul"], 2);
+        res.set_filter("seoul");
+        assert_eq!(res.view(), &[0, 3]);
+        res.set_filter("city=北京");
+        assert_eq!(res.view(), &[2]);
+        res.set_filter("");
+        res.set_sort(SortKey::Account, true);
+        assert_eq!(res.view(), &[3, 2, 1, 0]);
+        res.set_sort(SortKey::Attr("city".into()), false);
+        assert_eq!(res.view()[..2], [0, 3], "ties keep input order");
+    }
+
+    #[test]
+    fn cursor_and_window() {
+        let mut res = Results::default();
+        res.reset(100);
+        res.insert((0..100).map(|i| rec(i, &format!("u{i}"), "x", &[])).collect());
+        res.move_by(50);
+        res.scroll_into_view(10);
+        assert_eq!(res.offset, 41);
+        assert_eq!(res.window(10).len(), 10);
+        res.select_last();
+        res.scroll_into_view(10);
+        assert_eq!(res.window(10).last(), Some(&99));
+        res.move_by(-1000);
+        assert_eq!(res.selected, 0);
+    }
+}

@@ -1,0 +1,208 @@
+//! Popups and input lines: help, account detail, command line, filter, profile form,
+//! first-run screen and information (probe results).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+
+use crate::api::ATTR_SLOTS;
+use crate::text::{escape, pad};
+use crate::tui::app::{App, Overlay};
+use crate::tui::form::{Field, SECRET_KINDS};
+use crate::tui::keymap;
+
+fn popup(area: Rect, w_pct: u16, h_pct: u16) -> Rect {
+    let w = (area.width * w_pct / 100).max(40).min(area.width);
+    let h = (area.height * h_pct / 100).max(10).min(area.height);
+    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+}
+
+fn framed<'a>(app: &App, title: impl Into<Line<'a>>) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .border_style(app.theme.border_focus)
+        .title(title)
+        .title_style(app.theme.title)
+}
+
+pub fn draw(app: &App, f: &mut Frame, area: Rect, status: Rect) {
+    match &app.overlay {
+        Overlay::None => {}
+        Overlay::Help { scroll } => text_popup(app, f, area, " Help — Esc closes ", help_lines(app), *scroll),
+        Overlay::Detail { scroll } => {
+            text_popup(app, f, area, " Account — Esc closes, y/Y copy ", detail_lines(app), *scroll)
+        }
+        Overlay::Info { title, lines, scroll } => {
+            let lines = lines.iter().map(|l| Line::raw(escape(l).into_owned())).collect();
+            text_popup(app, f, area, &format!(" {title} — Esc closes "), lines, *scroll)
+        }
+        Overlay::Command(input) => input_line(app, f, status, ":", &input.text),
+        Overlay::Filter(input) => input_line(app, f, status, "/", &input.text),
+        Overlay::Form(_) => form(app, f, area),
+        Overlay::FirstRun => first_run(app, f, area),
+    }
+}
+
+fn text_popup(app: &App, f: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'static>>, scroll: u16) {
+    let r = popup(area, 80, 80);
+    f.render_widget(Clear, r);
+    let p = Paragraph::new(lines).block(framed(app, title.to_string())).wrap(Wrap { trim: false }).scroll((scroll, 0));
+    f.render_widget(p, r);
+}
+
+fn input_line(app: &App, f: &mut Frame, area: Rect, prompt: &str, text: &str) {
+    let line = Line::from(vec![
+        Span::styled(prompt.to_string(), app.theme.key),
+        Span::raw(escape(text).into_owned()),
+        Span::styled("▏", app.theme.key),
+    ]);
+    f.render_widget(Clear, area);
+    f.render_widget(Paragraph::new(line), area);
+}
+
+fn help_lines(app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let mut lines = Vec::new();
+    for (section, rows) in keymap::help_lines() {
+        lines.push(Line::styled(section, t.header));
+        for (keys, desc) in rows {
+            lines.push(Line::from(vec![Span::styled(pad(keys, 16), t.key), Span::raw(desc)]));
+        }
+        lines.push(Line::raw(""));
+    }
+    lines.push(Line::styled("Command line (:)", t.header));
+    for (c, d) in [
+        ("run", "run the accounts in the editor"),
+        ("profile NAME", "switch profile"),
+        ("family F", "all_member_push or timpush for this session"),
+        ("export PATH [filtered]", "write results as CSV/JSON/NDJSON (by extension), file mode 0600"),
+        ("load PATH", "replace the accounts with a file's lines"),
+        ("probe", "ask every region which holds this SDKAppID (after 70016/70020)"),
+        ("new", "new profile form"),
+        ("quit", "quit"),
+    ] {
+        lines.push(Line::from(vec![Span::styled(pad(c, 24), t.key), Span::raw(d)]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "Copying uses OSC 52: the text is sent to your terminal, which may or may not accept it (tmux: set-clipboard on).",
+        t.dim,
+    ));
+    if let Some(path) = crate::logging::default_log_file() {
+        lines.push(Line::styled(format!("Log file: {}", path.display()), t.dim));
+    }
+    lines
+}
+
+fn detail_lines(app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let Some(r) = app.results.selected_record() else { return vec![Line::raw("no row selected")] };
+    let mut lines = vec![
+        Line::from(vec![Span::styled("Account  ", t.header), Span::raw(escape(&r.account).into_owned())]),
+        Line::from(vec![
+            Span::styled("Status   ", t.header),
+            Span::styled(r.status.label(), super::results::status_style(app, r.status)),
+        ]),
+    ];
+    if let Some(reason) = &r.reason {
+        lines.push(Line::from(vec![Span::styled("Invalid  ", t.header), Span::raw(escape(reason).into_owned())]));
+    }
+    if let Some(e) = &r.error {
+        lines.push(Line::from(vec![Span::styled("Error    ", t.header), Span::styled(e.label.clone(), t.error)]));
+        lines.push(Line::from(vec![Span::styled("Meaning  ", t.header), Span::raw(escape(&e.meaning).into_owned())]));
+        lines.push(Line::from(vec![
+            Span::styled("Fix      ", t.header),
+            Span::styled(escape(&e.fix).into_owned(), t.warn),
+        ]));
+        lines.push(Line::from(vec![Span::styled("Attempts ", t.header), Span::raw(e.attempts.to_string())]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Attributes", t.header));
+    let names = app.attr_names.names.as_ref();
+    let attrs = r.attrs.clone().unwrap_or_default();
+    for slot in 0..ATTR_SLOTS {
+        if let Some(name) = names.and_then(|n| n.attr_names.get(&slot.to_string())) {
+            let value = attrs.get(name).map(|v| escape(v).into_owned()).unwrap_or_else(|| "—".into());
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {slot} "), t.dim),
+                Span::raw(pad(&escape(name), 16)),
+                Span::raw(value),
+            ]));
+        }
+    }
+    for (k, v) in attrs.iter().filter(|(k, _)| !names.is_some_and(|n| n.attr_names.values().any(|x| x == *k))) {
+        lines.push(Line::raw(format!("  ? {} {}", pad(&escape(k), 16), escape(v))));
+    }
+    lines.push(Line::raw(""));
+    let tags = r.tags.clone().unwrap_or_default();
+    lines.push(Line::styled(format!("Tags ({})", tags.len()), t.header));
+    for tag in &tags {
+        lines.push(Line::raw(format!("  {}", escape(tag))));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Raw JSON", t.header));
+    let json = serde_json::to_string_pretty(r).unwrap_or_default();
+    lines.extend(json.lines().map(|l| Line::raw(escape(l).into_owned())));
+    lines
+}
+
+fn first_run(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let r = popup(area, 70, 50);
+    f.render_widget(Clear, r);
+    let lines = vec![
+        Line::styled("Welcome to timx", t.title),
+        Line::raw(""),
+        Line::raw(format!("No profiles in {} yet.", app.config.path.display())),
+        Line::raw(""),
+        Line::from(vec![Span::styled("  d ", t.key), Span::raw("try the demo: a local emulator with 390 users")]),
+        Line::from(vec![Span::styled("  n ", t.key), Span::raw("create a profile for your app")]),
+        Line::from(vec![Span::styled("  q ", t.key), Span::raw("quit")]),
+    ];
+    f.render_widget(Paragraph::new(lines).block(framed(app, " timx ")).wrap(Wrap { trim: true }), r);
+}
+
+fn form(app: &App, f: &mut Frame, area: Rect) {
+    let Overlay::Form(form) = &app.overlay else { return };
+    let t = &app.theme;
+    let r = popup(area, 80, 80);
+    f.render_widget(Clear, r);
+    let mut lines =
+        vec![Line::styled("Where the secret key lives is saved, never the key itself.", t.dim), Line::raw("")];
+    let current = form.current();
+    for field in form.fields() {
+        let (label, value) = match field {
+            Field::Name => ("Name", escape(&form.name).into_owned()),
+            Field::Where => ("Data center", format!("◀ {} ▶", form.place_label())),
+            Field::Backup => {
+                ("Backup domain", if form.backup { "[x] use *.my-imcloud.com".into() } else { "[ ]".into() })
+            }
+            Field::BaseUrl => ("Base URL", escape(&form.base_url).into_owned()),
+            Field::SdkAppId => ("SDKAppID", escape(&form.sdkappid).into_owned()),
+            Field::Admin => ("Admin account", escape(&form.admin).into_owned()),
+            Field::Family => ("Family", format!("◀ {} ▶", form.family)),
+            Field::SecretKind => ("Secret key from", format!("◀ {} ▶", SECRET_KINDS[form.secret_kind])),
+            Field::SecretValue => (
+                match form.secret_kind {
+                    0 => "Variable name",
+                    1 => "File path",
+                    _ => "Command",
+                },
+                escape(&form.secret_value).into_owned(),
+            ),
+            Field::ReadOnly => ("Read-only", if form.read_only { "[x]".into() } else { "[ ]".into() }),
+            Field::Save => ("", "[ Save ]".into()),
+        };
+        let line = Line::from(vec![Span::styled(pad(label, 18), t.header), Span::raw(value)]);
+        lines.push(if field == current { line.style(t.selection) } else { line });
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Tab/↑↓ field · ←→ choose · Enter next/save · Esc cancel", t.dim));
+    if let Some(e) = &form.error {
+        lines.push(Line::styled(escape(e).into_owned(), t.error));
+    }
+    let title = format!(" New profile → {} ", form.config_path.display());
+    f.render_widget(Paragraph::new(lines).block(framed(app, title)).wrap(Wrap { trim: false }), r);
+}

@@ -1,0 +1,251 @@
+//! The results pane: tabs, progress, the table (only visible rows are built), the summary charts.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+use super::pane_block;
+use crate::engine::{Record, Status};
+use crate::text::{escape, width};
+use crate::tui::app::{App, Pane};
+use crate::tui::results::{Results, SortKey, Tab};
+
+pub fn results(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let tab =
+        |n: &str, label: &str, on: bool| Span::styled(format!(" {n} {label} "), if on { t.selection } else { t.dim });
+    let title = Line::from(vec![
+        Span::raw(" Results "),
+        tab("1", "Attributes", app.tab == Tab::Attrs),
+        tab("2", "Tags", app.tab == Tab::Tags),
+        tab("3", "Summary", app.tab == Tab::Summary),
+        Span::raw(" "),
+    ]);
+    let mut block = pane_block(app, Pane::Results, title);
+    let r = &app.results;
+    if !r.filter.is_empty() {
+        block = block.title_bottom(Line::styled(
+            format!(" filter \"{}\": {} of {} ", escape(&r.filter), r.view_len(), r.present()),
+            t.key,
+        ));
+    }
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let [top, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
+    f.render_widget(Paragraph::new(progress_line(app)), top);
+    match app.tab {
+        Tab::Summary => summary(app, f, body),
+        _ => table(app, f, body),
+    }
+}
+
+fn progress_line(app: &App) -> Line<'static> {
+    let t = &app.theme;
+    let mut spans = Vec::new();
+    if let Some(job) = &app.job {
+        let p = &job.progress;
+        let frac = if p.total > 0 { p.done as f64 / p.total as f64 } else { 0.0 };
+        let cells = 8usize;
+        let filled = ((frac * cells as f64).round() as usize).min(cells);
+        spans.push(Span::styled("█".repeat(filled), t.ok));
+        spans.push(Span::styled("░".repeat(cells - filled), t.dim));
+        let elapsed = job.summary.as_ref().map(|s| s.elapsed).unwrap_or(p.elapsed);
+        spans.push(Span::raw(format!(
+            " {}/{} {:.0}/s {} retries {:.1}s",
+            p.done,
+            p.total,
+            p.rate,
+            p.retries,
+            elapsed.as_secs_f64()
+        )));
+        match &job.summary {
+            None => spans.push(Span::styled(" Esc cancels", t.warn)),
+            Some(s) if s.cancelled => spans.push(Span::styled(" cancelled", t.warn)),
+            Some(s) if s.aborted.is_some() => spans.push(Span::styled(" stopped: config error", t.error)),
+            Some(_) => spans.push(Span::styled(" done", t.ok)),
+        }
+    } else {
+        spans.push(Span::styled("paste accounts, then Ctrl-R", t.dim));
+    }
+    Line::from(spans)
+}
+
+pub fn status_style(app: &App, s: Status) -> Style {
+    let t = &app.theme;
+    match s {
+        Status::Found => t.ok,
+        Status::Empty | Status::Cancelled => t.dim,
+        Status::NotFound => t.warn,
+        Status::Failed | Status::Invalid => t.error,
+    }
+}
+
+/// Fit a cell to `w` columns, escaping control characters first.
+fn fit(s: &str, w: usize) -> String {
+    let s = escape(s);
+    if width(&s) <= w {
+        return s.into_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + cw + 1 > w {
+            break;
+        }
+        out.push(c);
+        used += cw;
+    }
+    out.push('…');
+    out
+}
+
+struct Col {
+    title: String,
+    width: u16,
+    key: SortKey,
+}
+
+fn columns(app: &App) -> Vec<Col> {
+    let mut cols = vec![
+        Col { title: "Account".into(), width: 18, key: SortKey::Account },
+        Col { title: "Status".into(), width: 9, key: SortKey::Status },
+    ];
+    match app.tab {
+        Tab::Attrs => {
+            for name in app.attr_names.columns() {
+                let w = (width(&name) as u16).clamp(8, 16);
+                cols.push(Col { title: name.clone(), width: w, key: SortKey::Attr(name) });
+            }
+        }
+        _ => cols.push(Col { title: "Tags".into(), width: 200, key: SortKey::Tags }),
+    }
+    cols
+}
+
+fn cell_text(r: &Record, key: &SortKey) -> String {
+    match key {
+        SortKey::Account => r.account.clone(),
+        SortKey::Status => r.status.label().to_owned(),
+        SortKey::Attr(name) => r.attrs.as_ref().and_then(|a| a.get(name)).cloned().unwrap_or_default(),
+        SortKey::Tags => match (&r.tags, &r.error, &r.reason) {
+            (Some(t), _, _) => t.join(", "),
+            (None, Some(e), _) => format!("{}: {}", e.label, e.meaning),
+            (None, None, Some(reason)) => reason.clone(),
+            _ => String::new(),
+        },
+    }
+}
+
+fn table(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let res: &Results = &app.results;
+    let cols = columns(app);
+    // Scroll horizontally so the cursor's column is visible; Account stays pinned.
+    let cur = app.results.column.min(cols.len().saturating_sub(1));
+    let mut first = 1usize;
+    loop {
+        let used: u16 = cols[0].width + 1 + cols[first..=cur.max(first)].iter().map(|c| c.width + 1).sum::<u16>();
+        if used <= area.width || first >= cur {
+            break;
+        }
+        first += 1;
+    }
+    let mut shown: Vec<usize> = vec![0];
+    let mut used = cols[0].width + 1;
+    for (i, c) in cols.iter().enumerate().skip(first) {
+        if used >= area.width {
+            break;
+        }
+        shown.push(i);
+        used += c.width + 1;
+    }
+    let sort = res.sort.as_ref();
+    let header = Row::new(shown.iter().map(|&i| {
+        let c = &cols[i];
+        let arrow = match sort {
+            Some((k, desc)) if *k == c.key => {
+                if *desc {
+                    " ▼"
+                } else {
+                    " ▲"
+                }
+            }
+            _ => "",
+        };
+        let style = if i == cur && app.focus == Pane::Results { t.header.patch(t.selection) } else { t.header };
+        Cell::from(fit(&format!("{}{arrow}", c.title), c.width as usize)).style(style)
+    }));
+    let height = area.height.saturating_sub(1) as usize;
+    let rows = res.window(height).iter().enumerate().filter_map(|(k, idx)| {
+        let r = res.get(*idx)?;
+        let selected = res.offset + k == res.selected;
+        let cells = shown.iter().map(|&i| {
+            let c = &cols[i];
+            let text = cell_text(r, &c.key);
+            let style = if c.key == SortKey::Status { status_style(app, r.status) } else { Style::default() };
+            Cell::from(fit(&text, c.width as usize)).style(style)
+        });
+        let row = Row::new(cells);
+        Some(if selected { row.style(t.selection) } else { row })
+    });
+    let widths: Vec<Constraint> = shown.iter().map(|&i| Constraint::Length(cols[i].width)).collect();
+    let table = Table::new(rows, widths).header(header).column_spacing(1);
+    f.render_widget(table, area);
+    if res.view_len() == 0 && res.present() > 0 {
+        let msg = Paragraph::new(Line::styled("no row matches the filter (Esc clears it)", t.dim));
+        f.render_widget(msg, Rect { y: area.y + 1, height: 1, ..area });
+    }
+}
+
+/// Horizontal bars of the most frequent values, because people would rather look than read.
+fn bars(app: &App, title: String, top: &[(String, u64)], area: Rect) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let mut lines = vec![Line::styled(title, t.header)];
+    let max = top.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
+    let label_w = 14usize;
+    let bar_w = (area.width as usize).saturating_sub(label_w + 10).max(4);
+    for (label, n) in top {
+        let len = ((*n as f64 / max as f64) * bar_w as f64).round().max(1.0) as usize;
+        lines.push(Line::from(vec![
+            Span::raw(format!("{} ", crate::text::pad(&fit(label, label_w), label_w))),
+            Span::styled("█".repeat(len), t.key),
+            Span::raw(format!(" {n}")),
+        ]));
+    }
+    if top.is_empty() {
+        lines.push(Line::styled("no data yet", t.dim));
+    }
+    lines
+}
+
+fn summary(app: &App, f: &mut Frame, area: Rect) {
+    let res = &app.results;
+    let t = &app.theme;
+    let counts: Vec<Span> = Status::ALL
+        .iter()
+        .filter_map(|s| res.status_counts.get(s).map(|n| (s, n)))
+        .map(|(s, n)| Span::styled(format!("{} {n}  ", s.label()), status_style(app, *s)))
+        .collect();
+    let [head, charts] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    f.render_widget(Paragraph::new(Line::from(counts)), head);
+    let [left, right] = if charts.width >= 100 {
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(charts)
+    } else {
+        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(charts)
+    };
+    let n = (left.height as usize).saturating_sub(1).max(1);
+    let tags = Results::top(&res.tag_counts, n);
+    f.render_widget(Paragraph::new(bars(app, format!("Tags: accounts carrying each (top {n})"), &tags, left)), left);
+    let names = app.attr_names.columns();
+    let lines = match names.get(app.summary_attr % names.len().max(1)) {
+        Some(name) => {
+            let top = res.attr_values.get(name).map(|m| Results::top(m, n)).unwrap_or_default();
+            bars(app, format!("Attribute {} (a: next attribute)", escape(name)), &top, right)
+        }
+        None => vec![Line::styled("no attribute names", t.dim)],
+    };
+    f.render_widget(Paragraph::new(lines), right);
+}
