@@ -142,7 +142,20 @@ fn cell_text(r: &Record, key: &SortKey) -> String {
 fn table(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
     let res: &Results = &app.results;
-    let cols = columns(app);
+    let mut cols = columns(app);
+    let height = area.height.saturating_sub(1) as usize;
+    // Size columns to what the visible rows hold (escaped), within bounds.
+    for c in cols.iter_mut().filter(|c| c.key != SortKey::Tags) {
+        let content = res
+            .window(height)
+            .iter()
+            .filter_map(|i| res.get(*i))
+            .map(|r| width(&escape(&cell_text(r, &c.key))))
+            .max()
+            .unwrap_or(0);
+        let cap = if c.key == SortKey::Account { 32 } else { 28 };
+        c.width = (content.max(width(&c.title) + 2) as u16).clamp(c.width.min(8), cap);
+    }
     // Scroll horizontally so the cursor's column is visible; Account stays pinned.
     let cur = app.results.column.min(cols.len().saturating_sub(1));
     let mut first = 1usize;
@@ -178,7 +191,6 @@ fn table(app: &App, f: &mut Frame, area: Rect) {
         let style = if i == cur && app.focus == Pane::Results { t.header.patch(t.selection) } else { t.header };
         Cell::from(fit(&format!("{}{arrow}", c.title), c.width as usize)).style(style)
     }));
-    let height = area.height.saturating_sub(1) as usize;
     let rows = res.window(height).iter().enumerate().filter_map(|(k, idx)| {
         let r = res.get(*idx)?;
         let selected = res.offset + k == res.selected;

@@ -1,0 +1,210 @@
+//! Screen tests: the app fed fixed worker events, drawn on ratatui's TestBackend, compared with
+//! insta snapshots at 80×24 and 200×50, plus the too-small screen, NO_COLOR and hostile text.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::{Color, Modifier};
+use timx::api::Endpoint;
+use timx::api::wire::AttrNames;
+use timx::config::{Config, Profile};
+use timx::engine::{ErrorDetail, Event, Progress, Record, Status, Summary};
+use timx::secret::SecretSource;
+use timx::tui::app::App;
+use timx::tui::msg::{Msg, WorkerEvent};
+use timx::tui::theme::Theme;
+use timx::tui::{self, Launch};
+
+fn profile(name: &str) -> Profile {
+    Profile {
+        name: name.into(),
+        endpoint: Endpoint::base_url("http://127.0.0.1:8080").unwrap(),
+        sdkappid: 1400000000,
+        admin: "administrator".into(),
+        family: timx::api::Family::Timpush,
+        rate_limit: 50,
+        read_only: true,
+        key: SecretSource::Env { env: "TIMX_SECRET_KEY".into() },
+        journal: false,
+        journal_accounts: false,
+    }
+}
+
+fn names() -> AttrNames {
+    AttrNames {
+        attr_names: [("0", "sex"), ("1", "city"), ("2", "会员等级"), ("8", "push_device")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        attr_types: Some([("0".to_string(), 0u8), ("1".into(), 0), ("2".into(), 0), ("8".into(), 1)].into()),
+    }
+}
+
+fn record(i: u32, account: &str, attrs: &[(&str, &str)], tags: &[&str]) -> Record {
+    let mut r =
+        Record::new(i, account, if attrs.is_empty() && tags.is_empty() { Status::Empty } else { Status::Found });
+    r.attrs = Some(attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+    r.tags = Some(tags.iter().map(|t| t.to_string()).collect());
+    r
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+/// An app with a profile, attribute names and a finished job of five accounts.
+fn app_with_results(theme: Theme, size: (u16, u16)) -> App {
+    let launch = Launch {
+        config: Config { path: "/home/u/.config/timx/config.toml".into(), ..Config::default() },
+        profiles: vec![profile("demo"), profile("prod-sg")],
+        select: None,
+        demo: false,
+        problems: vec![],
+    };
+    let mut app = tui::new_app(&launch, theme);
+    app.update(Msg::Resize(size.0, size.1));
+    let cmds = tui::initial_cmds(&mut app, &launch);
+    assert_eq!(cmds.len(), 1, "reads the attribute names of the first profile");
+    app.update(Msg::Worker(WorkerEvent::AttrNames { profile: "demo".into(), result: Ok(names()) }));
+    app.update(Msg::Paste("bob\n张小红\nghost\r\nalice\nmallory\n".into()));
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL)));
+    let mut ghost = Record::new(2, "ghost", Status::NotFound);
+    ghost.error = Some(ErrorDetail::from_code(70107, "account not exist"));
+    let mut mallory = record(4, "mallory", &[("city", "\u{1b}]0;pwned\u{7}北京")], &["\u{202E}evil", "vip"]);
+    mallory.status = Status::Found;
+    let job = |event| Msg::Worker(WorkerEvent::Job { job: 1, event });
+    app.update(job(Event::Started { total: 5, duplicates: 0, invalid: 0, batches: 1 }));
+    app.update(job(Event::Batch(vec![
+        record(
+            0,
+            "bob",
+            &[("sex", "other"), ("city", "São Paulo"), ("会员等级", "白银")],
+            &["WeekPassUser", "newsletter"],
+        ),
+        record(1, "张小红", &[("city", "深圳")], &["活跃"]),
+        ghost,
+        record(3, "alice", &[], &[]),
+        mallory,
+    ])));
+    app.update(job(Event::Progress(Progress {
+        done: 5,
+        total: 5,
+        calls: 2,
+        retries: 0,
+        elapsed: Default::default(),
+        rate: 500.0,
+    })));
+    let mut summary = Summary { total: 5, calls: 2, ..Summary::default() };
+    summary.counts.insert(Status::Found, 3);
+    summary.counts.insert(Status::Empty, 1);
+    summary.counts.insert(Status::NotFound, 1);
+    app.update(job(Event::Finished(summary)));
+    app
+}
+
+fn draw(app: &App) -> Terminal<TestBackend> {
+    let mut term = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
+    term.draw(|f| timx::tui::view::draw(app, f)).unwrap();
+    term
+}
+
+/// The screen as plain text, one line per row (wide characters counted once).
+fn text_of(term: &Terminal<TestBackend>) -> String {
+    let buf = term.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut x = 0;
+        while x < buf.area.width {
+            let sym = buf[(x, y)].symbol();
+            out.push_str(sym);
+            x += unicode_width::UnicodeWidthStr::width(sym).max(1) as u16;
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn screen(app: &App) -> String {
+    text_of(&draw(app))
+}
+
+#[test]
+fn main_screen_80x24() {
+    let app = app_with_results(Theme::new(false), (80, 24));
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn main_screen_200x50() {
+    let app = app_with_results(Theme::new(false), (200, 50));
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn too_small_screen_and_quit_from_it() {
+    let mut app = app_with_results(Theme::new(false), (60, 20));
+    let s = screen(&app);
+    assert!(s.contains("Terminal too small") && s.contains("need 80×24, have 60×20"), "{s}");
+    insta::assert_snapshot!(s);
+    // Growing the window brings the app back; q quits from the small screen.
+    app.update(Msg::Resize(80, 24));
+    assert!(screen(&app).contains("Results"));
+    app.update(Msg::Resize(40, 10));
+    key(&mut app, KeyCode::Char('q'));
+    assert!(app.should_quit);
+}
+
+#[test]
+fn detail_help_and_summary_screens() {
+    let mut app = app_with_results(Theme::new(false), (80, 24));
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&app);
+    assert!(s.contains("ghost") && s.contains("70107") && s.contains("import it or check"), "{s}");
+    insta::assert_snapshot!("detail_not_found", s);
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('3'));
+    insta::assert_snapshot!("summary", screen(&app));
+    key(&mut app, KeyCode::Char('?'));
+    let s = screen(&app);
+    assert!(s.contains("Ctrl-R / F5") && s.contains("run: attributes and tags"), "{s}");
+}
+
+#[test]
+fn hostile_text_is_shown_escaped() {
+    let mut app = app_with_results(Theme::new(false), (200, 50));
+    let term = draw(&app);
+    let buf = term.backend().buffer();
+    assert!(buf.content().iter().all(|c| !c.symbol().contains(['\u{1b}', '\u{7}', '\u{202E}'])));
+    let s = text_of(&term);
+    assert!(s.contains("\\e]0;pwned\\u{7}北京"), "the wide city column shows the escaped value: {s}");
+    // Tags tab and detail view escape too.
+    key(&mut app, KeyCode::Char('2'));
+    assert!(screen(&app).contains("\\u{202E}evil"));
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Down);
+    }
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&app);
+    assert!(s.contains("\\u{202E}evil") && s.contains("\\e]0;pwned"), "{s}");
+}
+
+#[test]
+fn no_color_keeps_the_selection_visible_without_colours() {
+    let app = app_with_results(Theme::new(true), (80, 24));
+    let term = draw(&app);
+    let buf = term.backend().buffer();
+    // No cell asks for a colour...
+    assert!(buf.content().iter().all(|c| c.fg == Color::Reset && c.bg == Color::Reset));
+    // ...and the selected row (bob, first row of the table) is reversed.
+    let row_y = (0..24).find(|y| {
+        (0..80).map(|x| buf[(x, *y)].symbol().to_string()).collect::<String>().contains("║bob") || {
+            let line: String = (0..80).map(|x| buf[(x, *y)].symbol().to_string()).collect();
+            line.contains("bob ") && line.contains("found")
+        }
+    });
+    let y = row_y.expect("bob's row is on screen");
+    let reversed = (30..60).filter(|x| buf[(*x, y)].modifier.contains(Modifier::REVERSED)).count();
+    assert!(reversed > 20, "selection drawn reversed: {reversed} cells");
+}
