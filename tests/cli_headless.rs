@@ -13,10 +13,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_timx");
 
 /// The emulator on its own runtime thread, so the test can block on the child process.
 fn emulator(cfg: EmulatorConfig) -> (Running, tokio::runtime::Runtime) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let demo = timx::emulator::data::DataFile::load(Path::new("assets/demo/demo.json")).unwrap();
-    let emu = rt.block_on(start(cfg, Some(demo)));
-    (emu, rt)
+    start_isolated(cfg, Some(timx::emulator::data::DataFile::load(Path::new("assets/demo/demo.json")).unwrap()))
 }
 
 struct Env {

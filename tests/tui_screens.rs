@@ -1,6 +1,8 @@
 //! Screen tests: the app fed fixed worker events, drawn on ratatui's TestBackend, compared with
 //! insta snapshots at 80×24 and 200×50, plus the too-small screen, NO_COLOR and hostile text.
 
+mod common;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -108,20 +110,8 @@ fn draw(app: &App) -> Terminal<TestBackend> {
     term
 }
 
-/// The screen as plain text, one line per row (wide characters counted once).
 fn text_of(term: &Terminal<TestBackend>) -> String {
-    let buf = term.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let mut x = 0;
-        while x < buf.area.width {
-            let sym = buf[(x, y)].symbol();
-            out.push_str(sym);
-            x += unicode_width::UnicodeWidthStr::width(sym).max(1) as u16;
-        }
-        out.push('\n');
-    }
-    out
+    common::buffer_text(term.backend().buffer())
 }
 
 fn screen(app: &App) -> String {

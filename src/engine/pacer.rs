@@ -1,6 +1,8 @@
-//! Even pacing at a rate per command: callers reserve evenly spaced send slots, so the rate
-//! can never exceed the limit however many requests are in flight, and a retry takes the next
-//! free slot like any other call (retries fill the pace instead of stalling it).
+//! Even pacing at a rate per command. Callers queue (FIFO) and are let through one at a time,
+//! each at least one interval after the previous one *as measured when it actually goes*, so
+//! the rate never exceeds the limit however many requests are in flight, and a process that
+//! stalls (CPU starved, laptop lid) does not catch up with a burst afterwards. A retry queues
+//! like any other call, so retries fill the pace instead of stalling it.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -18,6 +20,8 @@ pub struct Pacer {
     base: Duration,
     slowest: Duration,
     state: Mutex<State>,
+    /// Waiters go through one at a time, in arrival order.
+    queue: tokio::sync::Mutex<()>,
 }
 
 impl Pacer {
@@ -28,6 +32,7 @@ impl Pacer {
             base,
             slowest: Duration::from_secs(1),
             state: Mutex::new(State { next: Instant::now(), interval: base }),
+            queue: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -35,17 +40,13 @@ impl Pacer {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Reserve the next slot and return when it arrives. A late caller does not get a burst:
-    /// slots are never handed out closer together than the interval.
+    /// Wait for this caller's turn. The next turn is one interval after this one *goes*.
     pub async fn wait(&self) {
-        let slot = {
-            let mut s = self.lock();
-            let now = Instant::now();
-            let slot = s.next.max(now);
-            s.next = slot + s.interval;
-            slot
-        };
-        tokio::time::sleep_until(slot).await;
+        let _turn = self.queue.lock().await;
+        let next = self.lock().next;
+        tokio::time::sleep_until(next).await;
+        let mut s = self.lock();
+        s.next = Instant::now().max(s.next) + s.interval;
     }
 
     /// The service said "too fast" (60007 and friends): widen the interval by a quarter.

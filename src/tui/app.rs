@@ -766,7 +766,11 @@ impl App {
                         let n = names.attr_names.len();
                         self.attr_names.names = Some(names);
                         self.attr_names.error = None;
-                        self.info(format!("profile {profile}: {n} attribute names"));
+                        let hint = match self.input_stats.accounts {
+                            0 => " — paste accounts in the Accounts pane, then Ctrl-R".to_string(),
+                            k => format!(" — Ctrl-R runs the {k} accounts in the editor"),
+                        };
+                        self.info(format!("profile {profile}: {n} attribute names{hint}"));
                     }
                     Err(e) => {
                         let ex = Explained::from_call(&e);

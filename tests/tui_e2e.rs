@@ -1,0 +1,324 @@
+//! The TUI end to end, in-process: the real worker runs real jobs against the emulator over
+//! loopback while the test injects keys and pastes, and reads state and the drawn screen.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use timx::api::Endpoint;
+use timx::config::{Config, Profile};
+use timx::emulator::{EmulatorConfig, Faults};
+use timx::engine::Status;
+use timx::secret::SecretSource;
+use timx::tui::app::{App, Overlay, Pane};
+use timx::tui::msg::{Cmd, Msg, WorkerEvent};
+use timx::tui::theme::Theme;
+use timx::tui::{self, Launch};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+struct Harness {
+    app: App,
+    worker: UnboundedSender<Cmd>,
+    events: UnboundedReceiver<WorkerEvent>,
+    clipboard: Vec<String>,
+    term: Terminal<TestBackend>,
+}
+
+impl Harness {
+    async fn start(launch: Launch) -> Harness {
+        let (tx, events) = unbounded_channel();
+        let worker = tui::worker::spawn(tx);
+        let mut app = tui::new_app(&launch, Theme::new(false));
+        app.update(Msg::Resize(120, 40));
+        let mut h =
+            Harness { app, worker, events, clipboard: vec![], term: Terminal::new(TestBackend::new(120, 40)).unwrap() };
+        let cmds = tui::initial_cmds(&mut h.app, &launch);
+        h.dispatch(cmds);
+        h.term.draw(|f| tui::view::draw(&h.app, f)).unwrap();
+        h
+    }
+
+    fn dispatch(&mut self, cmds: Vec<Cmd>) {
+        for c in cmds {
+            match c {
+                Cmd::Clipboard(t) => self.clipboard.push(t),
+                other => self.worker.send(other).unwrap(),
+            }
+        }
+    }
+
+    fn send(&mut self, msg: Msg) {
+        let cmds = self.app.update(msg);
+        self.dispatch(cmds);
+        // Every state must draw.
+        self.term.draw(|f| tui::view::draw(&self.app, f)).unwrap();
+    }
+
+    fn key(&mut self, code: KeyCode) {
+        self.send(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+
+    fn ctrl(&mut self, c: char) {
+        self.send(Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)));
+    }
+
+    fn type_str(&mut self, s: &str) {
+        for c in s.chars() {
+            self.key(KeyCode::Char(c));
+        }
+    }
+
+    /// Feed worker events into the app until `done` holds.
+    async fn wait_for(&mut self, what: &str, done: impl Fn(&App) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !done(&self.app) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, self.events.recv()).await {
+                Ok(Some(ev)) => self.send(Msg::Worker(ev)),
+                _ => panic!("timed out waiting for {what}; status {:?}", self.app.status),
+            }
+        }
+    }
+
+    fn screen(&self) -> String {
+        buffer_text(self.term.backend().buffer())
+    }
+}
+
+fn launch_demo() -> Launch {
+    Launch { config: Config::default(), profiles: vec![], select: None, demo: true, problems: vec![] }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_select_list_paste_run_filter_detail_export() {
+    let mut h = Harness::start(launch_demo()).await;
+    // `timx demo`: the emulator starts in-process, its profile is selected, names are read.
+    h.wait_for("attribute names", |a| a.attr_names.names.is_some()).await;
+    assert_eq!(h.app.active_profile().unwrap().name, "demo");
+    assert!(h.screen().contains("会员等级"));
+    assert!(h.app.input_stats.accounts > 40, "the sample accounts are pasted in");
+
+    // Replace the accounts with a paste of our own (bracketed paste: one edit).
+    h.send(Msg::Paste(String::new()));
+    h.app.set_accounts_text("");
+    h.send(Msg::Paste("bob\r\ncarol\nghost-user\nbob\n\n".into()));
+    assert_eq!(h.app.focus, Pane::Accounts);
+    assert_eq!(h.app.input_stats.accounts, 3);
+    assert_eq!(h.app.input_stats.duplicates, 1);
+
+    // Run, and wait for the streamed results.
+    h.ctrl('r');
+    h.wait_for("job end", |a| a.job.as_ref().is_some_and(|j| j.summary.is_some())).await;
+    assert_eq!(h.app.results.present(), 3);
+    assert_eq!(h.app.focus, Pane::Results);
+    let s = h.screen();
+    assert!(s.contains("bob") && s.contains("São Paulo") && s.contains("not_found"), "{s}");
+
+    // Filter.
+    h.key(KeyCode::Char('/'));
+    h.type_str("ghost");
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app.results.view_len(), 1);
+    assert_eq!(h.app.results.selected_record().unwrap().status, Status::NotFound);
+
+    // Detail of the selected account, with the error explained.
+    h.key(KeyCode::Enter);
+    assert!(matches!(h.app.overlay, Overlay::Detail { .. }));
+    assert!(h.screen().contains("The account is not in this app"));
+    h.key(KeyCode::Char('y'));
+    assert_eq!(h.clipboard.last().map(String::as_str), Some("ghost-user"));
+    h.key(KeyCode::Esc);
+
+    // Export all rows, then the filtered ones, through the command line.
+    let dir = tempfile::tempdir().unwrap();
+    let all = dir.path().join("all.csv");
+    h.key(KeyCode::Char(':'));
+    h.type_str(&format!("export {}", all.display()));
+    h.key(KeyCode::Enter);
+    let csv = std::fs::read_to_string(&all).unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    assert!(csv.lines().next().unwrap().starts_with("account,sex,city,会员等级"));
+    let filtered = dir.path().join("some.ndjson");
+    h.key(KeyCode::Char(':'));
+    h.type_str(&format!("export {} filtered", filtered.display()));
+    h.key(KeyCode::Enter);
+    let nd = std::fs::read_to_string(&filtered).unwrap();
+    assert_eq!(nd.lines().count(), 1);
+    assert!(nd.contains("\"ghost-user\""));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&all).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    // Clear the filter; sort by account descending.
+    h.key(KeyCode::Esc);
+    assert_eq!(h.app.results.view_len(), 3);
+    h.key(KeyCode::Char('S'));
+    assert_eq!(h.app.results.selected_record().unwrap().account, "ghost-user");
+    // Every pane is reachable by Tab.
+    let mut seen = vec![];
+    for _ in 0..4 {
+        h.key(KeyCode::Tab);
+        seen.push(h.app.focus);
+    }
+    for p in [Pane::Profiles, Pane::AttrNames, Pane::Accounts, Pane::Results] {
+        assert!(seen.contains(&p));
+    }
+    h.ctrl('c');
+    assert!(h.app.should_quit);
+}
+
+fn slow_profile(base_url: &str) -> Profile {
+    Profile {
+        name: "slow".into(),
+        endpoint: Endpoint::base_url(base_url).unwrap(),
+        sdkappid: SDKAPPID,
+        admin: ADMIN.into(),
+        family: timx::api::Family::Timpush,
+        rate_limit: 10,
+        read_only: true,
+        key: SecretSource::Value { value: KEY.into() },
+        journal: false,
+        journal_accounts: false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_job_streams_and_cancels_with_esc() {
+    let faults = Faults { latency: Duration::from_millis(30), ..Faults::default() };
+    let emu = start(EmulatorConfig { faults, ..EmulatorConfig::default() }, Some(timx::demo::data().unwrap())).await;
+    let launch = Launch {
+        config: Config::default(),
+        profiles: vec![slow_profile(&emu.base_url)],
+        select: None,
+        demo: false,
+        problems: vec![],
+    };
+    let mut h = Harness::start(launch).await;
+    h.wait_for("attribute names", |a| a.attr_names.names.is_some()).await;
+    let accounts: String = (0..5_000).map(|i| format!("user_{i}\n")).collect();
+    h.send(Msg::Paste(accounts));
+    assert_eq!(h.app.input_stats.accounts, 5_000);
+    h.ctrl('r');
+    h.wait_for("some rows", |a| a.results.present() >= 300).await;
+    // Keys are answered while results stream in.
+    h.key(KeyCode::Down);
+    assert_eq!(h.app.results.selected, 1);
+    h.key(KeyCode::Esc);
+    h.wait_for("cancelled", |a| a.job.as_ref().is_some_and(|j| j.summary.as_ref().is_some_and(|s| s.cancelled))).await;
+    let r = &h.app.results;
+    assert_eq!(r.present(), 5_000, "every account ends in one outcome");
+    let cancelled = r.all().filter(|x| x.status == Status::Cancelled).count();
+    assert!(cancelled > 1_000 && cancelled < 4_800, "{cancelled}");
+    assert!(h.screen().contains("cancelled"));
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_are_explained_where_they_happen() {
+    let emu = start(EmulatorConfig::default(), None).await;
+    let mut wrong_app = slow_profile(&emu.base_url);
+    wrong_app.sdkappid += 1;
+    let mut wrong_key = slow_profile(&emu.base_url);
+    wrong_key.name = "wrong-key".into();
+    wrong_key.key = SecretSource::Value { value: "not-the-key".into() };
+    let mut no_key = slow_profile(&emu.base_url);
+    no_key.name = "no-key".into();
+    no_key.key = SecretSource::Env { env: "TIMX_TEST_SURELY_UNSET".into() };
+    let launch = Launch {
+        config: Config::default(),
+        profiles: vec![wrong_app, wrong_key, no_key],
+        select: None,
+        demo: false,
+        problems: vec![],
+    };
+    let mut h = Harness::start(launch).await;
+    h.wait_for("an error", |a| a.attr_names.error.is_some()).await;
+    let e = h.app.attr_names.error.clone().unwrap();
+    assert_eq!(e.code, Some(70020));
+    assert!(e.wrong_region());
+    let s = h.screen();
+    assert!(s.contains("70020") && s.contains("press p to probe"), "{s}");
+    // Probing needs a region profile; on a base URL it says so.
+    h.key(KeyCode::Char('p'));
+    assert!(h.app.status.as_ref().unwrap().text.contains("needs a profile with a region"));
+    // The wrong key: 70009 with its fix.
+    h.key(KeyCode::Down);
+    h.key(KeyCode::Enter);
+    h.wait_for("70009", |a| a.attr_names.error.as_ref().is_some_and(|e| e.code == Some(70009))).await;
+    assert!(h.screen().contains("console"));
+    // A key that cannot be read: the status says which variable, and nothing hangs.
+    h.key(KeyCode::Down);
+    h.key(KeyCode::Enter);
+    h.wait_for("key error", |a| !a.attr_names.loading).await;
+    assert!(h.app.status.as_ref().unwrap().text.contains("TIMX_TEST_SURELY_UNSET"));
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probe_names_the_region_that_holds_the_app() {
+    // Two emulators stand in for two data centers; only one knows the SDKAppID.
+    let here = start(EmulatorConfig::default(), None).await;
+    let elsewhere = start(EmulatorConfig { sdkappid: 1, ..EmulatorConfig::default() }, None).await;
+    let p = slow_profile(&here.base_url);
+    let client = timx::client::Client::new(p.client_config().unwrap()).unwrap();
+    let results = tui::worker::probe_endpoints(
+        &client,
+        &p,
+        vec![
+            ("frankfurt".into(), Endpoint::base_url(&elsewhere.base_url).unwrap()),
+            ("singapore".into(), Endpoint::base_url(&here.base_url).unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(results[0].1.as_ref().unwrap_err().code(), Some(70020));
+    assert!(results[1].1.is_ok());
+    // The app turns the answers into advice.
+    let mut app = tui::new_app(
+        &Launch { config: Config::default(), profiles: vec![p], select: None, demo: false, problems: vec![] },
+        Theme::new(false),
+    );
+    app.update(Msg::Worker(WorkerEvent::Probe { profile: "slow".into(), results }));
+    let Overlay::Info { lines, .. } = &app.overlay else { panic!("probe results are shown") };
+    assert!(lines.iter().any(|l| l.contains("Set region = \"singapore\"")), "{lines:?}");
+    here.shutdown().await;
+    elsewhere.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_run_creates_a_profile_through_the_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg_path = dir.path().join("config.toml");
+    let launch = Launch {
+        config: Config { path: cfg_path.clone(), ..Config::default() },
+        profiles: vec![],
+        select: None,
+        demo: false,
+        problems: vec![],
+    };
+    let mut h = Harness::start(launch).await;
+    assert!(matches!(h.app.overlay, Overlay::FirstRun));
+    assert!(h.screen().contains("try the demo"));
+    h.key(KeyCode::Char('n'));
+    h.type_str("prod-sg");
+    h.key(KeyCode::Tab);
+    h.key(KeyCode::Right); // Singapore
+    h.key(KeyCode::Tab);
+    h.key(KeyCode::Tab);
+    h.type_str("1400000001");
+    for _ in 0..6 {
+        h.key(KeyCode::Tab);
+    }
+    h.key(KeyCode::Enter);
+    assert!(matches!(h.app.overlay, Overlay::None), "saved: {:?}", h.app.status);
+    let text = std::fs::read_to_string(&cfg_path).unwrap();
+    assert!(text.contains("[profiles.prod-sg]") && text.contains("region = \"singapore\""), "{text}");
+    assert!(text.contains("env = \"TIMX_SECRET_KEY\""));
+    let loaded = Config::load(&cfg_path).unwrap();
+    assert_eq!(loaded.profile(Some("prod-sg")).unwrap().sdkappid, 1400000001);
+    assert_eq!(h.app.active_profile().unwrap().name, "prod-sg");
+}
