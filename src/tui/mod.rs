@@ -17,7 +17,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use crossterm::event::{Event as TermEvent, EventStream};
+use crossterm::event::{Event as TermEvent, EventStream, KeyCode, KeyEvent, KeyModifiers, MouseEventKind};
 use futures_util::StreamExt;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
@@ -113,6 +113,12 @@ async fn event_loop(term: &mut terminal::Term, launch: Launch) -> anyhow::Result
                 Some(Ok(TermEvent::Key(k))) => Msg::Key(k),
                 Some(Ok(TermEvent::Paste(s))) => Msg::Paste(s),
                 Some(Ok(TermEvent::Resize(w, h))) => Msg::Resize(w, h),
+                // With `mouse = true`: the wheel moves the selection like ↑/↓.
+                Some(Ok(TermEvent::Mouse(m))) => match m.kind {
+                    MouseEventKind::ScrollDown => Msg::Key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE)),
+                    MouseEventKind::ScrollUp => Msg::Key(KeyEvent::new(KeyCode::Up, KeyModifiers::NONE)),
+                    _ => continue,
+                },
                 Some(Ok(_)) => continue,
                 // The terminal is gone (e.g. the SSH link dropped).
                 Some(Err(_)) | None => Msg::Quit,
