@@ -244,6 +244,17 @@ impl App {
         self.status = Some(StatusMsg { text: text.into(), level: Level::Error });
     }
 
+    /// A filter is still being applied (large result sets are filtered in steps).
+    pub fn filter_pending(&self) -> bool {
+        self.results.filter_pending()
+    }
+
+    /// One step of background work between frames.
+    pub fn poll_background(&mut self) {
+        self.results.poll_filter(std::time::Duration::from_millis(8));
+        self.dirty = true;
+    }
+
     /// Rows the results table shows at the current size (for paging and scrolling).
     pub fn results_height(&self) -> usize {
         super::view::layout(self).results_table.height as usize

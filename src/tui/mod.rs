@@ -124,6 +124,11 @@ async fn event_loop(term: &mut terminal::Term, launch: Launch) -> anyhow::Result
                 Some(Err(_)) | None => Msg::Quit,
             },
             Some(ev) = worker_rx.recv() => Msg::Worker(ev),
+            // Background work (a large filter) runs in steps between frames and keys.
+            _ = std::future::ready(()), if app.filter_pending() => {
+                app.poll_background();
+                continue;
+            }
             _ = sigterm.recv() => Msg::Quit,
             _ = sighup.recv() => Msg::Quit,
         };

@@ -21,6 +21,15 @@ pub enum SortKey {
     Tags,
 }
 
+/// A filter being applied in time-boxed steps, so no frame waits for a million rows.
+#[derive(Debug)]
+struct PendingFilter {
+    needle: Needle,
+    /// Next row index to look at.
+    next: usize,
+    view: Vec<u32>,
+}
+
 #[derive(Debug, Default)]
 pub struct Results {
     /// By input index; None until its batch arrives.
@@ -40,6 +49,9 @@ pub struct Results {
     /// attribute name → value → accounts.
     pub attr_values: HashMap<String, HashMap<String, u64>>,
     pub status_counts: HashMap<Status, u64>,
+    pending: Option<PendingFilter>,
+    /// The applied filter, compiled.
+    needle: Needle,
 }
 
 impl Results {
@@ -92,7 +104,14 @@ impl Results {
                 *self.attr_values.entry(k.clone()).or_default().entry(v.clone()).or_default() += 1;
             }
             *self.status_counts.entry(r.status).or_default() += 1;
-            let matches = matches_filter(&r, &self.filter);
+            let matches = self.needle.matches(&r);
+            if let Some(p) = self.pending.as_mut()
+                && (idx as usize) < p.next
+                && p.needle.matches(&r)
+            {
+                let pos = p.view.partition_point(|i| *i < idx);
+                p.view.insert(pos, idx);
+            }
             *slot = Some(r);
             if matches {
                 // Batches arrive nearly in order: append when we can, insert otherwise.
@@ -112,14 +131,44 @@ impl Results {
         }
     }
 
-    /// Rebuild the view for a new filter.
+    /// Start applying a new filter. Small result sets finish at once; large ones finish over
+    /// the next calls to `poll_filter`, while the old view stays on screen.
     pub fn set_filter(&mut self, filter: &str) {
         self.filter = filter.to_owned();
-        let f = self.filter.clone();
-        self.view = self.rows.iter().flatten().filter(|r| matches_filter(r, &f)).map(|r| r.index).collect();
-        self.apply_sort();
-        self.selected = 0;
-        self.offset = 0;
+        self.needle = Needle::new(filter);
+        self.pending = Some(PendingFilter { needle: self.needle.clone(), next: 0, view: Vec::new() });
+        self.poll_filter(std::time::Duration::from_millis(8));
+    }
+
+    pub fn filter_pending(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Filter for up to `budget`; returns true while work remains.
+    pub fn poll_filter(&mut self, budget: std::time::Duration) -> bool {
+        let Some(p) = self.pending.as_mut() else { return false };
+        let start = std::time::Instant::now();
+        while p.next < self.rows.len() {
+            let end = (p.next + 4096).min(self.rows.len());
+            for (i, row) in self.rows[p.next..end].iter().enumerate() {
+                if let Some(r) = row
+                    && p.needle.matches(r)
+                {
+                    p.view.push((p.next + i) as u32);
+                }
+            }
+            p.next = end;
+            if start.elapsed() >= budget {
+                return true;
+            }
+        }
+        if let Some(done) = self.pending.take() {
+            self.view = done.view;
+            self.apply_sort();
+            self.selected = 0;
+            self.offset = 0;
+        }
+        false
     }
 
     pub fn set_sort(&mut self, key: SortKey, descending: bool) {
@@ -189,20 +238,57 @@ impl Results {
     }
 }
 
-/// Substring match over account, status, attribute values and names, tags and error label.
-/// Lower-case queries match case-insensitively ("smart case").
-pub fn matches_filter(r: &Record, filter: &str) -> bool {
-    if filter.is_empty() {
-        return true;
+/// Substring match over account, status, attribute values (and `name=value`), tags and error
+/// label. Lower-case queries match case-insensitively ("smart case").
+#[derive(Debug, Clone, Default)]
+pub struct Needle {
+    text: String,
+    insensitive: bool,
+    /// For `name=value` queries: the name part.
+    pair: Option<(String, String)>,
+}
+
+impl Needle {
+    pub fn new(filter: &str) -> Needle {
+        let insensitive = !filter.chars().any(char::is_uppercase);
+        let text = if insensitive { filter.to_lowercase() } else { filter.to_owned() };
+        let pair = text.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned()));
+        Needle { text, insensitive, pair }
     }
-    let insensitive = !filter.chars().any(char::is_uppercase);
-    let needle = if insensitive { filter.to_lowercase() } else { filter.to_owned() };
-    let hit = |s: &str| if insensitive { s.to_lowercase().contains(&needle) } else { s.contains(&needle) };
-    hit(&r.account)
-        || hit(r.status.label())
-        || r.attrs.iter().flatten().any(|(k, v)| hit(v) || hit(&format!("{k}={v}")))
-        || r.tags.iter().flatten().any(|t| hit(t))
-        || r.error.as_ref().is_some_and(|e| hit(&e.label))
+
+    fn hit(&self, hay: &str, needle: &str) -> bool {
+        if needle.is_empty() {
+            return true;
+        }
+        if !self.insensitive {
+            return hay.contains(needle);
+        }
+        if hay.is_ascii() {
+            // No allocation on the common path.
+            let (h, n) = (hay.as_bytes(), needle.as_bytes());
+            return h.len() >= n.len() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n));
+        }
+        hay.to_lowercase().contains(needle)
+    }
+
+    pub fn matches(&self, r: &Record) -> bool {
+        let n = self.text.as_str();
+        if n.is_empty() {
+            return true;
+        }
+        self.hit(&r.account, n)
+            || self.hit(r.status.label(), n)
+            || r.attrs.iter().flatten().any(|(k, v)| {
+                self.hit(v, n)
+                    || self.pair.as_ref().is_some_and(|(pk, pv)| self.hit(k, pk) && k.len() == pk.len() && self.hit(v, pv))
+            })
+            || r.tags.iter().flatten().any(|t| self.hit(t, n))
+            || r.error.as_ref().is_some_and(|e| self.hit(&e.label, n))
+    }
+}
+
+pub fn matches_filter(r: &Record, filter: &str) -> bool {
+    Needle::new(filter).matches(r)
 }
 
 #[cfg(test)]
