@@ -225,24 +225,7 @@ impl Client {
         if !status.is_success() {
             return Err(CallError::Http { status: status.as_u16(), snippet: snippet(&bytes) });
         }
-        let value: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| CallError::Malformed { reason: format!("body is not JSON ({e}): {}", snippet(&bytes)) })?;
-        if !value.is_object() {
-            return Err(CallError::Malformed { reason: format!("body is not a JSON object: {}", snippet(&bytes)) });
-        }
-        let st: Status = serde_json::from_value(value.clone())
-            .map_err(|e| CallError::Malformed { reason: format!("bad status fields: {e}") })?;
-        if st.action_status != "OK" && st.action_status != "FAIL" {
-            return Err(CallError::Malformed {
-                reason: format!("ActionStatus is {:?}, expected OK or FAIL", crate::text::escape(&st.action_status)),
-            });
-        }
-        if st.action_status == "FAIL" || st.error_code != 0 {
-            // FAIL with code 0 says nothing; treat it as an internal error worth a retry.
-            let code = if st.error_code == 0 { 91000 } else { st.error_code };
-            return Err(CallError::Service { code, info: crate::text::escape(&st.error_info).into_owned() });
-        }
-        Ok((st, value))
+        parse_body(&bytes)
     }
 
     /// A signed call whose body must parse as `T`.
@@ -316,6 +299,29 @@ impl Client {
         let req = wire::MultiAccountImport { accounts: accounts.to_vec() };
         self.call(wire::MULTI_ACCOUNT_IMPORT_PATH, &req).await
     }
+}
+
+/// Read an HTTP 200 body: JSON object, `ActionStatus` OK or FAIL, the error code honoured.
+/// Pure, so it can be fuzzed: any bytes give a value or a `CallError`, never a panic.
+pub fn parse_body(bytes: &[u8]) -> Result<(Status, Value), CallError> {
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| CallError::Malformed { reason: format!("body is not JSON ({e}): {}", snippet(bytes)) })?;
+    if !value.is_object() {
+        return Err(CallError::Malformed { reason: format!("body is not a JSON object: {}", snippet(bytes)) });
+    }
+    let st: Status = serde_json::from_value(value.clone())
+        .map_err(|e| CallError::Malformed { reason: format!("bad status fields: {e}") })?;
+    if st.action_status != "OK" && st.action_status != "FAIL" {
+        return Err(CallError::Malformed {
+            reason: format!("ActionStatus is {:?}, expected OK or FAIL", crate::text::escape(&st.action_status)),
+        });
+    }
+    if st.action_status == "FAIL" || st.error_code != 0 {
+        // FAIL with code 0 says nothing; treat it as an internal error worth a retry.
+        let code = if st.error_code == 0 { 91000 } else { st.error_code };
+        return Err(CallError::Service { code, info: crate::text::escape(&st.error_info).into_owned() });
+    }
+    Ok((st, value))
 }
 
 fn transport_error(e: reqwest::Error) -> CallError {

@@ -184,6 +184,7 @@ async fn faults_change_the_retry_count_not_the_data() {
         fail_rate: 0.10,
         http_error_rate: 0.05,
         drop_rate: 0.05,
+        ..Faults::default()
     };
     let (emu, rt) = start_isolated(EmulatorConfig { faults, burst: Some(25), ..EmulatorConfig::default() }, Some(d));
     let input = Arc::new(input());

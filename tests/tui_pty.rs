@@ -31,6 +31,7 @@ impl Session {
         cmd.env("TIMX_STATE_DIR", dir.path().join("state"));
         cmd.env("TIMX_DATA_DIR", dir.path().join("data"));
         cmd.env_remove("TMUX");
+        cmd.env("TIMX_TEST_TRIGGERS", "1");
         let child = pair.slave.spawn_command(cmd).expect("spawn timx");
         let output = Arc::new(Mutex::new(Vec::new()));
         let mut reader = pair.master.try_clone_reader().unwrap();
@@ -133,4 +134,41 @@ fn sigterm_restores_the_terminal() {
     assert!(std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap().success());
     s.wait_exit();
     s.assert_restored();
+}
+
+#[test]
+fn sighup_restores_the_terminal() {
+    let mut s = Session::start(&["demo"]);
+    s.wait_for("Ctrl-R runs the");
+    let pid = s.child.process_id().expect("pid");
+    assert!(std::process::Command::new("kill").args(["-HUP", &pid.to_string()]).status().unwrap().success());
+    s.wait_exit();
+    s.assert_restored();
+}
+
+#[test]
+fn a_panic_restores_the_terminal_and_the_message_is_readable() {
+    let mut s = Session::start(&["demo"]);
+    s.wait_for("Ctrl-R runs the");
+    s.send(b"\x1b[24~"); // F12: the test-only panic trigger
+    let status = s.wait_exit();
+    assert!(!status.success());
+    s.assert_restored();
+    // The message comes after the alternate screen was left, so it stays on the user's screen.
+    let out = String::from_utf8_lossy(&s.output.lock().unwrap()).to_string();
+    let left = out.rfind("\x1b[?1049l").unwrap();
+    assert!(out[left..].contains("test-only panic trigger"), "{}", &out[left..]);
+}
+
+#[test]
+fn an_error_restores_the_terminal_and_is_reported() {
+    let mut s = Session::start(&["demo"]);
+    s.wait_for("Ctrl-R runs the");
+    s.send(b"\x1b[23~"); // F11: the test-only error trigger
+    let status = s.wait_exit();
+    assert_eq!(status.exit_code(), 2);
+    s.assert_restored();
+    let out = String::from_utf8_lossy(&s.output.lock().unwrap()).to_string();
+    let left = out.rfind("\x1b[?1049l").unwrap();
+    assert!(out[left..].contains("timx: test-only error trigger"), "{}", &out[left..]);
 }

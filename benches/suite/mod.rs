@@ -68,7 +68,14 @@ pub struct Figure {
     pub pass: Option<bool>,
 }
 
-fn fig(id: &'static str, what: impl Into<String>, value: f64, unit: &'static str, target: impl Into<String>, pass: Option<bool>) -> Figure {
+fn fig(
+    id: &'static str,
+    what: impl Into<String>,
+    value: f64,
+    unit: &'static str,
+    target: impl Into<String>,
+    pass: Option<bool>,
+) -> Figure {
     Figure { id, what: what.into(), value, unit, target: target.into(), pass }
 }
 
@@ -183,10 +190,21 @@ pub fn count_code(stats: &serde_json::Value, code: i64) -> u64 {
 }
 
 fn target_args(url: &str) -> Vec<String> {
-    ["--base-url", url, "--sdkappid", &SDKAPPID.to_string(), "--admin", ADMIN, "--family", "timpush", "--rate-limit", "100"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+    [
+        "--base-url",
+        url,
+        "--sdkappid",
+        &SDKAPPID.to_string(),
+        "--admin",
+        ADMIN,
+        "--family",
+        "timpush",
+        "--rate-limit",
+        "100",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }
 
 /// Run a headless audit to a file; returns the wall time and the child's peak RSS (KiB).
@@ -237,7 +255,14 @@ pub fn audits(w: &Work, s: &Sizes, rt: &tokio::runtime::Runtime) -> Vec<Figure> 
     let b1 = s.b1_accounts as f64 / t1.as_secs_f64();
     let stats = serve.stats(rt);
     let rejected = count_code(&stats, 60007);
-    figs.push(fig("B1", format!("headless attrs, {} accounts, 100±20 ms, limit 100/s", s.b1_accounts), b1, "acct/s", "≥ 9700 acct/s", Some(b1 >= 0.97 * CEILING || s.quick)));
+    figs.push(fig(
+        "B1",
+        format!("headless attrs, {} accounts, 100±20 ms, limit 100/s", s.b1_accounts),
+        b1,
+        "acct/s",
+        "≥ 9700 acct/s",
+        Some(b1 >= 0.97 * CEILING || s.quick),
+    ));
     figs.push(fig("B1", "  share of the 10,000 acct/s ceiling", b1 / CEILING, "ratio", "≥ 0.97", None));
     figs.push(fig("B1", "  60007 answers", rejected as f64, "count", "0", Some(rejected == 0)));
 
@@ -253,7 +278,14 @@ pub fn audits(w: &Work, s: &Sizes, rt: &tokio::runtime::Runtime) -> Vec<Figure> 
         }
         s.b2_accounts as f64 / t.elapsed().as_secs_f64()
     });
-    figs.push(fig("B2", format!("one call at a time, {} accounts, same server", s.b2_accounts), b2, "acct/s", "informational", None));
+    figs.push(fig(
+        "B2",
+        format!("one call at a time, {} accounts, same server", s.b2_accounts),
+        b2,
+        "acct/s",
+        "informational",
+        None,
+    ));
     figs.push(fig("B2", "  B1 / B2 speed-up", b1 / b2, "ratio", "≈ 10×", None));
     drop(serve);
 
@@ -266,9 +298,23 @@ pub fn audits(w: &Work, s: &Sizes, rt: &tokio::runtime::Runtime) -> Vec<Figure> 
     let calls = stats["calls"].as_u64().unwrap_or(0) as f64;
     let per_sec = calls / t3.as_secs_f64();
     let same = std::fs::read(&out1).unwrap() == std::fs::read(&out3).unwrap();
-    figs.push(fig("B3", "faults: calls sent per second (20% 91000, 5% drops)", per_sec, "calls/s", "≥ 95 calls/s", Some(per_sec >= 95.0 || s.quick)));
+    figs.push(fig(
+        "B3",
+        "faults: calls sent per second (20% 91000, 5% drops)",
+        per_sec,
+        "calls/s",
+        "≥ 95 calls/s",
+        Some(per_sec >= 95.0 || s.quick),
+    ));
     figs.push(fig("B3", "  data identical to B1", if same { 1.0 } else { 0.0 }, "bool", "1", Some(same)));
-    figs.push(fig("B3", "  accounts/s under faults", s.b1_accounts as f64 / t3.as_secs_f64(), "acct/s", "informational", None));
+    figs.push(fig(
+        "B3",
+        "  accounts/s under faults",
+        s.b1_accounts as f64 / t3.as_secs_f64(),
+        "acct/s",
+        "informational",
+        None,
+    ));
     figs
 }
 
@@ -287,17 +333,29 @@ pub fn app_with_rows(n: usize, size: (u16, u16)) -> timx::tui::app::App {
         journal: false,
         journal_accounts: false,
     };
-    let launch = timx::tui::Launch { config: Default::default(), profiles: vec![profile], select: None, demo: false, problems: vec![] };
+    let launch = timx::tui::Launch {
+        config: Default::default(),
+        profiles: vec![profile],
+        select: None,
+        demo: false,
+        problems: vec![],
+    };
     let mut app = timx::tui::new_app(&launch, timx::tui::theme::Theme::new(false));
     app.update(Msg::Resize(size.0, size.1));
     timx::tui::initial_cmds(&mut app, &launch);
     let names = timx::api::wire::AttrNames {
-        attr_names: [("0", "sex"), ("1", "city"), ("2", "plan")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        attr_names: [("0", "sex"), ("1", "city"), ("2", "plan")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         attr_types: None,
     };
     app.update(Msg::Worker(WorkerEvent::AttrNames { profile: "bench".into(), result: Ok(names) }));
     app.set_accounts_text("x");
-    app.update(Msg::Key(crossterm::event::KeyEvent::new(crossterm::event::KeyCode::Char('r'), crossterm::event::KeyModifiers::CONTROL)));
+    app.update(Msg::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('r'),
+        crossterm::event::KeyModifiers::CONTROL,
+    )));
     app.results.reset(n);
     for chunk in (0..n as u32).collect::<Vec<_>>().chunks(100) {
         let records = chunk
@@ -305,10 +363,14 @@ pub fn app_with_rows(n: usize, size: (u16, u16)) -> timx::tui::app::App {
             .map(|&i| {
                 let mut r = timx::engine::Record::new(i, &format!("u{i:07}"), timx::engine::Status::Found);
                 r.attrs = Some(
-                    [("sex", if i % 2 == 0 { "F" } else { "M" }.to_string()), ("city", format!("city{}", i % 97)), ("plan", format!("p{}", i % 7))]
-                        .into_iter()
-                        .map(|(k, v)| (k.to_string(), v))
-                        .collect(),
+                    [
+                        ("sex", if i % 2 == 0 { "F" } else { "M" }.to_string()),
+                        ("city", format!("city{}", i % 97)),
+                        ("plan", format!("p{}", i % 7)),
+                    ]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
                 );
                 r.tags = Some(vec![format!("t{}", i % 40), format!("g{}", i % 9), format!("h{}", i % 13)]);
                 r
@@ -327,7 +389,10 @@ fn frame_time(app: &mut timx::tui::app::App, frames: usize) -> Duration {
     app.results.selected = app.results.view_len() / 2;
     let start = Instant::now();
     for _ in 0..frames {
-        app.update(timx::tui::msg::Msg::Key(crossterm::event::KeyEvent::new(crossterm::event::KeyCode::Down, crossterm::event::KeyModifiers::NONE)));
+        app.update(timx::tui::msg::Msg::Key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Down,
+            crossterm::event::KeyModifiers::NONE,
+        )));
         term.draw(|f| timx::tui::view::draw(app, f)).unwrap();
     }
     start.elapsed() / frames as u32
@@ -342,7 +407,14 @@ pub fn screens(s: &Sizes) -> Vec<Figure> {
         let mut app = app_with_rows(n, (200, 50));
         let t = frame_time(&mut app, frames);
         times.push(t);
-        figs.push(fig("B4", format!("frame at 200×50 with {n} rows"), t.as_secs_f64() * 1e3, "ms", if n == s.b4_rows[2] { "≤ 2 ms" } else { "" }, (n == s.b4_rows[2]).then_some(t <= Duration::from_millis(2) || s.quick)));
+        figs.push(fig(
+            "B4",
+            format!("frame at 200×50 with {n} rows"),
+            t.as_secs_f64() * 1e3,
+            "ms",
+            if n == s.b4_rows[2] { "≤ 2 ms" } else { "" },
+            (n == s.b4_rows[2]).then_some(t <= Duration::from_millis(2) || s.quick),
+        ));
     }
     let ratio = times[2].as_secs_f64() / times[0].as_secs_f64();
     figs.push(fig("B4", "  largest / smallest frame", ratio, "ratio", "≤ 2×", Some(ratio <= 2.0 || s.quick)));
@@ -350,10 +422,31 @@ pub fn screens(s: &Sizes) -> Vec<Figure> {
     let rss_before = rss_kib();
     let mut app = app_with_rows(s.b5_rows, (200, 50));
     let rss_after = rss_kib();
-    figs.push(fig("B7", format!("TUI holding {} results (RSS growth)", s.b5_rows), (rss_after.saturating_sub(rss_before)) as f64 / 1024.0, "MB", "≤ 400 MB", Some(rss_after.saturating_sub(rss_before) <= 400 * 1024)));
+    figs.push(fig(
+        "B7",
+        format!("TUI holding {} results (RSS growth)", s.b5_rows),
+        (rss_after.saturating_sub(rss_before)) as f64 / 1024.0,
+        "MB",
+        "≤ 400 MB",
+        Some(rss_after.saturating_sub(rss_before) <= 400 * 1024),
+    ));
     let (total, worst_frame) = filter_timing(&mut app, "city42");
-    figs.push(fig("B5", format!("filter {} rows by substring", s.b5_rows), total.as_secs_f64() * 1e3, "ms", "≤ 100 ms", Some(total <= Duration::from_millis(100) || s.quick)));
-    figs.push(fig("B5", "  longest frame while filtering", worst_frame.as_secs_f64() * 1e3, "ms", "no frame waits for it", None));
+    figs.push(fig(
+        "B5",
+        format!("filter {} rows by substring", s.b5_rows),
+        total.as_secs_f64() * 1e3,
+        "ms",
+        "≤ 100 ms",
+        Some(total <= Duration::from_millis(100) || s.quick),
+    ));
+    figs.push(fig(
+        "B5",
+        "  longest frame while filtering",
+        worst_frame.as_secs_f64() * 1e3,
+        "ms",
+        "no frame waits for it",
+        None,
+    ));
     figs
 }
 
@@ -386,7 +479,9 @@ fn filter_timing(app: &mut timx::tui::app::App, needle: &str) -> (Duration, Dura
 pub fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -399,7 +494,14 @@ pub fn memory(w: &Work, s: &Sizes) -> Vec<Figure> {
     let serve = Serve::start(w, &["--data", data.to_str().unwrap(), "--rate-limit", "0"]);
     let (t, rss) = headless(w, &serve.url, "inspect", &accounts, &w.path("big.ndjson"));
     vec![
-        fig("B7", format!("headless inspect ndjson, {} accounts: peak RSS", s.b7_accounts), rss as f64 / 1024.0, "MB", "≤ 50 MB", Some(rss <= 50 * 1024)),
+        fig(
+            "B7",
+            format!("headless inspect ndjson, {} accounts: peak RSS", s.b7_accounts),
+            rss as f64 / 1024.0,
+            "MB",
+            "≤ 50 MB",
+            Some(rss <= 50 * 1024),
+        ),
         fig("B7", "  its duration", t.as_secs_f64(), "s", "informational", None),
     ]
 }
@@ -498,7 +600,14 @@ pub fn terminal(w: &Work, s: &Sizes) -> Vec<Figure> {
     let before = pty.len();
     std::thread::sleep(s.b6_idle);
     let idle = pty.len() - before;
-    figs.push(fig("B6", format!("bytes written in {:.0} s idle (200×50)", s.b6_idle.as_secs_f64()), idle as f64, "bytes", "0", Some(idle == 0)));
+    figs.push(fig(
+        "B6",
+        format!("bytes written in {:.0} s idle (200×50)", s.b6_idle.as_secs_f64()),
+        idle as f64,
+        "bytes",
+        "0",
+        Some(idle == 0),
+    ));
     let steps = 20;
     let before = pty.len();
     for _ in 0..steps {
@@ -508,7 +617,14 @@ pub fn terminal(w: &Work, s: &Sizes) -> Vec<Figure> {
     pty.settle(Duration::from_millis(200));
     let per = (pty.len() - before) as f64 / steps as f64;
     figs.push(fig("B6", "bytes per one-row scroll (200×50)", per, "bytes", "≤ 2048", Some(per <= 2048.0)));
-    figs.push(fig("B8", "start to first frame (TUI, demo)", first.as_secs_f64() * 1e3, "ms", "≤ 50 ms", Some(first <= Duration::from_millis(50) || s.quick)));
+    figs.push(fig(
+        "B8",
+        "start to first frame (TUI, demo)",
+        first.as_secs_f64() * 1e3,
+        "ms",
+        "≤ 50 ms",
+        Some(first <= Duration::from_millis(50) || s.quick),
+    ));
     figs
 }
 
@@ -518,12 +634,27 @@ pub fn first_line(w: &Work) -> Figure {
     write_data(&data, 10);
     let serve = Serve::start(w, &["--data", data.to_str().unwrap()]);
     let t = Instant::now();
-    let mut child = w.cmd().arg("attrs").args(target_args(&serve.url)).arg("u0000001").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = w
+        .cmd()
+        .arg("attrs")
+        .args(target_args(&serve.url))
+        .arg("u0000001")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let first = t.elapsed();
     let _ = child.wait();
-    fig("B8", "start to first output line (headless attrs)", first.as_secs_f64() * 1e3, "ms", "≤ 50 ms", Some(first <= Duration::from_millis(50)))
+    fig(
+        "B8",
+        "start to first output line (headless attrs)",
+        first.as_secs_f64() * 1e3,
+        "ms",
+        "≤ 50 ms",
+        Some(first <= Duration::from_millis(50)),
+    )
 }
 
 /// B9: emulator throughput on loopback with limiter and latency off.
@@ -552,7 +683,14 @@ pub fn emulator_throughput(w: &Work, s: &Sizes, rt: &tokio::runtime::Runtime) ->
         }
         (per * workers) as f64 / t.elapsed().as_secs_f64()
     });
-    fig("B9", "emulator calls/s on loopback (limiter, latency off)", per_sec, "calls/s", "≥ 20000 calls/s", Some(per_sec >= 20_000.0 || s.quick))
+    fig(
+        "B9",
+        "emulator calls/s on loopback (limiter, latency off)",
+        per_sec,
+        "calls/s",
+        "≥ 20000 calls/s",
+        Some(per_sec >= 20_000.0 || s.quick),
+    )
 }
 
 pub fn run_all(bin: &Path, s: &Sizes) -> Vec<Figure> {

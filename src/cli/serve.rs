@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::bail;
 use clap::Args;
 
-use crate::emulator::{self, EmulatorConfig, Faults, data::DataFile};
+use crate::emulator::{self, EmulatorConfig, Fault, Faults, data::DataFile};
 use crate::secret::SecretSource;
 use crate::usersig::SecretKey;
 
@@ -52,6 +52,13 @@ pub struct ServeArgs {
     /// Fraction of requests whose connection is dropped before the body.
     #[arg(long, default_value_t = 0.0)]
     pub drop_rate: f64,
+    /// Further faults as KIND=RATE (repeatable): an HTTP status such as 503 or 504, stall,
+    /// truncate, garbage, shape, huge, unknown-code.
+    #[arg(long, value_name = "KIND=RATE")]
+    pub fault: Vec<String>,
+    /// Answer 70001 (expired) to UserSigs older than this many seconds.
+    #[arg(long, value_name = "SECS")]
+    pub sig_max_age: Option<u64>,
 }
 
 impl ServeArgs {
@@ -88,6 +95,13 @@ impl ServeArgs {
                 fail_rate: self.fail_rate,
                 http_error_rate: self.http_error_rate,
                 drop_rate: self.drop_rate,
+                extra: self
+                    .fault
+                    .iter()
+                    .map(|f| Fault::parse(f))
+                    .collect::<Result<_, _>>()
+                    .map_err(anyhow::Error::msg)?,
+                sig_max_age: self.sig_max_age.map(Duration::from_secs),
             },
         })
     }

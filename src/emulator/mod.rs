@@ -24,6 +24,65 @@ pub const PUBLIC_EXAMPLE_KEY: &str = "5bd2850fff3ecb11d7c805251c51ee463a25727bdd
 pub const DEFAULT_SDKAPPID: u64 = 1_400_000_000;
 pub const DEFAULT_ADMIN: &str = "administrator";
 
+/// A further kind of fault, injected with `--fault KIND=RATE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// An HTTP error status with an HTML body (e.g. 503, 504).
+    Http(u16),
+    /// Answer only after a minute: the client's timeout must fire.
+    Stall,
+    /// The real answer cut in half: invalid JSON.
+    Truncate,
+    /// HTTP 200 with an HTML body.
+    Garbage,
+    /// HTTP 200, valid JSON of the wrong shape (arrays as strings, fields missing).
+    Shape,
+    /// HTTP 200 with a 9 MB body.
+    Huge,
+    /// ActionStatus FAIL with an ErrorCode no catalog knows.
+    UnknownCode,
+}
+
+impl Fault {
+    pub fn name(self) -> String {
+        match self {
+            Fault::Http(c) => c.to_string(),
+            Fault::Stall => "stall".into(),
+            Fault::Truncate => "truncate".into(),
+            Fault::Garbage => "garbage".into(),
+            Fault::Shape => "shape".into(),
+            Fault::Huge => "huge".into(),
+            Fault::UnknownCode => "unknown-code".into(),
+        }
+    }
+
+    /// `KIND=RATE`, e.g. `503=0.1`, `stall=0.05`.
+    pub fn parse(spec: &str) -> Result<(Fault, f64), String> {
+        let (kind, rate) = spec.split_once('=').ok_or_else(|| format!("--fault {spec:?}: expected KIND=RATE"))?;
+        let rate: f64 = rate.parse().map_err(|_| format!("--fault {spec:?}: RATE must be a number"))?;
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(format!("--fault {spec:?}: RATE must be between 0 and 1"));
+        }
+        let fault = match kind {
+            "stall" => Fault::Stall,
+            "truncate" => Fault::Truncate,
+            "garbage" => Fault::Garbage,
+            "shape" => Fault::Shape,
+            "huge" => Fault::Huge,
+            "unknown-code" => Fault::UnknownCode,
+            code => match code.parse::<u16>() {
+                Ok(c) if (400..600).contains(&c) => Fault::Http(c),
+                _ => {
+                    return Err(format!(
+                        "--fault kind {kind:?}: expected an HTTP status (400-599), stall, truncate, garbage, shape, huge or unknown-code"
+                    ));
+                }
+            },
+        };
+        Ok((fault, rate))
+    }
+}
+
 /// Injected faults; rates are probabilities per request (0.0–1.0).
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
@@ -35,6 +94,11 @@ pub struct Faults {
     pub http_error_rate: f64,
     /// Send headers, then drop the connection before the body.
     pub drop_rate: f64,
+    /// Further faults, each rolled per request in order.
+    pub extra: Vec<(Fault, f64)>,
+    /// UserSigs older than this are answered 70001 (expired), whatever their own validity:
+    /// a UserSig "expiring mid-audit".
+    pub sig_max_age: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +137,8 @@ pub struct Stats {
     pub injected_91000: u64,
     pub injected_http_errors: u64,
     pub injected_drops: u64,
+    /// Faults from `--fault`, by kind.
+    pub injected: BTreeMap<String, u64>,
     /// Most calls admitted for one command within any one-second window.
     pub peak_calls_per_second: usize,
 }
@@ -116,11 +182,14 @@ impl Running {
         f(&lock(&self.shared.store))
     }
 
+    /// Stop accepting, give open requests a moment, then drop the rest (stalled ones).
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
-        let _ = (&mut self.task).await;
+        if tokio::time::timeout(Duration::from_secs(2), &mut self.task).await.is_err() {
+            self.task.abort();
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::store::{AccountKind, Done, Fail};
-use super::{Shared, lock};
+use super::{Fault, Shared, lock};
 use crate::api::wire::{self, Status};
 use crate::api::{self, Command, Family};
 use crate::client::unix_now;
@@ -33,7 +33,7 @@ async fn stats(State(sh): State<Arc<Shared>>) -> Response {
     axum::Json(s).into_response()
 }
 
-fn reply(status: Status, done: Done) -> Response {
+fn reply_body(status: Status, done: Done) -> String {
     let mut body = serde_json::to_value(&status).unwrap_or_else(|_| json!({}));
     if let Value::Object(map) = &mut body {
         map.extend(done.body);
@@ -41,7 +41,11 @@ fn reply(status: Status, done: Done) -> Response {
             map.insert("ErrorList".into(), serde_json::to_value(&done.error_list).unwrap_or_default());
         }
     }
-    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    body.to_string()
+}
+
+fn reply(status: Status, done: Done) -> Response {
+    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], reply_body(status, done)).into_response()
 }
 
 fn roll(p: f64) -> bool {
@@ -77,13 +81,51 @@ async fn handle(
         )
             .into_response();
     }
+    let fault = faults.extra.iter().find(|(_, p)| roll(*p)).map(|(f, _)| *f);
+    if let Some(f) = fault {
+        *lock(&sh.stats).injected.entry(f.name()).or_default() += 1;
+    }
+    match fault {
+        Some(Fault::Http(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            return (
+                status,
+                [(header::CONTENT_TYPE, "text/html")],
+                format!("<html><body><h1>{code}</h1></body></html>"),
+            )
+                .into_response();
+        }
+        // Stall past any sane client timeout, then answer normally.
+        Some(Fault::Stall) => tokio::time::sleep(Duration::from_secs(60)).await,
+        Some(Fault::Garbage) => {
+            return (StatusCode::OK, [(header::CONTENT_TYPE, "text/html")], "<html>upstream says hello</html>")
+                .into_response();
+        }
+        Some(Fault::UnknownCode) => {
+            return reply(Status::fail(99_999, "an error code no catalog knows (injected)"), Done::default());
+        }
+        _ => {}
+    }
     let result = answer(&sh, &service, &command, &path, query.as_deref().unwrap_or(""), &body);
     let code = result.as_ref().map(|_| 0).unwrap_or_else(|(c, _)| *c);
     *lock(&sh.stats).by_path.entry(path).or_default().entry(code).or_default() += 1;
-    match result {
-        Ok(done) => reply(Status::ok(), done),
-        Err((code, info)) => reply(Status::fail(code, info), Done::default()),
-    }
+    let response = match result {
+        Ok(done) => reply_body(Status::ok(), done),
+        Err((code, info)) => reply_body(Status::fail(code, info), Done::default()),
+    };
+    // Faults that damage the real answer (a write has already been applied: retries must be safe).
+    let response = match fault {
+        Some(Fault::Truncate) => response[..response.len() / 2].to_owned(),
+        Some(Fault::Shape) => r#"{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","UserAttrs":"oops","UserTags":{"To_Account":1},"AttrNames":[1,2]}"#.to_owned(),
+        Some(Fault::Huge) => {
+            let mut big = String::from(r#"{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","Pad":""#);
+            big.push_str(&"x".repeat(9 * 1024 * 1024));
+            big.push_str(r#""}"#);
+            big
+        }
+        _ => response,
+    };
+    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], response).into_response()
 }
 
 enum Target {
@@ -169,7 +211,7 @@ fn authenticate(sh: &Shared, query: &str) -> Result<String, Fail> {
         return Err((70020, format!("sdkappid {sdkappid} not found; check that the SDKAppID matches the data center")));
     }
     let expect = Expect { sdkappid, identifier, now: unix_now(), key: Some(&sh.cfg.key), userbuf: None };
-    usersig::verify(sig, &expect).map_err(|e| {
+    let doc = usersig::verify(sig, &expect).map_err(|e| {
         let code = match e {
             VerifyError::Expired { .. } => 70001,
             VerifyError::SigMismatch => 70009,
@@ -179,5 +221,10 @@ fn authenticate(sh: &Shared, query: &str) -> Result<String, Fail> {
         };
         (code, e.to_string())
     })?;
+    if let Some(max) = sh.cfg.faults.sig_max_age
+        && unix_now().saturating_sub(doc.time) > max.as_secs()
+    {
+        return Err((70001, format!("UserSig expired (older than {} s here)", max.as_secs())));
+    }
     Ok(identifier.to_owned())
 }

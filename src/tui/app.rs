@@ -178,6 +178,8 @@ pub struct App {
     pub should_quit: bool,
     /// Set by `update` when something visible changed.
     pub dirty: bool,
+    /// An error that must end the session (the loop returns it after restoring the terminal).
+    pub fatal: Option<String>,
 }
 
 impl App {
@@ -208,6 +210,7 @@ impl App {
             config,
             should_quit: false,
             dirty: true,
+            fatal: None,
         };
         if app.profiles.is_empty() {
             app.overlay = Overlay::FirstRun;
@@ -334,6 +337,17 @@ impl App {
         if ctrl_c {
             self.should_quit = true;
             return vec![];
+        }
+        // Test-only triggers, so the terminal tests can prove every exit path restores it.
+        if std::env::var_os("TIMX_TEST_TRIGGERS").is_some() {
+            match k.code {
+                KeyCode::F(12) => panic!("test-only panic trigger"),
+                KeyCode::F(11) => {
+                    self.fatal = Some("test-only error trigger".into());
+                    return vec![];
+                }
+                _ => {}
+            }
         }
         if self.too_small() {
             if matches!(k.code, KeyCode::Char('q') | KeyCode::Esc) {

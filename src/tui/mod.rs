@@ -106,6 +106,9 @@ async fn event_loop(term: &mut terminal::Term, launch: Launch) -> anyhow::Result
         if app.should_quit {
             break;
         }
+        if let Some(e) = app.fatal.take() {
+            anyhow::bail!(e);
+        }
         let msg = tokio::select! {
             // Input first, so a key is answered even while results stream in.
             biased;

@@ -280,7 +280,10 @@ impl Needle {
             || self.hit(r.status.label(), n)
             || r.attrs.iter().flatten().any(|(k, v)| {
                 self.hit(v, n)
-                    || self.pair.as_ref().is_some_and(|(pk, pv)| self.hit(k, pk) && k.len() == pk.len() && self.hit(v, pv))
+                    || self
+                        .pair
+                        .as_ref()
+                        .is_some_and(|(pk, pv)| self.hit(k, pk) && k.len() == pk.len() && self.hit(v, pv))
             })
             || r.tags.iter().flatten().any(|t| self.hit(t, n))
             || r.error.as_ref().is_some_and(|e| self.hit(&e.label, n))

@@ -1,0 +1,270 @@
+//! Secrets stay secret: with a canary key, neither the key nor any UserSig appears in stdout,
+//! stderr, screens, logs, the journal, exports, error or panic messages, or any process's argv.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const CANARY: &str = "CANARY-k3y-0f-t1mx-must-never-leak";
+const BIN: &str = env!("CARGO_BIN_EXE_timx");
+
+/// A UserSig looks like `eJ…` or `eAE…` followed by many URL-safe base64 characters.
+fn has_usersig(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let ok = |c: u8| c.is_ascii_alphanumeric() || c == b'*' || c == b'-' || c == b'_';
+    let mut i = 0;
+    while i + 2 < bytes.len() {
+        if bytes[i] == b'e' && (bytes[i + 1] == b'J' || (bytes[i + 1] == b'A' && bytes[i + 2] == b'E')) {
+            let run = bytes[i..].iter().take_while(|c| ok(**c)).count();
+            if run >= 100 && timx::usersig::decode(&text[i..i + run]).is_ok() {
+                return true;
+            }
+            i += run.max(1);
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
+#[test]
+fn the_detector_finds_a_usersig_and_the_key() {
+    let sig = timx::usersig::generate(1400000000, &timx::usersig::SecretKey::new(CANARY), "administrator", 1, 86400);
+    assert!(has_usersig(&format!("GET /v4/x?usersig={sig}&random=1")));
+    assert!(!has_usersig("eJ short and harmless"));
+    let r = std::panic::catch_unwind(|| assert_clean("t", &format!("key {CANARY}")));
+    assert!(r.is_err());
+}
+
+fn assert_clean(what: &str, text: &str) {
+    assert!(!text.contains(CANARY), "{what} contains the key");
+    assert!(!has_usersig(text), "{what} contains a UserSig");
+}
+
+/// Every process whose argv holds the canary (our children must not).
+fn argv_leaks() -> Vec<String> {
+    let mut hits = Vec::new();
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for e in dir.flatten() {
+            if let Ok(cmd) = std::fs::read(e.path().join("cmdline")) {
+                let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+                if cmd.contains(CANARY) {
+                    hits.push(cmd);
+                }
+            }
+        }
+    }
+    hits
+}
+
+struct World {
+    dir: tempfile::TempDir,
+    serve: std::process::Child,
+    url: String,
+}
+
+impl World {
+    fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("users.json"), timx::demo::DATA).unwrap();
+        let mut serve = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--key-env", "CANARY_KEY", "--data"])
+            .arg(dir.path().join("users.json"))
+            .args([
+                "--fail-rate",
+                "0.2",
+                "--drop-rate",
+                "0.1",
+                "--fault",
+                "truncate=0.1",
+                "--log-level",
+                "trace",
+                "--log-file",
+            ])
+            .arg(dir.path().join("serve.log"))
+            .env("CANARY_KEY", CANARY)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(serve.stdout.take().unwrap()), &mut line).unwrap();
+        let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_owned();
+        World { dir, serve, url }
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new(BIN);
+        let d = self.dir.path();
+        c.env("TIMX_CANARY", CANARY)
+            .env("TIMX_CONFIG", d.join("config.toml"))
+            .env("TIMX_DATA_DIR", d.join("data"))
+            .env("TIMX_STATE_DIR", d.join("state"))
+            .env("RUST_LOG", "timx=trace")
+            .args(["--log-file"])
+            .arg(d.join("timx.log"));
+        c
+    }
+
+    fn config(&self, key_env: &str) {
+        let cfg = format!(
+            "default_profile = \"app\"\n[profiles.app]\nbase_url = \"{}\"\nsdkappid = 1400000000\nadmin = \"administrator\"\nfamily = \"timpush\"\nkey = {{ env = \"{key_env}\" }}\n\n[profiles.wrong]\nbase_url = \"{}\"\nsdkappid = 1400000000\nadmin = \"administrator\"\nkey = {{ value = \"{CANARY}-but-wrong\" }}\n",
+            self.url, self.url
+        );
+        std::fs::write(self.dir.path().join("config.toml"), cfg).unwrap();
+    }
+
+    /// Everything timx wrote to disk under the workspace.
+    fn files(&self) -> Vec<(String, String)> {
+        fn walk(p: &Path, out: &mut Vec<(String, String)>) {
+            for e in std::fs::read_dir(p).into_iter().flatten().flatten() {
+                let path = e.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.file_name().is_some_and(|n| n != "config.toml" && n != "users.json") {
+                    out.push((
+                        path.display().to_string(),
+                        String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned(),
+                    ));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.dir.path(), &mut out);
+        out
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        let _ = self.serve.kill();
+        let _ = self.serve.wait();
+    }
+}
+
+#[test]
+fn headless_commands_never_show_the_key_or_a_usersig() {
+    let w = World::new();
+    w.config("TIMX_CANARY");
+    let accounts = w.dir.path().join("accounts.txt");
+    std::fs::write(&accounts, timx::demo::SAMPLE_ACCOUNTS).unwrap();
+    let runs: Vec<Vec<String>> = vec![
+        vec!["inspect".into(), "-f".into(), accounts.display().to_string(), "--format".into(), "csv".into()],
+        vec!["attrs".into(), "-f".into(), accounts.display().to_string(), "--format".into(), "json".into()],
+        vec!["tags".into(), "-p".into(), "wrong".into(), "bob".into(), "carol".into()],
+        vec!["attr-names".into(), "-p".into(), "wrong".into()],
+        vec!["attr-names".into(), "--key-env".into(), "NOT_SET_ANYWHERE".into()],
+        vec!["config".into(), "check".into(), "--online".into()],
+        vec![
+            "usersig".into(),
+            "verify".into(),
+            "--sdkappid".into(),
+            "1".into(),
+            "--identifier".into(),
+            "x".into(),
+            "--key-env".into(),
+            "TIMX_CANARY".into(),
+            "garbage".into(),
+        ],
+    ];
+    for args in runs {
+        let child = w.cmd().args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        // While it runs, nothing's argv carries the key.
+        let leaks = argv_leaks();
+        assert!(leaks.is_empty(), "argv leak: {leaks:?}");
+        let out = child.wait_with_output().unwrap();
+        assert_clean(&format!("stdout of {args:?}"), &String::from_utf8_lossy(&out.stdout));
+        assert_clean(&format!("stderr of {args:?}"), &String::from_utf8_lossy(&out.stderr));
+    }
+    let files = w.files();
+    assert!(
+        files.iter().any(|(p, t)| p.ends_with("timx.log") && t.contains("call failed")),
+        "the log was written at trace level"
+    );
+    assert!(files.iter().any(|(p, _)| p.ends_with("journal.ndjson")));
+    for (path, text) in &files {
+        assert_clean(path, text);
+    }
+}
+
+#[test]
+fn the_tui_never_shows_the_key_or_a_usersig_even_when_it_panics() {
+    use portable_pty::{CommandBuilder, NativePtySystem, PtySize, PtySystem};
+    let w = World::new();
+    w.config("TIMX_CANARY");
+    let pair =
+        NativePtySystem::default().openpty(PtySize { rows: 40, cols: 140, pixel_width: 0, pixel_height: 0 }).unwrap();
+    let d = w.dir.path();
+    let mut cmd = CommandBuilder::new(BIN);
+    for (k, v) in [
+        ("TIMX_CANARY", CANARY.to_string()),
+        ("TIMX_CONFIG", d.join("config.toml").display().to_string()),
+        ("TIMX_DATA_DIR", d.join("data").display().to_string()),
+        ("TIMX_STATE_DIR", d.join("state").display().to_string()),
+        ("RUST_LOG", "timx=trace".into()),
+        ("TERM", "xterm-256color".into()),
+        ("TIMX_TEST_TRIGGERS", "1".into()),
+    ] {
+        cmd.env(k, v);
+    }
+    cmd.env_remove("TMUX");
+    let mut child = pair.slave.spawn_command(cmd).unwrap();
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let sink = out.clone();
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    let mut writer = pair.master.take_writer().unwrap();
+    let wait_for = |what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let mut p = vt100::Parser::new(40, 140, 0);
+            p.process(&out.lock().unwrap());
+            if p.screen().contents().contains(what) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "waiting for {what:?}:\n{}", p.screen().contents());
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    };
+    let mut send = |b: &[u8]| {
+        writer.write_all(b).unwrap();
+        writer.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+    };
+    wait_for("attribute names");
+    // Paste accounts, run, export, open a detail, copy a row; then the wrong-key profile; then panic.
+    send(b"\x1b[200~bob\ncarol\nghost-user\n\x1b[201~");
+    send(b"\x12");
+    wait_for("done");
+    let export = d.join("out.csv");
+    send(format!(":export {}\r", export.display()).as_bytes());
+    send(b"\r");
+    send(b"Y");
+    send(b"\x1b");
+    send(b":profile wrong\r");
+    wait_for("70009");
+    assert!(argv_leaks().is_empty());
+    send(b"\x1b[24~");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "timx did not exit after the panic trigger");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let all = String::from_utf8_lossy(&out.lock().unwrap()).into_owned();
+    assert!(all.contains("test-only panic trigger"), "the panic message was shown");
+    assert_clean("the terminal output (all screens, the OSC 52 copy, the panic message)", &all);
+    assert!(std::fs::read_to_string(&export).unwrap().contains("bob"));
+    for (path, text) in w.files() {
+        assert_clean(&path, &text);
+    }
+}
