@@ -80,7 +80,7 @@ fn fig(
 }
 
 pub fn print_table(figs: &[Figure]) {
-    println!("{:<4} {:<58} {:>14} {:<9} {:<30} {}", "id", "what", "value", "unit", "target", "result");
+    println!("{:<4} {:<58} {:>14} {:<9} {:<30} result", "id", "what", "value", "unit", "target");
     for f in figs {
         let result = match f.pass {
             Some(true) => "PASS",
