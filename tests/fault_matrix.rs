@@ -66,9 +66,9 @@ fn one_outcome_each(records: &[Record]) {
 }
 
 /// What matters of a record for "the same data": status, attributes, tags.
-fn essence(
-    records: &[Record],
-) -> Vec<(Status, Option<std::collections::BTreeMap<String, String>>, Option<Vec<String>>)> {
+type Essence = (Status, Option<std::collections::BTreeMap<String, String>>, Option<Vec<String>>);
+
+fn essence(records: &[Record]) -> Vec<Essence> {
     records.iter().map(|r| (r.status, r.attrs.clone(), r.tags.clone())).collect()
 }
 
