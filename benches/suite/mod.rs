@@ -225,15 +225,23 @@ pub fn headless(w: &Work, url: &str, cmd: &str, accounts: &Path, out: &Path) -> 
     (elapsed, rss)
 }
 
-/// Wait for a child and read its peak resident set size with wait4.
+/// Wait for a child and read its own peak resident set size (VmHWM of its process image;
+/// wait4's ru_maxrss would include the bench process's pages inherited at fork).
 fn wait_rss(child: &mut Child) -> (i32, u64) {
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our child; status and usage are valid out-pointers.
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(r, pid, "wait4");
-    (libc::WEXITSTATUS(status), usage.ru_maxrss as u64)
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak = 0u64;
+    loop {
+        if let Ok(s) = std::fs::read_to_string(&status_path)
+            && let Some(kib) =
+                s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        {
+            peak = peak.max(kib);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status.code().unwrap_or(-1), peak);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 pub fn runtime() -> tokio::runtime::Runtime {

@@ -152,6 +152,9 @@ impl Stats {
 
 struct Shared {
     cfg: EmulatorConfig,
+    /// UserSigs already verified (signature and form), so a client reusing its sig costs one
+    /// map lookup instead of base64 + zlib + JSON + HMAC. Ids and expiry are still checked.
+    verified: Mutex<std::collections::HashMap<String, crate::usersig::SigDoc>>,
     store: Mutex<store::Store>,
     limiter: Mutex<limits::Limiter>,
     stats: Mutex<Stats>,
@@ -198,8 +201,13 @@ pub async fn start(cfg: EmulatorConfig, data: Option<data::DataFile>, listen: So
     let mut store = data.unwrap_or_default().into_store()?;
     store.max_accounts = cfg.max_accounts;
     let limiter = limits::Limiter::new(cfg.rate_limit, cfg.burst);
-    let shared =
-        Arc::new(Shared { cfg, store: Mutex::new(store), limiter: Mutex::new(limiter), stats: Mutex::default() });
+    let shared = Arc::new(Shared {
+        cfg,
+        verified: Mutex::default(),
+        store: Mutex::new(store),
+        limiter: Mutex::new(limiter),
+        stats: Mutex::default(),
+    });
     let listener = TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
     let app = routes::router(shared.clone());
