@@ -447,11 +447,12 @@ impl App {
             }
             Action::CopyRow => {
                 if let Some(r) = self.results.selected_record() {
-                    return self.copy(serde_json::to_string(r).unwrap_or_default());
+                    return self.copy(serde_json::to_string(&r).unwrap_or_default());
                 }
             }
             Action::CopyAccounts => {
-                let text: Vec<&str> = self.results.shown().map(|r| r.account.as_str()).collect();
+                let r = &self.results;
+                let text: Vec<&str> = r.view().iter().filter_map(|i| r.row(*i)).map(|(row, _)| row.account()).collect();
                 return self.copy(text.join("\n"));
             }
         }
@@ -763,10 +764,10 @@ impl App {
             let file = crate::config::create_private(path)?;
             let mut w = export::writer(format, columns, std::io::BufWriter::new(file))?;
             let mut n = 0;
-            let rows: Box<dyn Iterator<Item = &engine::Record>> =
+            let rows: Box<dyn Iterator<Item = engine::Record>> =
                 if filtered { Box::new(self.results.shown()) } else { Box::new(self.results.all()) };
             for r in rows {
-                w.write(r)?;
+                w.write(&r)?;
                 n += 1;
             }
             w.finish()?;

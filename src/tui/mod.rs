@@ -8,6 +8,7 @@ pub mod form;
 pub mod keymap;
 pub mod msg;
 pub mod results;
+pub mod rows;
 pub mod terminal;
 pub mod theme;
 pub mod view;

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+pub use super::rows::Needle;
+use super::rows::{Pool, Prepared, Row};
 use crate::engine::{Record, Status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +26,7 @@ pub enum SortKey {
 /// A filter being applied in time-boxed steps, so no frame waits for a million rows.
 #[derive(Debug)]
 struct PendingFilter {
-    needle: Needle,
+    needle: Prepared,
     /// Next row index to look at.
     next: usize,
     view: Vec<u32>,
@@ -33,7 +35,8 @@ struct PendingFilter {
 #[derive(Debug, Default)]
 pub struct Results {
     /// By input index; None until its batch arrives.
-    rows: Vec<Option<Record>>,
+    rows: Vec<Option<Row>>,
+    pool: Pool,
     present: usize,
     /// Indices shown, in display order.
     view: Vec<u32>,
@@ -50,14 +53,18 @@ pub struct Results {
     pub attr_values: HashMap<String, HashMap<String, u64>>,
     pub status_counts: HashMap<Status, u64>,
     pending: Option<PendingFilter>,
-    /// The applied filter, compiled.
-    needle: Needle,
+    /// The applied filter, prepared against the pool.
+    needle: Prepared,
 }
 
 impl Results {
     pub fn reset(&mut self, total: usize) {
-        *self =
-            Results { rows: Vec::with_capacity(total), filter: std::mem::take(&mut self.filter), ..Results::default() };
+        *self = Results {
+            rows: Vec::with_capacity(total),
+            filter: std::mem::take(&mut self.filter),
+            needle: Prepared::new(Needle::new(&self.filter)),
+            ..Results::default()
+        };
         self.rows.resize_with(total, || None);
     }
 
@@ -73,18 +80,23 @@ impl Results {
     pub fn view(&self) -> &[u32] {
         &self.view
     }
-    pub fn get(&self, index: u32) -> Option<&Record> {
-        self.rows.get(index as usize)?.as_ref()
+    /// The record at an input index, rebuilt from the compact row.
+    pub fn get(&self, index: u32) -> Option<Record> {
+        Some(self.rows.get(index as usize)?.as_ref()?.to_record(index, &self.pool))
     }
-    pub fn selected_record(&self) -> Option<&Record> {
+    /// The compact row and the pool its ids refer to (cheap reads for drawing).
+    pub fn row(&self, index: u32) -> Option<(&Row, &Pool)> {
+        Some((self.rows.get(index as usize)?.as_ref()?, &self.pool))
+    }
+    pub fn selected_record(&self) -> Option<Record> {
         self.get(*self.view.get(self.selected)?)
     }
     /// Every present row, in input order.
-    pub fn all(&self) -> impl Iterator<Item = &Record> {
-        self.rows.iter().flatten()
+    pub fn all(&self) -> impl Iterator<Item = Record> + '_ {
+        (0..self.rows.len() as u32).filter_map(|i| self.get(i))
     }
     /// The rows in the view, in display order.
-    pub fn shown(&self) -> impl Iterator<Item = &Record> {
+    pub fn shown(&self) -> impl Iterator<Item = Record> + '_ {
         self.view.iter().filter_map(|i| self.get(*i))
     }
 
@@ -104,15 +116,16 @@ impl Results {
                 *self.attr_values.entry(k.clone()).or_default().entry(v.clone()).or_default() += 1;
             }
             *self.status_counts.entry(r.status).or_default() += 1;
-            let matches = self.needle.matches(&r);
+            let row = Row::from_record(r, &mut self.pool);
+            let matches = self.needle.matches(&row, &self.pool);
             if let Some(p) = self.pending.as_mut()
                 && (idx as usize) < p.next
-                && p.needle.matches(&r)
+                && p.needle.matches(&row, &self.pool)
             {
                 let pos = p.view.partition_point(|i| *i < idx);
                 p.view.insert(pos, idx);
             }
-            *slot = Some(r);
+            *slot = Some(row);
             if matches {
                 // Batches arrive nearly in order: append when we can, insert otherwise.
                 if self.sort.is_none() && self.view.last().is_none_or(|l| *l < idx) {
@@ -135,8 +148,8 @@ impl Results {
     /// the next calls to `poll_filter`, while the old view stays on screen.
     pub fn set_filter(&mut self, filter: &str) {
         self.filter = filter.to_owned();
-        self.needle = Needle::new(filter);
-        self.pending = Some(PendingFilter { needle: self.needle.clone(), next: 0, view: Vec::new() });
+        self.needle = Prepared::new(Needle::new(filter));
+        self.pending = Some(PendingFilter { needle: Prepared::new(Needle::new(filter)), next: 0, view: Vec::new() });
         self.poll_filter(std::time::Duration::from_millis(8));
     }
 
@@ -152,7 +165,7 @@ impl Results {
             let end = (p.next + 4096).min(self.rows.len());
             for (i, row) in self.rows[p.next..end].iter().enumerate() {
                 if let Some(r) = row
-                    && p.needle.matches(r)
+                    && p.needle.matches(r, &self.pool)
                 {
                     p.view.push((p.next + i) as u32);
                 }
@@ -181,14 +194,14 @@ impl Results {
             self.view.sort_unstable();
             return;
         };
-        let rows = &self.rows;
+        let (rows, pool) = (&self.rows, &self.pool);
         let value = |i: &u32| -> String {
             let Some(r) = rows[*i as usize].as_ref() else { return String::new() };
             match &key {
-                SortKey::Account => r.account.clone(),
+                SortKey::Account => r.account().to_owned(),
                 SortKey::Status => r.status.label().to_owned(),
-                SortKey::Attr(name) => r.attrs.as_ref().and_then(|a| a.get(name)).cloned().unwrap_or_default(),
-                SortKey::Tags => r.tags.as_ref().map(|t| t.join(",")).unwrap_or_default(),
+                SortKey::Attr(name) => r.attr(name, pool).unwrap_or_default().to_owned(),
+                SortKey::Tags => r.tags(pool).collect::<Vec<_>>().join(","),
             }
         };
         // Stable, with input order as the tie-break.
@@ -236,62 +249,6 @@ impl Results {
         v.truncate(n);
         v
     }
-}
-
-/// Substring match over account, status, attribute values (and `name=value`), tags and error
-/// label. Lower-case queries match case-insensitively ("smart case").
-#[derive(Debug, Clone, Default)]
-pub struct Needle {
-    text: String,
-    insensitive: bool,
-    /// For `name=value` queries: the name part.
-    pair: Option<(String, String)>,
-}
-
-impl Needle {
-    pub fn new(filter: &str) -> Needle {
-        let insensitive = !filter.chars().any(char::is_uppercase);
-        let text = if insensitive { filter.to_lowercase() } else { filter.to_owned() };
-        let pair = text.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned()));
-        Needle { text, insensitive, pair }
-    }
-
-    fn hit(&self, hay: &str, needle: &str) -> bool {
-        if needle.is_empty() {
-            return true;
-        }
-        if !self.insensitive {
-            return hay.contains(needle);
-        }
-        if hay.is_ascii() {
-            // No allocation on the common path.
-            let (h, n) = (hay.as_bytes(), needle.as_bytes());
-            return h.len() >= n.len() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n));
-        }
-        hay.to_lowercase().contains(needle)
-    }
-
-    pub fn matches(&self, r: &Record) -> bool {
-        let n = self.text.as_str();
-        if n.is_empty() {
-            return true;
-        }
-        self.hit(&r.account, n)
-            || self.hit(r.status.label(), n)
-            || r.attrs.iter().flatten().any(|(k, v)| {
-                self.hit(v, n)
-                    || self
-                        .pair
-                        .as_ref()
-                        .is_some_and(|(pk, pv)| self.hit(k, pk) && k.len() == pk.len() && self.hit(v, pv))
-            })
-            || r.tags.iter().flatten().any(|t| self.hit(t, n))
-            || r.error.as_ref().is_some_and(|e| self.hit(&e.label, n))
-    }
-}
-
-pub fn matches_filter(r: &Record, filter: &str) -> bool {
-    Needle::new(filter).matches(r)
 }
 
 #[cfg(test)]

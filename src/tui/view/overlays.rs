@@ -143,7 +143,7 @@ fn detail_lines(app: &App) -> Vec<Line<'static>> {
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Raw JSON", t.header));
-    let json = serde_json::to_string_pretty(r).unwrap_or_default();
+    let json = serde_json::to_string_pretty(&r).unwrap_or_default();
     lines.extend(json.lines().map(|l| Line::raw(escape(l).into_owned())));
     lines
 }

@@ -7,10 +7,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::pane_block;
-use crate::engine::{Record, Status};
+use crate::engine::Status;
 use crate::text::{escape, width};
 use crate::tui::app::{App, Pane};
 use crate::tui::results::{Results, SortKey, Tab};
+use crate::tui::rows::{Pool, Row as ResultRow};
 
 pub fn results(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
@@ -125,15 +126,16 @@ fn columns(app: &App) -> Vec<Col> {
     cols
 }
 
-fn cell_text(r: &Record, key: &SortKey) -> String {
+/// A cell straight from the compact row (no record is rebuilt to draw a frame).
+fn cell_text(r: &ResultRow, pool: &Pool, key: &SortKey) -> String {
     match key {
-        SortKey::Account => r.account.clone(),
+        SortKey::Account => r.account().to_owned(),
         SortKey::Status => r.status.label().to_owned(),
-        SortKey::Attr(name) => r.attrs.as_ref().and_then(|a| a.get(name)).cloned().unwrap_or_default(),
-        SortKey::Tags => match (&r.tags, &r.error, &r.reason) {
-            (Some(t), _, _) => t.join(", "),
-            (None, Some(e), _) => format!("{}: {}", e.label, e.meaning),
-            (None, None, Some(reason)) => reason.clone(),
+        SortKey::Attr(name) => r.attr(name, pool).unwrap_or_default().to_owned(),
+        SortKey::Tags => match (r.has_tags_part(), r.error(), r.reason()) {
+            (true, _, _) => r.tags(pool).collect::<Vec<_>>().join(", "),
+            (false, Some(e), _) => format!("{}: {}", e.label, e.meaning),
+            (false, None, Some(reason)) => reason.to_owned(),
             _ => String::new(),
         },
     }
@@ -149,8 +151,8 @@ fn table(app: &App, f: &mut Frame, area: Rect) {
         let content = res
             .window(height)
             .iter()
-            .filter_map(|i| res.get(*i))
-            .map(|r| width(&escape(&cell_text(r, &c.key))))
+            .filter_map(|i| res.row(*i))
+            .map(|(r, pool)| width(&escape(&cell_text(r, pool, &c.key))))
             .max()
             .unwrap_or(0);
         let cap = if c.key == SortKey::Account { 32 } else { 28 };
@@ -192,11 +194,11 @@ fn table(app: &App, f: &mut Frame, area: Rect) {
         Cell::from(fit(&format!("{}{arrow}", c.title), c.width as usize)).style(style)
     }));
     let rows = res.window(height).iter().enumerate().filter_map(|(k, idx)| {
-        let r = res.get(*idx)?;
+        let (r, pool) = res.row(*idx)?;
         let selected = res.offset + k == res.selected;
         let cells = shown.iter().map(|&i| {
             let c = &cols[i];
-            let text = cell_text(r, &c.key);
+            let text = cell_text(r, pool, &c.key);
             let style = if c.key == SortKey::Status { status_style(app, r.status) } else { Style::default() };
             Cell::from(fit(&text, c.width as usize)).style(style)
         });
