@@ -10,7 +10,11 @@ fn main() {
     let sizes = if quick { suite::Sizes::tiny() } else { suite::Sizes::full() };
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_timx"));
     eprintln!("timx benchmarks ({}) with {}", if quick { "quick" } else { "full" }, bin.display());
-    let figs = suite::run_all(bin, &sizes);
+    // TIMX_BENCH_ONLY=screens runs one group (audits, screens, terminal, memory, emulator).
+    let figs = match std::env::var("TIMX_BENCH_ONLY").ok().as_deref() {
+        Some(group) => suite::run_group(bin, &sizes, group),
+        None => suite::run_all(bin, &sizes),
+    };
     suite::print_table(&figs);
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("timx-bench.json");
     match suite::write_json(&out, &figs) {

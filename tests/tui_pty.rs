@@ -14,6 +14,8 @@ struct Session {
     pair: PtyPair,
     child: Box<dyn portable_pty::Child + Send + Sync>,
     output: Arc<Mutex<Vec<u8>>>,
+    /// The screen, kept up to date as bytes arrive (so reading it is cheap).
+    parser: Arc<Mutex<vt100::Parser>>,
     writer: Box<dyn Write + Send>,
     _dir: tempfile::TempDir,
 }
@@ -36,6 +38,8 @@ impl Session {
         let output = Arc::new(Mutex::new(Vec::new()));
         let mut reader = pair.master.try_clone_reader().unwrap();
         let sink = output.clone();
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
+        let screen = parser.clone();
         // Drain the pty in the background so the child never blocks on a full buffer.
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
@@ -44,16 +48,15 @@ impl Session {
                     break;
                 }
                 sink.lock().unwrap().extend_from_slice(&buf[..n]);
+                screen.lock().unwrap().process(&buf[..n]);
             }
         });
         let writer = pair.master.take_writer().unwrap();
-        Session { pair, child, output, writer, _dir: dir }
+        Session { pair, child, output, parser, writer, _dir: dir }
     }
 
     fn screen(&self) -> String {
-        let mut p = vt100::Parser::new(24, 80, 0);
-        p.process(&self.output.lock().unwrap());
-        p.screen().contents()
+        self.parser.lock().unwrap().screen().contents()
     }
 
     fn wait_for(&self, what: &str) {
@@ -171,4 +174,59 @@ fn an_error_restores_the_terminal_and_is_reported() {
     let out = String::from_utf8_lossy(&s.output.lock().unwrap()).to_string();
     let left = out.rfind("\x1b[?1049l").unwrap();
     assert!(out[left..].contains("timx: test-only error trigger"), "{}", &out[left..]);
+}
+
+/// While ~1,000 calls stream in, a key press is answered by a frame within 50 ms.
+#[test]
+fn keys_are_answered_while_results_stream_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_timx");
+    let mut serve = std::process::Command::new(bin)
+        .args(["serve", "--listen", "127.0.0.1:0", "--latency-ms", "20", "--jitter-ms", "5"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(serve.stdout.take().unwrap()), &mut line).unwrap();
+    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_owned();
+    let cfg = format!(
+        "[profiles.load]\nbase_url = \"{url}\"\nsdkappid = 1400000000\nadmin = \"administrator\"\nfamily = \"timpush\"\nrate_limit = 100\njournal = false\nkey = {{ value = \"5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e\" }}\n"
+    );
+    let cfg_path = dir.path().join("load.toml");
+    std::fs::write(&cfg_path, cfg).unwrap();
+    let mut s = Session::start(&["--config", cfg_path.to_str().unwrap()]);
+    s.wait_for("attribute names");
+    // 50,000 accounts: 500 batches × 2 commands = 1,000 calls at 100/s per command.
+    let mut paste = b"\x1b[200~".to_vec();
+    for i in 0..50_000 {
+        paste.extend_from_slice(format!("user_{i}\n").as_bytes());
+    }
+    paste.extend_from_slice(b"\x1b[201~");
+    s.send(&paste);
+    s.wait_for("Accounts 50000");
+    s.send(b"\x12");
+    s.wait_for("Esc cancels");
+    let mut latencies = Vec::new();
+    for _ in 0..10 {
+        let t = Instant::now();
+        s.writer.write_all(b"/").unwrap();
+        s.writer.flush().unwrap();
+        while !s.screen().lines().last().unwrap_or_default().starts_with("/▏") {
+            assert!(t.elapsed() < Duration::from_secs(5), "no answer to a key while streaming");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        latencies.push(t.elapsed());
+        s.send(b"\x1b");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let still_running = s.screen().contains("Esc cancels");
+    latencies.sort();
+    let median = latencies[latencies.len() / 2];
+    eprintln!("key-to-frame latencies while streaming: {latencies:?}");
+    assert!(still_running, "the job was still streaming while keys were measured");
+    assert!(median <= Duration::from_millis(50), "median {median:?}");
+    s.send(b"\x03");
+    let _ = serve.kill();
+    let _ = serve.wait();
 }

@@ -70,9 +70,18 @@ pub fn read_accounts(args: &AuditArgs) -> anyhow::Result<Normalized> {
             std::io::stdin().lock().read_to_string(&mut text).context("cannot read accounts from standard input")?;
             n.push_text(&text);
         } else {
-            let bytes = std::fs::read(f).with_context(|| format!("cannot read accounts file {}", f.display()))?;
-            // Invalid UTF-8 lines become U+FFFD and are then reported as they are, not dropped.
-            n.push_text(&String::from_utf8_lossy(&bytes));
+            // Line by line: a million accounts are never all in memory twice.
+            let file = std::fs::File::open(f).with_context(|| format!("cannot read accounts file {}", f.display()))?;
+            let mut reader = std::io::BufReader::new(file);
+            let mut line = Vec::new();
+            while std::io::BufRead::read_until(&mut reader, b'\n', &mut line)
+                .with_context(|| format!("cannot read accounts file {}", f.display()))?
+                > 0
+            {
+                // Invalid UTF-8 becomes U+FFFD, which then marks the account invalid, not dropped.
+                n.push_line(&String::from_utf8_lossy(&line));
+                line.clear();
+            }
         }
     }
     let n = n.finish();

@@ -141,6 +141,8 @@ pub struct Stats {
     pub injected: BTreeMap<String, u64>,
     /// Most calls admitted for one command within any one-second window.
     pub peak_calls_per_second: usize,
+    /// Calls received in each whole second since the emulator started.
+    pub calls_by_second: BTreeMap<u64, u64>,
 }
 
 impl Stats {
@@ -152,6 +154,7 @@ impl Stats {
 
 struct Shared {
     cfg: EmulatorConfig,
+    started: std::time::Instant,
     /// UserSigs already verified (signature and form), so a client reusing its sig costs one
     /// map lookup instead of base64 + zlib + JSON + HMAC. Ids and expiry are still checked.
     verified: Mutex<std::collections::HashMap<String, crate::usersig::SigDoc>>,
@@ -186,6 +189,11 @@ impl Running {
     }
 
     /// Stop accepting, give open requests a moment, then drop the rest (stalled ones).
+    /// Write access to the data, e.g. to plant values the `--data` checks would refuse.
+    pub fn with_store_mut<R>(&self, f: impl FnOnce(&mut store::Store) -> R) -> R {
+        f(&mut lock(&self.shared.store))
+    }
+
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
@@ -203,6 +211,7 @@ pub async fn start(cfg: EmulatorConfig, data: Option<data::DataFile>, listen: So
     let limiter = limits::Limiter::new(cfg.rate_limit, cfg.burst);
     let shared = Arc::new(Shared {
         cfg,
+        started: std::time::Instant::now(),
         verified: Mutex::default(),
         store: Mutex::new(store),
         limiter: Mutex::new(limiter),

@@ -65,7 +65,11 @@ async fn handle(
         tokio::time::sleep(Duration::from_secs_f64((faults.latency.as_secs_f64() + offset).max(0.0))).await;
     }
     let path = format!("v4/{service}/{command}");
-    lock(&sh.stats).calls += 1;
+    {
+        let mut stats = lock(&sh.stats);
+        stats.calls += 1;
+        *stats.calls_by_second.entry(sh.started.elapsed().as_secs()).or_default() += 1;
+    }
     if roll(faults.drop_rate) {
         lock(&sh.stats).injected_drops += 1;
         let broken =

@@ -74,6 +74,9 @@ pub fn invalid_reason(account: &str) -> Option<String> {
     if account.len() > MAX_USERID_BYTES {
         return Some(format!("{} bytes, over the {MAX_USERID_BYTES}-byte UserID limit", account.len()));
     }
+    if account.contains('\u{FFFD}') {
+        return Some("contains U+FFFD: the input was not valid UTF-8 there".into());
+    }
     if let Some(c) = account.chars().find(|c| crate::text::is_unsafe(*c)) {
         return Some(format!("contains control or invisible character U+{:04X}", c as u32));
     }

@@ -68,7 +68,7 @@ impl JobConfig {
             // One second's worth of calls: enough to hold the pace at 1 s round trips.
             max_in_flight: (rate_limit as usize).clamp(4, 200),
             max_attempts: 10,
-            backoff_base: Duration::from_millis(200),
+            backoff_base: Duration::from_millis(100),
             backoff_max: Duration::from_secs(5),
         }
     }

@@ -46,33 +46,67 @@ struct Extra {
 
 #[derive(Debug)]
 pub struct Row {
-    account: Box<str>,
+    /// Inline up to 24 bytes (every valid UserID fits in 32; most in 24): no allocation.
+    account: compact_str::CompactString,
     pub status: Status,
-    /// (name id, value id); None when the job did not ask for attributes.
-    attrs: Option<Box<[(u32, u32)]>>,
-    tags: Option<Box<[u32]>>,
+    /// One allocation for everything else: `[header, (name, value)*, tag*]` as pool ids; the
+    /// header holds the attribute count and which parts the job asked for.
+    ids: Box<[u32]>,
     extra: Option<Box<Extra>>,
 }
 
+const HAS_ATTRS: u32 = 1 << 30;
+const HAS_TAGS: u32 = 1 << 31;
+
 impl Row {
     pub fn from_record(r: Record, pool: &mut Pool) -> Row {
-        let attrs = r.attrs.map(|a| a.iter().map(|(k, v)| (pool.intern(k), pool.intern(v))).collect());
-        let tags = r.tags.map(|t| t.iter().map(|t| pool.intern(t)).collect());
+        let n_attrs = r.attrs.as_ref().map_or(0, |a| a.len());
+        let n_tags = r.tags.as_ref().map_or(0, |t| t.len());
+        let mut ids = Vec::with_capacity(1 + 2 * n_attrs + n_tags);
+        let header = n_attrs as u32
+            | if r.attrs.is_some() { HAS_ATTRS } else { 0 }
+            | if r.tags.is_some() { HAS_TAGS } else { 0 };
+        ids.push(header);
+        for (k, v) in r.attrs.iter().flatten() {
+            ids.push(pool.intern(k));
+            ids.push(pool.intern(v));
+        }
+        for t in r.tags.iter().flatten() {
+            ids.push(pool.intern(t));
+        }
         let extra =
             (r.error.is_some() || r.reason.is_some()).then(|| Box::new(Extra { error: r.error, reason: r.reason }));
-        Row { account: r.account.into_boxed_str(), status: r.status, attrs, tags, extra }
+        Row {
+            account: compact_str::CompactString::from(r.account),
+            status: r.status,
+            ids: ids.into_boxed_slice(),
+            extra,
+        }
+    }
+
+    fn header(&self) -> u32 {
+        self.ids[0]
+    }
+
+    fn attr_ids(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        let n = (self.header() & !(HAS_ATTRS | HAS_TAGS)) as usize;
+        self.ids[1..1 + 2 * n].chunks_exact(2).map(|p| (p[0], p[1]))
+    }
+
+    fn tag_ids(&self) -> &[u32] {
+        let n = (self.header() & !(HAS_ATTRS | HAS_TAGS)) as usize;
+        &self.ids[1 + 2 * n..]
     }
 
     pub fn to_record(&self, index: u32, pool: &Pool) -> Record {
+        let h = self.header();
         Record {
             index,
             account: self.account.to_string(),
             status: self.status,
-            attrs: self
-                .attrs
-                .as_ref()
-                .map(|a| a.iter().map(|(k, v)| (pool.get(*k).to_owned(), pool.get(*v).to_owned())).collect()),
-            tags: self.tags.as_ref().map(|t| t.iter().map(|t| pool.get(*t).to_owned()).collect()),
+            attrs: (h & HAS_ATTRS != 0)
+                .then(|| self.attr_ids().map(|(k, v)| (pool.get(k).to_owned(), pool.get(v).to_owned())).collect()),
+            tags: (h & HAS_TAGS != 0).then(|| self.tag_ids().iter().map(|t| pool.get(*t).to_owned()).collect()),
             error: self.extra.as_ref().and_then(|e| e.error.clone()),
             reason: self.extra.as_ref().and_then(|e| e.reason.clone()),
         }
@@ -84,15 +118,15 @@ impl Row {
 
     /// The value of the attribute called `name`.
     pub fn attr<'a>(&'a self, name: &str, pool: &'a Pool) -> Option<&'a str> {
-        self.attrs.as_ref()?.iter().find(|(k, _)| pool.get(*k) == name).map(|(_, v)| pool.get(*v))
+        self.attr_ids().find(|(k, _)| pool.get(*k) == name).map(|(_, v)| pool.get(v))
     }
 
     pub fn tags<'a>(&'a self, pool: &'a Pool) -> impl Iterator<Item = &'a str> + 'a {
-        self.tags.iter().flat_map(|t| t.iter()).map(|t| pool.get(*t))
+        self.tag_ids().iter().map(|t| pool.get(*t))
     }
 
     pub fn attr_pairs<'a>(&'a self, pool: &'a Pool) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-        self.attrs.iter().flat_map(|a| a.iter()).map(|(k, v)| (pool.get(*k), pool.get(*v)))
+        self.attr_ids().map(|(k, v)| (pool.get(k), pool.get(v)))
     }
 
     pub fn error(&self) -> Option<&ErrorDetail> {
@@ -104,7 +138,7 @@ impl Row {
     }
 
     pub fn has_tags_part(&self) -> bool {
-        self.tags.is_some()
+        self.header() & HAS_TAGS != 0
     }
 
     pub fn error_label(&self) -> Option<&str> {
@@ -203,18 +237,14 @@ impl Prepared {
         if status || self.needle.hit(&row.account) {
             return true;
         }
-        if let Some(attrs) = &row.attrs {
-            for (k, v) in attrs.iter() {
-                if self.hit_id(*v, pool) || self.needle.pair_hit(pool.get(*k), pool.get(*v)) {
-                    return true;
-                }
+        for (k, v) in row.attr_ids() {
+            if self.hit_id(v, pool) || (self.needle.pair.is_some() && self.needle.pair_hit(pool.get(k), pool.get(v))) {
+                return true;
             }
         }
-        if let Some(tags) = &row.tags {
-            for t in tags.iter() {
-                if self.hit_id(*t, pool) {
-                    return true;
-                }
+        for t in row.tag_ids() {
+            if self.hit_id(*t, pool) {
+                return true;
             }
         }
         row.error_label().is_some_and(|l| self.needle.hit(l))
