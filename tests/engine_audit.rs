@@ -15,7 +15,7 @@ use timx::client::Client;
 use timx::emulator::data::DataFile;
 use timx::emulator::{EmulatorConfig, Faults};
 use timx::engine::{self, Event, JobConfig, JobKind, Normalized, Record, Status, Summary};
-use timx::export::{self, Columns, Format};
+use timx::export::{Columns, Format};
 use timx::usersig::SecretKey;
 
 const NAMES: [&str; 3] = ["sex", "city", "plan"];
@@ -132,14 +132,7 @@ async fn a_25000_account_audit_returns_exactly_the_data_in_every_format() {
 
     // Every format carries the same data.
     let columns = Columns { attr_names: NAMES.iter().map(|s| s.to_string()).collect(), attrs: true, tags: true };
-    let render = |f: Format| {
-        let mut buf = Vec::new();
-        let mut w = export::writer(f, columns.clone(), &mut buf).unwrap();
-        records.iter().for_each(|r| w.write(r).unwrap());
-        w.finish().unwrap();
-        drop(w);
-        String::from_utf8(buf).unwrap()
-    };
+    let render = |f: Format| render(f, columns.clone(), &records);
     let nd = render(Format::Ndjson);
     let lines: Vec<serde_json::Value> = nd.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let js: Vec<serde_json::Value> = serde_json::from_str(&render(Format::Json)).unwrap();

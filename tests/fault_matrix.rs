@@ -153,18 +153,10 @@ fn serve_and_inspect(fault_args: &[&str]) -> (std::process::Output, String) {
     std::fs::write(&data_path, serde_json::to_string(&users(500)).unwrap()).unwrap();
     let accounts = dir.path().join("accounts.txt");
     std::fs::write(&accounts, (0..600).map(|i| format!("u{i:04}\n")).collect::<String>()).unwrap();
-    let bin = env!("CARGO_BIN_EXE_timx");
-    let mut serve = Command::new(bin)
-        .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0", "--data", data_path.to_str().unwrap()])
-        .args(fault_args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(serve.stdout.take().unwrap()), &mut line).unwrap();
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_owned();
-    let out = Command::new(bin)
+    let args = [&["--rate-limit", "0", "--data", data_path.to_str().unwrap()][..], fault_args].concat();
+    let serve = ServeProcess::spawn(&args, &[]);
+    let url = serve.url.clone();
+    let out = Command::new(env!("CARGO_BIN_EXE_timx"))
         .args(["inspect", "--base-url", &url, "--sdkappid", "1400000000", "--admin", ADMIN, "--family", "timpush"])
         .args(["-f", accounts.to_str().unwrap(), "--format", "ndjson"])
         .env("TIMX_SECRET_KEY", KEY)
@@ -173,8 +165,7 @@ fn serve_and_inspect(fault_args: &[&str]) -> (std::process::Output, String) {
         .env("TIMX_CONFIG", dir.path().join("none.toml"))
         .output()
         .unwrap();
-    let _ = serve.kill();
-    let _ = serve.wait();
+    drop(serve);
     let stdout = text(&out.stdout);
     (out, stdout)
 }

@@ -15,7 +15,7 @@ use timx::api::Family;
 use timx::emulator::EmulatorConfig;
 use timx::emulator::store::AccountKind;
 use timx::engine::{self, Event, JobConfig, JobKind, Record, Status};
-use timx::export::{self, Columns, Format};
+use timx::export::{Columns, Format};
 use timx::tui::msg::{Msg, WorkerEvent};
 
 const HOSTILE: [&str; 8] = [
@@ -67,14 +67,7 @@ async fn exports_keep_hostile_values_losslessly_and_csv_neutralizes_formulas() {
     let records = hostile_records().await;
     assert!(records.iter().all(|r| r.status == Status::Found));
     let columns = Columns { attr_names: vec!["note".into(), "city".into()], attrs: true, tags: true };
-    let render = |f: Format| {
-        let mut buf = Vec::new();
-        let mut w = export::writer(f, columns.clone(), &mut buf).unwrap();
-        records.iter().for_each(|r| w.write(r).unwrap());
-        w.finish().unwrap();
-        drop(w);
-        String::from_utf8(buf).unwrap()
-    };
+    let render = |f: Format| render(f, columns.clone(), &records);
     let nd = render(Format::Ndjson);
     for (line, want) in nd.lines().zip(HOSTILE) {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();

@@ -1,11 +1,13 @@
 //! Secrets stay secret: with a canary key, neither the key nor any UserSig appears in stdout,
 //! stderr, screens, logs, the journal, exports, error or panic messages, or any process's argv.
 
-use std::io::{Read, Write};
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+
+use common::ServeProcess;
+use common::pty::Session;
 
 const CANARY: &str = "CANARY-k3y-0f-t1mx-must-never-leak";
 const BIN: &str = env!("CARGO_BIN_EXE_timx");
@@ -61,38 +63,24 @@ fn argv_leaks() -> Vec<String> {
 
 struct World {
     dir: tempfile::TempDir,
-    serve: std::process::Child,
+    _serve: ServeProcess,
     url: String,
 }
 
 impl World {
     fn new() -> World {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("users.json"), timx::demo::DATA).unwrap();
-        let mut serve = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--key-env", "CANARY_KEY", "--data"])
-            .arg(dir.path().join("users.json"))
-            .args([
-                "--fail-rate",
-                "0.2",
-                "--drop-rate",
-                "0.1",
-                "--fault",
-                "truncate=0.1",
-                "--log-level",
-                "trace",
-                "--log-file",
-            ])
-            .arg(dir.path().join("serve.log"))
-            .env("CANARY_KEY", CANARY)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(serve.stdout.take().unwrap()), &mut line).unwrap();
-        let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_owned();
-        World { dir, serve, url }
+        let users = dir.path().join("users.json");
+        std::fs::write(&users, timx::demo::DATA).unwrap();
+        let log = dir.path().join("serve.log");
+        #[rustfmt::skip]
+        let args = [
+            "--key-env", "CANARY_KEY", "--data", users.to_str().unwrap(), "--fail-rate", "0.2", "--drop-rate", "0.1",
+            "--fault", "truncate=0.1", "--log-level", "trace", "--log-file", log.to_str().unwrap(),
+        ];
+        let serve = ServeProcess::spawn(&args, &[("CANARY_KEY", CANARY)]);
+        let url = serve.url.clone();
+        World { dir, _serve: serve, url }
     }
 
     fn cmd(&self) -> Command {
@@ -134,13 +122,6 @@ impl World {
         let mut out = Vec::new();
         walk(self.dir.path(), &mut out);
         out
-    }
-}
-
-impl Drop for World {
-    fn drop(&mut self) {
-        let _ = self.serve.kill();
-        let _ = self.serve.wait();
     }
 }
 
@@ -191,76 +172,28 @@ fn headless_commands_never_show_the_key_or_a_usersig() {
 
 #[test]
 fn the_tui_never_shows_the_key_or_a_usersig_even_when_it_panics() {
-    use portable_pty::{CommandBuilder, NativePtySystem, PtySize, PtySystem};
     let w = World::new();
     w.config("TIMX_CANARY");
-    let pair =
-        NativePtySystem::default().openpty(PtySize { rows: 40, cols: 140, pixel_width: 0, pixel_height: 0 }).unwrap();
     let d = w.dir.path();
-    let mut cmd = CommandBuilder::new(BIN);
-    for (k, v) in [
-        ("TIMX_CANARY", CANARY.to_string()),
-        ("TIMX_CONFIG", d.join("config.toml").display().to_string()),
-        ("TIMX_DATA_DIR", d.join("data").display().to_string()),
-        ("TIMX_STATE_DIR", d.join("state").display().to_string()),
-        ("RUST_LOG", "timx=trace".into()),
-        ("TERM", "xterm-256color".into()),
-        ("TIMX_TEST_TRIGGERS", "1".into()),
-    ] {
-        cmd.env(k, v);
-    }
-    cmd.env_remove("TMUX");
-    let mut child = pair.slave.spawn_command(cmd).unwrap();
-    let out = Arc::new(Mutex::new(Vec::new()));
-    let sink = out.clone();
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().extend_from_slice(&buf[..n]);
-        }
-    });
-    let mut writer = pair.master.take_writer().unwrap();
-    let wait_for = |what: &str| {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let mut p = vt100::Parser::new(40, 140, 0);
-            p.process(&out.lock().unwrap());
-            if p.screen().contents().contains(what) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "waiting for {what:?}:\n{}", p.screen().contents());
-            std::thread::sleep(Duration::from_millis(30));
-        }
-    };
-    let mut send = |b: &[u8]| {
-        writer.write_all(b).unwrap();
-        writer.flush().unwrap();
-        std::thread::sleep(Duration::from_millis(150));
-    };
-    wait_for("attribute names");
+    let env = [("TIMX_CANARY", CANARY.to_string()), ("RUST_LOG", "timx=trace".to_string())];
+    // The session runs in World's workspace, so its log, journal and export are scanned below.
+    let mut s = Session::start_in(&[], &env, (40, 140), d);
+    s.wait_for("attribute names");
     // Paste accounts, run, export, open a detail, copy a row; then the wrong-key profile; then panic.
-    send(b"\x1b[200~bob\ncarol\nghost-user\n\x1b[201~");
-    send(b"\x12");
-    wait_for("done");
+    s.send(b"\x1b[200~bob\ncarol\nghost-user\n\x1b[201~");
+    s.send(b"\x12");
+    s.wait_for("done");
     let export = d.join("out.csv");
-    send(format!(":export {}\r", export.display()).as_bytes());
-    send(b"\r");
-    send(b"Y");
-    send(b"\x1b");
-    send(b":profile wrong\r");
-    wait_for("70009");
+    s.send(format!(":export {}\r", export.display()).as_bytes());
+    s.send(b"\r");
+    s.send(b"Y");
+    s.send(b"\x1b");
+    s.send(b":profile wrong\r");
+    s.wait_for("70009");
     assert!(argv_leaks().is_empty());
-    send(b"\x1b[24~");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "timx did not exit after the panic trigger");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let all = String::from_utf8_lossy(&out.lock().unwrap()).into_owned();
+    s.send(b"\x1b[24~");
+    s.wait_exit();
+    let all = String::from_utf8_lossy(&s.output.lock().unwrap()).into_owned();
     assert!(all.contains("test-only panic trigger"), "the panic message was shown");
     assert_clean("the terminal output (all screens, the OSC 52 copy, the panic message)", &all);
     assert!(std::fs::read_to_string(&export).unwrap().contains("bob"));

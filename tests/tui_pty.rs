@@ -2,116 +2,12 @@
 //! the terminal as it found it (alternate screen left, bracketed paste off, cursor shown, raw
 //! mode off) after `q` and after SIGTERM.
 
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::io::Write;
 use std::time::{Duration, Instant};
 
-use portable_pty::{CommandBuilder, NativePtySystem, PtyPair, PtySize, PtySystem};
-
-const BIN: &str = env!("CARGO_BIN_EXE_timx");
-
-struct Session {
-    pair: PtyPair,
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-    output: Arc<Mutex<Vec<u8>>>,
-    /// The screen, kept up to date as bytes arrive (so reading it is cheap).
-    parser: Arc<Mutex<vt100::Parser>>,
-    writer: Box<dyn Write + Send>,
-    _dir: tempfile::TempDir,
-}
-
-impl Session {
-    fn start(args: &[&str]) -> Session {
-        let pair = NativePtySystem::default()
-            .openpty(PtySize { rows: 24, cols: 80, pixel_width: 0, pixel_height: 0 })
-            .expect("a pty");
-        let dir = tempfile::tempdir().unwrap();
-        let mut cmd = CommandBuilder::new(BIN);
-        cmd.args(args);
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("TIMX_CONFIG", dir.path().join("config.toml"));
-        cmd.env("TIMX_STATE_DIR", dir.path().join("state"));
-        cmd.env("TIMX_DATA_DIR", dir.path().join("data"));
-        cmd.env_remove("TMUX");
-        cmd.env("TIMX_TEST_TRIGGERS", "1");
-        let child = pair.slave.spawn_command(cmd).expect("spawn timx");
-        let output = Arc::new(Mutex::new(Vec::new()));
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let sink = output.clone();
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
-        let screen = parser.clone();
-        // Drain the pty in the background so the child never blocks on a full buffer.
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().extend_from_slice(&buf[..n]);
-                screen.lock().unwrap().process(&buf[..n]);
-            }
-        });
-        let writer = pair.master.take_writer().unwrap();
-        Session { pair, child, output, parser, writer, _dir: dir }
-    }
-
-    fn screen(&self) -> String {
-        self.parser.lock().unwrap().screen().contents()
-    }
-
-    fn wait_for(&self, what: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !self.screen().contains(what) {
-            assert!(Instant::now() < deadline, "timed out waiting for {what:?}; screen:\n{}", self.screen());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).unwrap();
-        self.writer.flush().unwrap();
-        std::thread::sleep(Duration::from_millis(150));
-    }
-
-    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "timx did not exit; screen:\n{}", self.screen());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// The modes after exit: what the app last wrote, and the tty's own settings.
-    fn assert_restored(&self) {
-        let out = self.output.lock().unwrap().clone();
-        let text = String::from_utf8_lossy(&out);
-        let entered = text.rfind("\x1b[?1049h").expect("entered the alternate screen");
-        let tail = &text[entered..];
-        assert!(tail.contains("\x1b[?1049l"), "left the alternate screen");
-        assert!(tail.contains("\x1b[?2004l"), "bracketed paste off");
-        assert!(tail.contains("\x1b[?25h"), "cursor shown");
-        // Raw mode off: ask the tty itself.
-        let mut stty = CommandBuilder::new("stty");
-        stty.arg("-a");
-        let before = out.len();
-        let mut child = self.pair.slave.spawn_command(stty).unwrap();
-        child.wait().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let settings = loop {
-            let all = self.output.lock().unwrap().clone();
-            let s = String::from_utf8_lossy(&all[before..]).to_string();
-            if s.contains("icanon") || Instant::now() > deadline {
-                break s;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        let words: Vec<&str> = settings.split_whitespace().collect();
-        assert!(words.contains(&"icanon") && words.contains(&"echo"), "cooked mode restored: {settings}");
-    }
-}
+use common::pty::Session;
 
 #[test]
 fn starts_shows_help_quits_and_restores_the_terminal() {
@@ -180,16 +76,8 @@ fn an_error_restores_the_terminal_and_is_reported() {
 #[test]
 fn keys_are_answered_while_results_stream_in() {
     let dir = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_timx");
-    let mut serve = std::process::Command::new(bin)
-        .args(["serve", "--listen", "127.0.0.1:0", "--latency-ms", "20", "--jitter-ms", "5"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(serve.stdout.take().unwrap()), &mut line).unwrap();
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_owned();
+    let serve = common::ServeProcess::spawn(&["--latency-ms", "20", "--jitter-ms", "5"], &[]);
+    let url = serve.url.clone();
     let cfg = format!(
         "[profiles.load]\nbase_url = \"{url}\"\nsdkappid = 1400000000\nadmin = \"administrator\"\nfamily = \"timpush\"\nrate_limit = 100\njournal = false\nkey = {{ value = \"5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e\" }}\n"
     );
@@ -227,6 +115,4 @@ fn keys_are_answered_while_results_stream_in() {
     assert!(still_running, "the job was still streaming while keys were measured");
     assert!(median <= Duration::from_millis(50), "median {median:?}");
     s.send(b"\x03");
-    let _ = serve.kill();
-    let _ = serve.wait();
 }

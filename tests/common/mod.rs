@@ -1,5 +1,8 @@
-//! Shared test helpers: an emulator on loopback and a real client pointed at it.
+//! Shared test helpers: an emulator on loopback and a real client pointed at it, the real
+//! `timx serve` as a process, export rendering, screen text, and a pseudo-terminal session.
 #![allow(dead_code)]
+
+pub mod pty;
 
 use std::net::SocketAddr;
 
@@ -58,4 +61,48 @@ pub fn buffer_text(buf: &ratatui::buffer::Buffer) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Every record through one export format, as text.
+pub fn render(
+    format: timx::export::Format,
+    columns: timx::export::Columns,
+    records: &[timx::engine::Record],
+) -> String {
+    let mut buf = Vec::new();
+    let mut w = timx::export::writer(format, columns, &mut buf).unwrap();
+    records.iter().for_each(|r| w.write(r).unwrap());
+    w.finish().unwrap();
+    drop(w);
+    String::from_utf8(buf).unwrap()
+}
+
+/// The real `timx serve` on a free loopback port; killed when dropped.
+pub struct ServeProcess {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl ServeProcess {
+    pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> ServeProcess {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_timx"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+        let url = line.split_whitespace().find(|w| w.starts_with("http://")).expect("serve prints its URL").to_owned();
+        ServeProcess { child, url }
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -1,0 +1,122 @@
+//! The real binary in a pseudo-terminal, with everything it writes kept and parsed.
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, NativePtySystem, PtyPair, PtySize, PtySystem};
+
+pub struct Session {
+    pub pair: PtyPair,
+    pub child: Box<dyn portable_pty::Child + Send + Sync>,
+    pub output: Arc<Mutex<Vec<u8>>>,
+    /// The screen, kept up to date as bytes arrive (so reading it is cheap).
+    parser: Arc<Mutex<vt100::Parser>>,
+    pub writer: Box<dyn Write + Send>,
+    /// The workspace, when the session made its own.
+    pub dir: Option<tempfile::TempDir>,
+}
+
+impl Session {
+    /// `timx ARGS` at 80×24 in a fresh workspace (config, state and data dirs of its own).
+    pub fn start(args: &[&str]) -> Session {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Session::start_in(args, &[], (24, 80), dir.path());
+        s.dir = Some(dir);
+        s
+    }
+
+    /// `timx ARGS` with extra environment, a size (rows, cols), in a given workspace directory.
+    pub fn start_in(args: &[&str], env: &[(&str, String)], size: (u16, u16), dir: &std::path::Path) -> Session {
+        let pair = NativePtySystem::default()
+            .openpty(PtySize { rows: size.0, cols: size.1, pixel_width: 0, pixel_height: 0 })
+            .expect("a pty");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_timx"));
+        cmd.args(args);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("TIMX_CONFIG", dir.join("config.toml"));
+        cmd.env("TIMX_STATE_DIR", dir.join("state"));
+        cmd.env("TIMX_DATA_DIR", dir.join("data"));
+        cmd.env_remove("TMUX");
+        cmd.env("TIMX_TEST_TRIGGERS", "1");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = pair.slave.spawn_command(cmd).expect("spawn timx");
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let sink = output.clone();
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(size.0, size.1, 0)));
+        let screen = parser.clone();
+        // Drain the pty in the background so the child never blocks on a full buffer.
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+                screen.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        let writer = pair.master.take_writer().unwrap();
+        Session { pair, child, output, parser, writer, dir: None }
+    }
+
+    pub fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    pub fn wait_for(&self, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.screen().contains(what) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what:?}; screen:\n{}", self.screen());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+        self.writer.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    pub fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "timx did not exit; screen:\n{}", self.screen());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The modes after exit: what the app last wrote, and the tty's own settings.
+    pub fn assert_restored(&self) {
+        let out = self.output.lock().unwrap().clone();
+        let text = String::from_utf8_lossy(&out);
+        let entered = text.rfind("\x1b[?1049h").expect("entered the alternate screen");
+        let tail = &text[entered..];
+        assert!(tail.contains("\x1b[?1049l"), "left the alternate screen");
+        assert!(tail.contains("\x1b[?2004l"), "bracketed paste off");
+        assert!(tail.contains("\x1b[?25h"), "cursor shown");
+        // Raw mode off: ask the tty itself.
+        let mut stty = CommandBuilder::new("stty");
+        stty.arg("-a");
+        let before = out.len();
+        let mut child = self.pair.slave.spawn_command(stty).unwrap();
+        child.wait().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let settings = loop {
+            let all = self.output.lock().unwrap().clone();
+            let s = String::from_utf8_lossy(&all[before..]).to_string();
+            if s.contains("icanon") || Instant::now() > deadline {
+                break s;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let words: Vec<&str> = settings.split_whitespace().collect();
+        assert!(words.contains(&"icanon") && words.contains(&"echo"), "cooked mode restored: {settings}");
+    }
+}
