@@ -183,10 +183,7 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(config: Config, mut profiles: Vec<Profile>, select: Option<&str>, theme: Theme) -> App {
-        if profiles.is_empty() {
-            profiles = Vec::new();
-        }
+    pub fn new(config: Config, profiles: Vec<Profile>, select: Option<&str>, theme: Theme) -> App {
         let mut editor = TextArea::default();
         editor.set_placeholder_text("paste or type accounts, one per line");
         editor.set_cursor_line_style(ratatui::style::Style::default());
@@ -528,8 +525,8 @@ impl App {
     }
 
     fn copy(&mut self, text: String) -> Vec<Cmd> {
-        match super::clipboard::osc52(&text, super::clipboard::Mux::None) {
-            Ok(_) => {
+        match super::clipboard::check_size(&text) {
+            Ok(()) => {
                 self.info(format!(
                     "sent to terminal (OSC 52): {} bytes — the terminal decides whether to accept it",
                     text.len()

@@ -27,16 +27,23 @@ impl Mux {
     }
 }
 
-/// The bytes to write, or why not (too large).
-pub fn osc52(text: &str, mux: Mux) -> Result<String, String> {
-    let b64 = STANDARD.encode(text.as_bytes());
-    if b64.len() > MAX_BASE64 {
+/// Whether `text` fits the cap once base64-encoded, or why not.
+pub fn check_size(text: &str) -> Result<(), String> {
+    let b64_len = text.len().div_ceil(3) * 4;
+    if b64_len > MAX_BASE64 {
         return Err(format!(
             "{} bytes is too large for the terminal clipboard (limit {} base64 bytes); export to a file instead",
             text.len(),
             MAX_BASE64
         ));
     }
+    Ok(())
+}
+
+/// The bytes to write, or why not (too large).
+pub fn osc52(text: &str, mux: Mux) -> Result<String, String> {
+    check_size(text)?;
+    let b64 = STANDARD.encode(text.as_bytes());
     let seq = format!("\x1b]52;c;{b64}\x07");
     Ok(match mux {
         Mux::None => seq,
@@ -59,5 +66,8 @@ mod tests {
         assert_eq!(osc52("hi", Mux::Tmux).unwrap(), "\x1bPtmux;\x1b\x1b]52;c;aGk=\x07\x1b\\");
         assert!(osc52("hi", Mux::Screen).unwrap().starts_with("\x1bP\x1b]52;c;"));
         assert!(osc52(&"x".repeat(60_000), Mux::None).is_err());
+        // The cap is on the encoded size: 56,244 bytes encode to 74,992, 56,245 to 74,996.
+        assert!(check_size(&"x".repeat(56_244)).is_ok());
+        assert!(check_size(&"x".repeat(56_245)).is_err());
     }
 }
