@@ -114,24 +114,22 @@ pub struct Reply<T> {
     pub body: T,
 }
 
-/// Replace the value of every `usersig=` query parameter with `<redacted>`.
+/// Replace the value of every `usersig=` query parameter with `<redacted>` (any case).
 pub fn redact_url(s: &str) -> String {
+    const KEY: &str = "usersig=";
+    // ASCII lower-casing keeps byte offsets, so positions found in `lower` index `s`.
+    let lower = s.to_ascii_lowercase();
     let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(pos) = find_ci(rest, "usersig=") {
-        let after = pos + "usersig=".len();
-        out.push_str(&rest[..after]);
+    let mut pos = 0;
+    while let Some(found) = lower[pos..].find(KEY) {
+        let after = pos + found + KEY.len();
+        out.push_str(&s[pos..after]);
         out.push_str("<redacted>");
-        let tail = &rest[after..];
-        let end = tail.find(['&', ' ', '"', '\'', ')', '\n', '#']).unwrap_or(tail.len());
-        rest = &tail[end..];
+        let tail = &s[after..];
+        pos = after + tail.find(['&', ' ', '"', '\'', ')', '\n', '#']).unwrap_or(tail.len());
     }
-    out.push_str(rest);
+    out.push_str(&s[pos..]);
     out
-}
-
-fn find_ci(hay: &str, needle: &str) -> Option<usize> {
-    hay.to_ascii_lowercase().find(needle)
 }
 
 #[derive(Debug)]

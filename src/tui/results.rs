@@ -109,11 +109,15 @@ impl Results {
             if slot.is_none() {
                 self.present += 1;
             }
+            // Count without allocating a key for strings already counted (the usual case).
             for t in r.tags.iter().flatten() {
-                *self.tag_counts.entry(t.clone()).or_default() += 1;
+                bump(&mut self.tag_counts, t);
             }
             for (k, v) in r.attrs.iter().flatten() {
-                *self.attr_values.entry(k.clone()).or_default().entry(v.clone()).or_default() += 1;
+                match self.attr_values.get_mut(k) {
+                    Some(values) => bump(values, v),
+                    None => bump(self.attr_values.entry(k.clone()).or_default(), v),
+                }
             }
             *self.status_counts.entry(r.status).or_default() += 1;
             let row = Row::from_record(r, &mut self.pool);
@@ -248,6 +252,15 @@ impl Results {
         v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         v.truncate(n);
         v
+    }
+}
+
+fn bump(counts: &mut HashMap<String, u64>, key: &str) {
+    match counts.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(key.to_owned(), 1);
+        }
     }
 }
 

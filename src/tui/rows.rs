@@ -125,10 +125,6 @@ impl Row {
         self.tag_ids().iter().map(|t| pool.get(*t))
     }
 
-    pub fn attr_pairs<'a>(&'a self, pool: &'a Pool) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-        self.attr_ids().map(|(k, v)| (pool.get(k), pool.get(v)))
-    }
-
     pub fn error(&self) -> Option<&ErrorDetail> {
         self.extra.as_ref()?.error.as_ref()
     }
