@@ -290,7 +290,7 @@ async fn cancel_keeps_what_finished_and_ends_the_rest_as_cancelled() {
 
 #[tokio::test]
 async fn attr_names_are_fetched_under_the_same_policy() {
-    let faults = Faults { fail_rate: 0.5, ..Faults::default() };
+    let faults = Faults { fail_rate: 0.5, seed: Some(3), ..Faults::default() };
     let emu = start(EmulatorConfig { faults, ..EmulatorConfig::default() }, Some(dataset(1))).await;
     let c = Arc::new(client(&emu));
     for _ in 0..5 {

@@ -153,7 +153,8 @@ fn serve_and_inspect(fault_args: &[&str]) -> (std::process::Output, String) {
     std::fs::write(&data_path, serde_json::to_string(&users(500)).unwrap()).unwrap();
     let accounts = dir.path().join("accounts.txt");
     std::fs::write(&accounts, (0..600).map(|i| format!("u{i:04}\n")).collect::<String>()).unwrap();
-    let args = [&["--rate-limit", "0", "--data", data_path.to_str().unwrap()][..], fault_args].concat();
+    let args =
+        [&["--rate-limit", "0", "--fault-seed", "11", "--data", data_path.to_str().unwrap()][..], fault_args].concat();
     let serve = ServeProcess::spawn(&args, &[]);
     let url = serve.url.clone();
     let out = Command::new(env!("CARGO_BIN_EXE_timx"))

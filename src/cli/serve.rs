@@ -59,6 +59,9 @@ pub struct ServeArgs {
     /// Answer 70001 (expired) to UserSigs older than this many seconds.
     #[arg(long, value_name = "SECS")]
     pub sig_max_age: Option<u64>,
+    /// Seed the fault dice, so the same run injects the same faults.
+    #[arg(long, value_name = "N")]
+    pub fault_seed: Option<u64>,
 }
 
 impl ServeArgs {
@@ -102,6 +105,7 @@ impl ServeArgs {
                     .collect::<Result<_, _>>()
                     .map_err(anyhow::Error::msg)?,
                 sig_max_age: self.sig_max_age.map(Duration::from_secs),
+                seed: self.fault_seed,
             },
         })
     }

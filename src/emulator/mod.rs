@@ -99,6 +99,8 @@ pub struct Faults {
     /// UserSigs older than this are answered 70001 (expired), whatever their own validity:
     /// a UserSig "expiring mid-audit".
     pub sig_max_age: Option<Duration>,
+    /// Seed for the fault dice: the same seed gives the same sequence of faults (tests).
+    pub seed: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -154,6 +156,8 @@ impl Stats {
 
 struct Shared {
     cfg: EmulatorConfig,
+    /// The fault dice (seeded when `faults.seed` is set).
+    dice: Mutex<rand::rngs::StdRng>,
     started: std::time::Instant,
     /// UserSigs already verified (signature and form), so a client reusing its sig costs one
     /// map lookup instead of base64 + zlib + JSON + HMAC. Ids and expiry are still checked.
@@ -210,6 +214,10 @@ pub async fn start(cfg: EmulatorConfig, data: Option<data::DataFile>, listen: So
     store.max_accounts = cfg.max_accounts;
     let limiter = limits::Limiter::new(cfg.rate_limit, cfg.burst);
     let shared = Arc::new(Shared {
+        dice: Mutex::new(match cfg.faults.seed {
+            Some(seed) => rand::SeedableRng::seed_from_u64(seed),
+            None => rand::SeedableRng::from_os_rng(),
+        }),
         cfg,
         started: std::time::Instant::now(),
         verified: Mutex::default(),

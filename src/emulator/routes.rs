@@ -48,8 +48,10 @@ fn reply(status: Status, done: Done) -> Response {
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], reply_body(status, done)).into_response()
 }
 
-fn roll(p: f64) -> bool {
-    p > 0.0 && rand::random::<f64>() < p
+/// True with probability `p`; a zero rate draws nothing, so each fault kind's sequence is
+/// the same for a given seed whatever else is configured.
+fn roll(sh: &Shared, p: f64) -> bool {
+    p > 0.0 && rand::Rng::random::<f64>(&mut *lock(&sh.dice)) < p
 }
 
 async fn handle(
@@ -61,7 +63,8 @@ async fn handle(
     let faults = &sh.cfg.faults;
     if !faults.latency.is_zero() || !faults.jitter.is_zero() {
         let jitter = faults.jitter.as_secs_f64();
-        let offset = if jitter > 0.0 { (rand::random::<f64>() * 2.0 - 1.0) * jitter } else { 0.0 };
+        let offset =
+            if jitter > 0.0 { (rand::Rng::random::<f64>(&mut *lock(&sh.dice)) * 2.0 - 1.0) * jitter } else { 0.0 };
         tokio::time::sleep(Duration::from_secs_f64((faults.latency.as_secs_f64() + offset).max(0.0))).await;
     }
     let path = format!("v4/{service}/{command}");
@@ -70,13 +73,13 @@ async fn handle(
         stats.calls += 1;
         *stats.calls_by_second.entry(sh.started.elapsed().as_secs()).or_default() += 1;
     }
-    if roll(faults.drop_rate) {
+    if roll(&sh, faults.drop_rate) {
         lock(&sh.stats).injected_drops += 1;
         let broken =
             futures_util::stream::once(async { Err::<Bytes, std::io::Error>(std::io::Error::other("injected drop")) });
         return (StatusCode::OK, Body::from_stream(broken)).into_response();
     }
-    if roll(faults.http_error_rate) {
+    if roll(&sh, faults.http_error_rate) {
         lock(&sh.stats).injected_http_errors += 1;
         return (
             StatusCode::BAD_GATEWAY,
@@ -85,7 +88,7 @@ async fn handle(
         )
             .into_response();
     }
-    let fault = faults.extra.iter().find(|(_, p)| roll(*p)).map(|(f, _)| *f);
+    let fault = faults.extra.iter().find(|(_, p)| roll(&sh, *p)).map(|(f, _)| *f);
     if let Some(f) = fault {
         *lock(&sh.stats).injected.entry(f.name()).or_default() += 1;
     }
@@ -159,7 +162,7 @@ fn answer(sh: &Shared, service: &str, command: &str, path: &str, query: &str, bo
     if !lock(&sh.limiter).admit(path, Instant::now()) {
         return Err((60007, "REST API call rate over the limit".into()));
     }
-    if roll(sh.cfg.faults.fail_rate) {
+    if roll(sh, sh.cfg.faults.fail_rate) {
         lock(&sh.stats).injected_91000 += 1;
         return Err((91000, "internal error, please retry (injected)".into()));
     }
