@@ -307,7 +307,7 @@ pub fn parse_body(bytes: &[u8]) -> Result<(Status, Value), CallError> {
     if !value.is_object() {
         return Err(CallError::Malformed { reason: format!("body is not a JSON object: {}", snippet(bytes)) });
     }
-    let st: Status = serde_json::from_value(value.clone())
+    let st = <Status as serde::Deserialize>::deserialize(&value)
         .map_err(|e| CallError::Malformed { reason: format!("bad status fields: {e}") })?;
     if st.action_status != "OK" && st.action_status != "FAIL" {
         return Err(CallError::Malformed {

@@ -57,6 +57,16 @@ pub struct AttrNames {
     pub attr_types: Option<BTreeMap<String, u8>>,
 }
 
+impl AttrNames {
+    /// Attribute names in slot order (0..9): the column order of tables and CSV.
+    pub fn names_in_slot_order(&self) -> Vec<String> {
+        let mut v: Vec<(usize, &String)> =
+            self.attr_names.iter().filter_map(|(k, n)| Some((k.parse().ok()?, n))).collect();
+        v.sort();
+        v.into_iter().map(|(_, n)| n.clone()).collect()
+    }
+}
+
 /// Account type of a timpush attribute slot.
 pub const ATTR_TYPE_USERID: u8 = 0;
 pub const ATTR_TYPE_REGISTRATION_ID: u8 = 1;

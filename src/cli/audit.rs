@@ -13,7 +13,7 @@ use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 use super::target::TargetArgs;
-use crate::api::wire::{self, AttrNames};
+use crate::api::wire;
 use crate::client::Client;
 use crate::config::Profile;
 use crate::engine::{self, Event, JobConfig, JobKind, Normalized, Normalizer, Record};
@@ -89,14 +89,6 @@ pub fn read_accounts(args: &AuditArgs) -> anyhow::Result<Normalized> {
         bail!("no accounts given: pass them as arguments, or with -f FILE (-f - for standard input)");
     }
     Ok(n)
-}
-
-/// Attribute names in slot order, for CSV/table columns.
-pub fn names_in_slot_order(names: &AttrNames) -> Vec<String> {
-    let mut v: Vec<(usize, &String)> =
-        names.attr_names.iter().filter_map(|(k, n)| Some((k.parse().ok()?, n))).collect();
-    v.sort();
-    v.into_iter().map(|(_, n)| n.clone()).collect()
 }
 
 pub fn run_attr_names(args: AttrNamesArgs) -> anyhow::Result<ExitCode> {
@@ -199,7 +191,7 @@ async fn audit(
     let mut columns = Columns { attr_names: vec![], attrs: kind.wants_attrs(), tags: kind.wants_tags() };
     if kind.wants_attrs() && matches!(format, Format::Csv | Format::Table) {
         match engine::fetch_attr_names(client.clone(), profile.family, CancellationToken::new()).await {
-            Ok(r) => columns.attr_names = names_in_slot_order(&r.body),
+            Ok(r) => columns.attr_names = r.body.names_in_slot_order(),
             Err(e) => {
                 eprintln!("timx: cannot read attribute names ({}): {}", profile.name, escape(&e.to_string()));
                 return Ok(ExitCode::from(1));

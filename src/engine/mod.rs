@@ -148,6 +148,11 @@ impl ErrorDetail {
         ErrorDetail { code: e.code(), label: e.label(), meaning, fix, attempts }
     }
 
+    /// 70016/70020: the SDKAppID lives in another data center.
+    pub fn wrong_region(&self) -> bool {
+        matches!(self.code, Some(70016 | 70020))
+    }
+
     /// A per-account code from a timpush ErrorList.
     pub fn from_code(code: i64, info: &str) -> ErrorDetail {
         ErrorDetail::from_call(&CallError::Service { code, info: crate::text::escape(info).into_owned() }, 1)

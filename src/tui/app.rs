@@ -15,7 +15,6 @@ use super::results::{Results, SortKey, Tab};
 use super::theme::Theme;
 use crate::api::wire::AttrNames;
 use crate::api::{Endpoint, Family, codes};
-use crate::client::CallError;
 use crate::config::{Config, Profile};
 use crate::engine::{self, Event, JobKind, Normalized, Progress, Summary};
 use crate::export::{self, Columns, Format};
@@ -84,38 +83,18 @@ pub enum Overlay {
     },
 }
 
-/// An error explained: code, meaning and what to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Explained {
-    pub label: String,
-    pub meaning: String,
-    pub fix: String,
-    pub code: Option<i64>,
-}
-
-impl Explained {
-    pub fn from_call(e: &CallError) -> Explained {
-        let d = engine::ErrorDetail::from_call(e, 1);
-        Explained { label: d.label, meaning: d.meaning, fix: d.fix, code: d.code }
-    }
-    /// 70016/70020: the SDKAppID lives in another data center.
-    pub fn wrong_region(&self) -> bool {
-        matches!(self.code, Some(70016 | 70020))
-    }
-}
-
 #[derive(Debug, Default)]
 pub struct AttrNamesState {
     pub profile: String,
     pub loading: bool,
     pub names: Option<AttrNames>,
-    pub error: Option<Explained>,
+    pub error: Option<engine::ErrorDetail>,
 }
 
 impl AttrNamesState {
     /// Attribute names in slot order, for the results columns.
     pub fn columns(&self) -> Vec<String> {
-        self.names.as_ref().map(crate::cli::audit::names_in_slot_order).unwrap_or_default()
+        self.names.as_ref().map(AttrNames::names_in_slot_order).unwrap_or_default()
     }
 }
 
@@ -796,7 +775,7 @@ impl App {
                         self.info(format!("profile {profile}: {n} attribute names{hint}"));
                     }
                     Err(e) => {
-                        let ex = Explained::from_call(&e);
+                        let ex = engine::ErrorDetail::from_call(&e, 1);
                         let hint = if ex.wrong_region() { " — press p to probe the other regions" } else { "" };
                         self.error(format!("{}: {}{hint}", ex.label, ex.meaning));
                         self.attr_names.error = Some(ex);

@@ -188,6 +188,8 @@ impl Needle {
         self.hit_with(hay, &self.text)
     }
 
+    /// The reference semantics over a whole record; `Prepared::matches` must agree with it.
+    #[cfg(test)]
     pub fn matches(&self, r: &Record) -> bool {
         self.is_empty()
             || self.hit(&r.account)
