@@ -114,22 +114,78 @@ pub struct Reply<T> {
     pub body: T,
 }
 
-/// Replace the value of every `usersig=` query parameter with `<redacted>` (any case).
+/// Replace the value of every `usersig` parameter with `<redacted>` (any case), in the forms a
+/// URL, an echoed query, a form body or a JSON error page carry it: `usersig=…`, `usersig%3D…`,
+/// `"usersig":"…"`, `usersig: …`.
 pub fn redact_url(s: &str) -> String {
-    const KEY: &str = "usersig=";
+    const KEY: &str = "usersig";
     // ASCII lower-casing keeps byte offsets, so positions found in `lower` index `s`.
     let lower = s.to_ascii_lowercase();
     let mut out = String::with_capacity(s.len());
     let mut pos = 0;
-    while let Some(found) = lower[pos..].find(KEY) {
-        let after = pos + found + KEY.len();
-        out.push_str(&s[pos..after]);
+    let mut from = 0;
+    while let Some(found) = lower[from..].find(KEY) {
+        let key_end = from + found + KEY.len();
+        from = key_end;
+        let Some(sep) = separator_len(&lower[key_end..]) else { continue };
+        let value_start = key_end + sep;
+        let value_len = s[value_start..].find(|c: char| !is_sig_char(c)).unwrap_or(s.len() - value_start);
+        if value_len == 0 {
+            continue;
+        }
+        out.push_str(&s[pos..value_start]);
         out.push_str("<redacted>");
-        let tail = &s[after..];
-        pos = after + tail.find(['&', ' ', '"', '\'', ')', '\n', '#']).unwrap_or(tail.len());
+        pos = value_start + value_len;
+        from = pos;
     }
     out.push_str(&s[pos..]);
     out
+}
+
+/// The length of what joins a `usersig` key to its value, if it is a key at all.
+fn separator_len(after: &str) -> Option<usize> {
+    ["=", "%3d", "\":\"", "\": \"", "':'", "': '", ": ", ":"]
+        .iter()
+        .find(|sep| after.starts_with(**sep))
+        .map(|s| s.len())
+}
+
+/// Characters a UserSig (base64 with `*-_`, maybe percent-encoded) is made of.
+fn is_sig_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '*' | '-' | '_' | '+' | '/' | '=' | '%' | '.')
+}
+
+/// Redact `sig` itself, whole or cut short, and every `usersig` parameter from text that came
+/// back from the network.
+pub fn scrub(text: &str, sig: &str) -> String {
+    // A snippet may end inside the sig: redact from its first characters to the end of the run.
+    let head = &sig[..sig.len().min(16)];
+    if head.is_empty() {
+        return redact_url(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    while let Some(found) = text[pos..].find(head) {
+        let start = pos + found;
+        out.push_str(&text[pos..start]);
+        out.push_str("<redacted>");
+        pos = start + text[start..].find(|c: char| !is_sig_char(c)).unwrap_or(text.len() - start);
+    }
+    out.push_str(&text[pos..]);
+    redact_url(&out)
+}
+
+impl CallError {
+    /// The same error with the UserSig scrubbed from every text a response put in it: a
+    /// gateway page or an ErrorInfo may echo the request URL.
+    fn scrubbed(self, sig: &str) -> CallError {
+        match self {
+            CallError::Transport { kind, message } => CallError::Transport { kind, message: scrub(&message, sig) },
+            CallError::Http { status, snippet } => CallError::Http { status, snippet: scrub(&snippet, sig) },
+            CallError::Malformed { reason } => CallError::Malformed { reason: scrub(&reason, sig) },
+            CallError::Service { code, info } => CallError::Service { code, info: scrub(&info, sig) },
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -206,8 +262,13 @@ impl Client {
 
     /// One signed POST. Returns the status and the raw JSON body, or why it failed.
     pub async fn call_raw<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Result<(Status, Value), CallError> {
+        let sig = self.usersig();
+        self.send(path, body, &sig).await.map_err(|e| e.scrubbed(&sig))
+    }
+
+    async fn send<B: Serialize + ?Sized>(&self, path: &str, body: &B, sig: &str) -> Result<(Status, Value), CallError> {
         let random: u32 = rand::random();
-        let url = self.url(path, &self.usersig(), random);
+        let url = self.url(path, sig, random);
         let payload = serde_json::to_vec(body)
             .map_err(|e| CallError::Malformed { reason: format!("cannot encode request: {e}") })?;
         let resp = self
@@ -317,7 +378,8 @@ pub fn parse_body(bytes: &[u8]) -> Result<(Status, Value), CallError> {
     if st.action_status == "FAIL" || st.error_code != 0 {
         // FAIL with code 0 says nothing; treat it as an internal error worth a retry.
         let code = if st.error_code == 0 { 91000 } else { st.error_code };
-        return Err(CallError::Service { code, info: crate::text::escape(&st.error_info).into_owned() });
+        // Kept as received (exports are lossless); front ends escape it for display.
+        return Err(CallError::Service { code, info: st.error_info });
     }
     Ok((st, value))
 }
@@ -363,10 +425,11 @@ async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>,
     Ok(buf)
 }
 
-/// The first bytes of a body, escaped, for error messages.
+/// The first bytes of a body, escaped and with any `usersig` redacted, for error messages.
+/// (The caller also scrubs the UserSig it sent, which the first bytes may hold cut short.)
 fn snippet(bytes: &[u8]) -> String {
     let s = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]);
-    crate::text::escape(s.trim()).into_owned()
+    redact_url(&crate::text::escape(s.trim()))
 }
 
 /// Percent-encode a query value (UserIDs may hold any UTF-8).
@@ -390,6 +453,28 @@ mod tests {
         let u = "https://x/v4/a?sdkappid=1&usersig=eJyrVg_&random=3 and USERSIG=abc";
         let r = redact_url(u);
         assert_eq!(r, "https://x/v4/a?sdkappid=1&usersig=<redacted>&random=3 and USERSIG=<redacted>");
+    }
+
+    #[test]
+    fn redacts_usersig_in_every_form_an_echo_carries_it() {
+        for (raw, want) in [
+            ("GET /v4/x?usersig=eJw*ab-c_d&random=1", "GET /v4/x?usersig=<redacted>&random=1"),
+            ("q=usersig%3DeJwab%2A1&x", "q=usersig%3D<redacted>&x"),
+            (r#"{"usersig":"eJwabc","a":1}"#, r#"{"usersig":"<redacted>","a":1}"#),
+            ("UserSig: eJwabc\n", "UserSig: <redacted>\n"),
+            ("the usersig is fine", "the usersig is fine"),
+        ] {
+            assert_eq!(redact_url(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn scrub_removes_the_sig_whole_or_cut_short() {
+        let sig = "eJwtjM0KgjAQhF9F9twFrX_0z-12*ab-cd";
+        let page = format!("<p>upstream {sig} failed</p> and <i>{}", &sig[..20]);
+        let s = scrub(&page, sig);
+        assert!(!s.contains(&sig[..12]), "{s}");
+        assert_eq!(s, "<p>upstream <redacted> failed</p> and <i><redacted>");
     }
 
     #[test]

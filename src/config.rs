@@ -236,7 +236,7 @@ impl Config {
             self.file.default_profile = Some(profile.name.clone());
         }
         let text = toml::to_string_pretty(&self.file).context("cannot encode the config")?;
-        write_private(&self.path, &text)?;
+        crate::private_file::write(&self.path, &text)?;
         self.exists = true;
         Ok(())
     }
@@ -251,27 +251,6 @@ fn readable_by_others(path: &Path) -> bool {
 #[cfg(not(unix))]
 fn readable_by_others(_: &Path) -> bool {
     false
-}
-
-/// Create (or truncate) a file only its owner can read (configs, exports).
-pub fn create_private(path: &Path) -> anyhow::Result<std::fs::File> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(path).with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// Write a file only its owner can read.
-pub fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    let mut f = create_private(path)?;
-    std::io::Write::write_all(&mut f, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The commented example `timx config init` writes.

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod export;
 pub mod journal;
 pub mod logging;
+pub mod private_file;
 pub mod secret;
 pub mod text;
 pub mod tui;

@@ -2,7 +2,7 @@
 //! order; progress and the summary on stderr; the job in the audit journal.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -55,6 +55,18 @@ fn client(profile: &Profile) -> anyhow::Result<Arc<Client>> {
     Ok(Arc::new(Client::new(profile.client_config()?)?))
 }
 
+/// Feed a reader to the normalizer line by line: a million accounts are never all in memory
+/// twice, and invalid UTF-8 becomes U+FFFD on its own line, which marks that account invalid
+/// instead of failing the whole input.
+fn push_lines(n: &mut Normalizer, mut reader: impl std::io::BufRead) -> std::io::Result<()> {
+    let mut line = Vec::new();
+    while reader.read_until(b'\n', &mut line)? > 0 {
+        n.push_line(&String::from_utf8_lossy(&line));
+        line.clear();
+    }
+    Ok(())
+}
+
 /// Read every account source into one normalized list.
 pub fn read_accounts(args: &AuditArgs) -> anyhow::Result<Normalized> {
     let mut n = Normalizer::new();
@@ -66,22 +78,11 @@ pub fn read_accounts(args: &AuditArgs) -> anyhow::Result<Normalized> {
             if args.target.reads_key_from_stdin() {
                 bail!("-f - and --key-stdin both want standard input; put the key in a file or variable");
             }
-            let mut text = String::new();
-            std::io::stdin().lock().read_to_string(&mut text).context("cannot read accounts from standard input")?;
-            n.push_text(&text);
+            push_lines(&mut n, std::io::stdin().lock()).context("cannot read accounts from standard input")?;
         } else {
-            // Line by line: a million accounts are never all in memory twice.
             let file = std::fs::File::open(f).with_context(|| format!("cannot read accounts file {}", f.display()))?;
-            let mut reader = std::io::BufReader::new(file);
-            let mut line = Vec::new();
-            while std::io::BufRead::read_until(&mut reader, b'\n', &mut line)
-                .with_context(|| format!("cannot read accounts file {}", f.display()))?
-                > 0
-            {
-                // Invalid UTF-8 becomes U+FFFD, which then marks the account invalid, not dropped.
-                n.push_line(&String::from_utf8_lossy(&line));
-                line.clear();
-            }
+            push_lines(&mut n, std::io::BufReader::new(file))
+                .with_context(|| format!("cannot read accounts file {}", f.display()))?;
         }
     }
     let n = n.finish();
@@ -189,16 +190,21 @@ async fn audit(
 ) -> anyhow::Result<ExitCode> {
     // Tabular formats need the attribute names for their columns.
     let mut columns = Columns { attr_names: vec![], attrs: kind.wants_attrs(), tags: kind.wants_tags() };
+    let cfg = JobConfig::new(kind, profile.family, profile.rate_limit);
     if kind.wants_attrs() && matches!(format, Format::Csv | Format::Table) {
         match engine::fetch_attr_names(client.clone(), profile.family, CancellationToken::new()).await {
             Ok(r) => columns.attr_names = r.body.names_in_slot_order(),
             Err(e) => {
+                // Every account still gets its row: failed, with the reason.
                 eprintln!("timx: cannot read attribute names ({}): {}", profile.name, escape(&e.to_string()));
-                return Ok(ExitCode::from(1));
+                let (records, summary) = engine::failed_job(&cfg, &input, &e, "cannot read the attribute names");
+                let mut writer = export::writer(format, columns, std::io::BufWriter::new(std::io::stdout().lock()))?;
+                records.iter().try_for_each(|r| writer.write(r))?;
+                writer.finish()?;
+                return Ok(finish(&profile, kind, &input, &summary, false));
             }
         }
     }
-    let cfg = JobConfig::new(kind, profile.family, profile.rate_limit);
     let mut job = engine::spawn_job(client, cfg, input.clone());
     let stdout = std::io::stdout();
     let mut writer = export::writer(format, columns, std::io::BufWriter::new(stdout.lock()))?;
@@ -260,20 +266,36 @@ async fn audit(
         bail!("cannot write the results: {e}");
     }
     writer.finish()?;
-    debug_assert!(reorder.is_empty(), "every record was written");
+    if !reorder.is_empty() {
+        bail!(
+            "internal error: {} rows were held back waiting for an earlier row that never came",
+            reorder.pending.len()
+        );
+    }
+    Ok(finish(&profile, kind, &input, &summary, interrupted))
+}
+
+/// The end of every audit: the summary on stderr, the journal line, the exit code.
+fn finish(
+    profile: &Profile,
+    kind: JobKind,
+    input: &Normalized,
+    summary: &engine::Summary,
+    interrupted: bool,
+) -> ExitCode {
     eprintln!("{}", summary.line());
     if profile.journal
         && let Some(path) = crate::journal::default_path()
         && let Err(e) =
-            crate::journal::append(&path, &crate::journal::entry(&profile, kind.name(), &summary, Some(&input)))
+            crate::journal::append(&path, &crate::journal::entry(profile, kind.name(), summary, Some(input)))
     {
         eprintln!("timx: warning: cannot write the audit journal {}: {e}", path.display());
     }
-    Ok(if interrupted {
+    if interrupted {
         ExitCode::from(130)
     } else if summary.all_answered() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    }
 }

@@ -45,7 +45,7 @@ pub fn run(args: ConfigArgs) -> anyhow::Result<ExitCode> {
                 eprintln!("timx: {} already exists; not overwriting it", path.display());
                 return Ok(ExitCode::from(1));
             }
-            config::write_private(&path, config::EXAMPLE)?;
+            crate::private_file::write(&path, config::EXAMPLE)?;
             println!("wrote {}", path.display());
             println!("edit it, then run `timx config check`");
             Ok(ExitCode::SUCCESS)

@@ -121,16 +121,20 @@ async fn handle(
         Err((code, info)) => reply_body(Status::fail(code, info), Done::default()),
     };
     // Faults that damage the real answer (a write has already been applied: retries must be safe).
-    let response = match fault {
-        Some(Fault::Truncate) => response[..response.len() / 2].to_owned(),
-        Some(Fault::Shape) => r#"{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","UserAttrs":"oops","UserTags":{"To_Account":1},"AttrNames":[1,2]}"#.to_owned(),
+    let response: Bytes = match fault {
+        // Cut bytes, not characters: the cut may fall inside a CJK character, as on a real wire.
+        Some(Fault::Truncate) => {
+            let half = response.len() / 2;
+            Bytes::from(response).slice(..half)
+        }
+        Some(Fault::Shape) => r#"{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","UserAttrs":"oops","UserTags":{"To_Account":1},"AttrNames":[1,2]}"#.into(),
         Some(Fault::Huge) => {
             let mut big = String::from(r#"{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","Pad":""#);
             big.push_str(&"x".repeat(9 * 1024 * 1024));
             big.push_str(r#""}"#);
-            big
+            big.into()
         }
-        _ => response,
+        _ => response.into(),
     };
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], response).into_response()
 }

@@ -1,7 +1,7 @@
 //! Account input: normalization (trim, skip blanks, drop duplicates, flag invalid IDs) and a
 //! compact list that holds a million accounts in one string buffer instead of a million Strings.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
 
 use crate::api::MAX_USERID_BYTES;
@@ -83,13 +83,22 @@ pub fn invalid_reason(account: &str) -> Option<String> {
     None
 }
 
+/// How much of an invalid entry is kept to show which line it was.
+const SHOWN_CHARS: usize = 64;
+
 /// Incremental normalizer: feed lines or arguments, then `finish`.
 #[derive(Debug, Default)]
 pub struct Normalizer {
     out: Normalized,
-    /// 64-bit hashes instead of the strings: a million accounts cost 16 MB, not 60.
-    seen: HashSet<u64>,
+    /// 64-bit hash → index of the entry that has it: a million accounts cost 16 MB, not 60.
+    /// A hit is confirmed against the stored string, so a collision never drops an account.
+    seen: HashMap<u64, u32>,
+    /// Accounts whose hash was taken by another account, and invalid ones stored shortened.
+    spill: HashSet<String>,
     hasher: std::collections::hash_map::RandomState,
+    /// Test hook: every account hashes alike, as if all of them collided.
+    #[cfg(test)]
+    collide: bool,
 }
 
 impl Normalizer {
@@ -98,7 +107,27 @@ impl Normalizer {
     }
 
     fn hash(&self, s: &str) -> u64 {
+        #[cfg(test)]
+        if self.collide {
+            return 0;
+        }
         self.hasher.hash_one(s)
+    }
+
+    /// True when `account` was seen before; otherwise remembers it as the next entry.
+    fn is_repeat(&mut self, account: &str, stored_verbatim: bool) -> bool {
+        if !stored_verbatim {
+            return !self.spill.insert(account.to_owned());
+        }
+        let h = self.hash(account);
+        match self.seen.get(&h) {
+            Some(&i) if self.out.entries.get(i as usize) == account => true,
+            Some(_) => !self.spill.insert(account.to_owned()),
+            None => {
+                self.seen.insert(h, self.out.entries.len() as u32);
+                false
+            }
+        }
     }
 
     /// One line of input. Leading/trailing white space (including CR) is trimmed.
@@ -113,15 +142,16 @@ impl Normalizer {
 
     /// One account as given (e.g. a command-line argument); an empty one is invalid.
     pub fn push_account(&mut self, account: &str) {
-        let h = self.hash(account);
-        if !self.seen.insert(h) {
+        let reason = invalid_reason(account);
+        let verbatim = reason.is_none() || account.chars().nth(SHOWN_CHARS).is_none();
+        if self.is_repeat(account, verbatim) {
             self.out.duplicates += 1;
             return;
         }
         let idx = self.out.entries.len() as u32;
-        if let Some(reason) = invalid_reason(account) {
-            // Keep the raw text (escaped later) so the user sees which line it was.
-            let shown: String = account.chars().take(64).collect();
+        if let Some(reason) = reason {
+            // Keep the raw text (escaped later, shortened) so the user sees which line it was.
+            let shown: String = account.chars().take(SHOWN_CHARS).collect();
             self.out.entries.push(&shown);
             self.out.invalid.push((idx, reason));
         } else {
@@ -170,6 +200,20 @@ mod tests {
         // 32 bytes of CJK (3 bytes each) is over: 11 chars = 33 bytes.
         assert!(invalid_reason(&"张".repeat(11)).is_some());
         assert!(invalid_reason(&"张".repeat(10)).is_none());
+    }
+
+    #[test]
+    fn a_hash_collision_never_drops_a_distinct_account() {
+        let mut n = Normalizer { collide: true, ..Normalizer::default() };
+        let long_a = format!("{}a", "\u{1}".repeat(70));
+        let long_b = format!("{}b", "\u{1}".repeat(70));
+        for a in ["alice", "bob", "alice", "carol", "bob", &long_a, &long_b, &long_a] {
+            n.push_account(a);
+        }
+        let n = n.finish();
+        assert_eq!(n.entries.len(), 5, "alice, bob, carol and two distinct invalid lines");
+        assert_eq!(n.duplicates, 3);
+        assert_eq!(n.entries.iter().take(3).collect::<Vec<_>>(), vec!["alice", "bob", "carol"]);
     }
 
     #[test]

@@ -96,7 +96,7 @@ async fn run(ctx: Arc<Ctx>, input: Arc<Normalized>, tx: mpsc::Sender<Event>) -> 
         };
         let (ctx2, lanes2, input2, idx) = (ctx.clone(), lanes.clone(), input.clone(), batch.to_vec());
         set.spawn(async move {
-            let records = process(&ctx2, &lanes2, &input2, &idx).await;
+            let records = guarded(&idx, &input2, process(&ctx2, &lanes2, &input2, &idx)).await;
             drop(permit);
             records
         });
@@ -140,6 +140,41 @@ async fn run(ctx: Arc<Ctx>, input: Arc<Normalized>, tx: mpsc::Sender<Event>) -> 
     summary
 }
 
+/// A job that could not start (its attribute names could not be read, say): every valid
+/// account fails with `e` and `why`, invalid ones keep their reason. One record per entry.
+pub fn failed_job(cfg: &JobConfig, input: &Normalized, e: &CallError, why: &str) -> (Vec<Record>, Summary) {
+    let mut invalid = input.invalid.iter().peekable();
+    let mut counts: BTreeMap<Status, u64> = BTreeMap::new();
+    let records: Vec<Record> = (0..input.total() as u32)
+        .map(|i| {
+            let account = input.entries.get(i as usize);
+            let r = match invalid.next_if(|(j, _)| *j == i) {
+                Some((_, reason)) => {
+                    Record { reason: Some(reason.clone()), ..Record::new(i, account, Status::Invalid) }
+                }
+                None => {
+                    let mut d = ErrorDetail::from_call(e, 0);
+                    d.meaning = format!("{why}: {}", d.meaning);
+                    Record { error: Some(d), ..Record::new(i, account, Status::Failed) }
+                }
+            };
+            *counts.entry(r.status).or_default() += 1;
+            r
+        })
+        .collect();
+    let summary = Summary {
+        kind: Some(cfg.kind),
+        family: Some(cfg.family),
+        total: input.total() as u64,
+        duplicates: input.duplicates,
+        counts,
+        errors_seen: [(e.label(), 1)].into(),
+        aborted: Some(format!("{why}: {e}")),
+        ..Summary::default()
+    };
+    (records, summary)
+}
+
 fn failed_unsent(index: u32, account: &str, e: &CallError) -> Record {
     let mut r = Record::new(index, account, Status::Failed);
     let mut d = ErrorDetail::from_call(e, 0);
@@ -158,7 +193,7 @@ async fn collect(
 ) {
     match done {
         Ok(records) => emit(ctx, tx, records, counts, start, total).await,
-        // A batch task cannot panic by design; if one did, its accounts are lost to this run, so say so loudly.
+        // `guarded` turns a panic into failed records; only an abort of the runtime lands here.
         Err(e) => tracing::error!("a batch task failed: {e}"),
     }
 }
@@ -189,6 +224,31 @@ async fn emit(
             rate: if secs > 0.0 { done as f64 / secs } else { 0.0 },
         }))
         .await;
+}
+
+/// Run one batch's future; if it panics (a bug), its accounts still end in one outcome each:
+/// `failed`, saying so, instead of being lost.
+async fn guarded(idx: &[u32], input: &Normalized, batch: impl Future<Output = Vec<Record>>) -> Vec<Record> {
+    use futures_util::FutureExt;
+    match std::panic::AssertUnwindSafe(batch).catch_unwind().await {
+        Ok(records) => records,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!("a batch of {} accounts panicked: {what}", idx.len());
+            let e =
+                CallError::Malformed { reason: format!("internal error in timx while handling this batch: {what}") };
+            idx.iter()
+                .map(|i| Record {
+                    error: Some(ErrorDetail::from_call(&e, 0)),
+                    ..Record::new(*i, input.entries.get(*i as usize), Status::Failed)
+                })
+                .collect()
+        }
+    }
 }
 
 /// One batch: the calls its job needs, split on 90018, merged per account.
@@ -337,6 +397,18 @@ fn merge(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_batch_that_panics_still_gives_each_account_a_failed_outcome() {
+        let input = crate::engine::normalize_text("a\nb\nc");
+        let records = guarded(&[0, 2], &input, async { panic!("boom") }).await;
+        assert_eq!(
+            records.iter().map(|r| (r.index, r.account.as_str(), r.status)).collect::<Vec<_>>(),
+            [(0, "a", Status::Failed), (2, "c", Status::Failed)]
+        );
+        assert!(records[0].error.as_ref().unwrap().meaning.contains("internal error in timx"));
+        assert!(records[0].error.as_ref().unwrap().meaning.contains("boom"));
+    }
 
     #[test]
     fn merge_prefers_failure_then_not_found_then_data() {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use accounts::{AccountList, Normalized, Normalizer, normalize_text};
-pub use job::{JobHandle, spawn_job};
+pub use job::{JobHandle, failed_job, spawn_job};
 pub use policy::fetch_attr_names;
 
 use crate::api::{Family, codes};
@@ -155,7 +155,8 @@ impl ErrorDetail {
 
     /// A per-account code from a timpush ErrorList.
     pub fn from_code(code: i64, info: &str) -> ErrorDetail {
-        ErrorDetail::from_call(&CallError::Service { code, info: crate::text::escape(info).into_owned() }, 1)
+        // Kept as received (exports are lossless) but never with a UserSig in it.
+        ErrorDetail::from_call(&CallError::Service { code, info: crate::client::redact_url(info) }, 1)
     }
 }
 
@@ -249,7 +250,7 @@ impl Summary {
             self.accounts_per_second()
         );
         if let Some(a) = &self.aborted {
-            s += &format!("; stopped early: {a}");
+            s += &format!("; stopped early: {}", crate::text::escape(a));
         }
         s
     }

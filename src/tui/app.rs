@@ -398,17 +398,14 @@ impl App {
                 };
                 self.results.set_sort(key, desc);
             }
-            Action::NextTab => {
-                self.tab = match self.tab {
-                    Tab::Attrs => Tab::Tags,
-                    Tab::Tags => Tab::Summary,
-                    Tab::Summary => Tab::Attrs,
-                };
-                self.results.column = 0;
-            }
-            Action::TabAttrs => self.tab = Tab::Attrs,
-            Action::TabTags => self.tab = Tab::Tags,
-            Action::TabSummary => self.tab = Tab::Summary,
+            Action::NextTab => self.set_tab(match self.tab {
+                Tab::Attrs => Tab::Tags,
+                Tab::Tags => Tab::Summary,
+                Tab::Summary => Tab::Attrs,
+            }),
+            Action::TabAttrs => self.set_tab(Tab::Attrs),
+            Action::TabTags => self.set_tab(Tab::Tags),
+            Action::TabSummary => self.set_tab(Tab::Summary),
             Action::NextAttr => {
                 let n = self.attr_names.columns().len().max(1);
                 self.summary_attr = (self.summary_attr + 1) % n;
@@ -461,6 +458,14 @@ impl App {
                 self.results.scroll_into_view(h);
             }
             _ => self.dirty = false,
+        }
+    }
+
+    /// Another tab has other columns: the column cursor starts again at the first.
+    fn set_tab(&mut self, tab: Tab) {
+        if tab != self.tab {
+            self.tab = tab;
+            self.results.column = 0;
         }
     }
 
@@ -737,8 +742,8 @@ impl App {
         };
         let columns = Columns { attr_names: self.attr_names.columns(), attrs: true, tags: true };
         let result = (|| -> anyhow::Result<usize> {
-            let file = crate::config::create_private(path)?;
-            let mut w = export::writer(format, columns, std::io::BufWriter::new(file))?;
+            let mut file = crate::private_file::PrivateFile::create(path)?;
+            let mut w = export::writer(format, columns, std::io::BufWriter::new(&mut file))?;
             let mut n = 0;
             let rows: Box<dyn Iterator<Item = engine::Record>> =
                 if filtered { Box::new(self.results.shown()) } else { Box::new(self.results.all()) };
@@ -747,6 +752,8 @@ impl App {
                 n += 1;
             }
             w.finish()?;
+            drop(w);
+            file.commit()?;
             Ok(n)
         })();
         match result {

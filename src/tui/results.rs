@@ -42,8 +42,11 @@ pub struct Results {
     view: Vec<u32>,
     pub filter: String,
     pub sort: Option<(SortKey, bool)>,
-    /// Position of the cursor in `view`.
+    /// Position of the cursor in `view`; kept on `pinned` whenever the view changes.
     pub selected: usize,
+    /// The input index of the selected row: the selection is an account, not a position, so
+    /// the detail view and copies stay on it while batches stream in, sorts and filters change.
+    pinned: Option<u32>,
     /// First visible row in `view`.
     pub offset: usize,
     /// Column the cursor is on (sort target; scrolls wide tables).
@@ -59,10 +62,11 @@ pub struct Results {
 
 impl Results {
     pub fn reset(&mut self, total: usize) {
+        let filter = std::mem::take(&mut self.filter);
         *self = Results {
             rows: Vec::with_capacity(total),
-            filter: std::mem::take(&mut self.filter),
-            needle: Prepared::new(Needle::new(&self.filter)),
+            needle: Prepared::new(Needle::new(&filter)),
+            filter,
             ..Results::default()
         };
         self.rows.resize_with(total, || None);
@@ -91,6 +95,27 @@ impl Results {
     pub fn selected_record(&self) -> Option<Record> {
         self.get(*self.view.get(self.selected)?)
     }
+
+    /// The input index of the selected row.
+    pub fn selected_index(&self) -> Option<u32> {
+        self.view.get(self.selected).copied()
+    }
+
+    /// After the view changed: put the cursor back on the pinned account if it is still
+    /// shown, else keep the position (clamped) and pin whatever row is there.
+    fn repin(&mut self) {
+        let found = self.pinned.and_then(|p| match self.sort {
+            None => self.view.binary_search(&p).ok(),
+            Some(_) => self.view.iter().position(|i| *i == p),
+        });
+        match found {
+            Some(pos) => self.selected = pos,
+            None => {
+                self.selected = self.selected.min(self.view.len().saturating_sub(1));
+                self.pinned = self.selected_index();
+            }
+        }
+    }
     /// Every present row, in input order.
     pub fn all(&self) -> impl Iterator<Item = Record> + '_ {
         (0..self.rows.len() as u32).filter_map(|i| self.get(i))
@@ -102,7 +127,7 @@ impl Results {
 
     /// Add a batch. Rows join the view if they match the filter; order is kept.
     pub fn insert(&mut self, records: Vec<Record>) {
-        let mut appended = false;
+        let mut sorted_new = Vec::new();
         for r in records {
             let idx = r.index;
             let Some(slot) = self.rows.get_mut(idx as usize) else { continue };
@@ -132,20 +157,43 @@ impl Results {
             *slot = Some(row);
             if matches {
                 // Batches arrive nearly in order: append when we can, insert otherwise.
-                if self.sort.is_none() && self.view.last().is_none_or(|l| *l < idx) {
+                if self.sort.is_some() {
+                    sorted_new.push(idx);
+                } else if self.view.last().is_none_or(|l| *l < idx) {
                     self.view.push(idx);
-                } else if self.sort.is_none() {
+                } else {
                     let pos = self.view.partition_point(|i| *i < idx);
                     self.view.insert(pos, idx);
-                } else {
-                    self.view.push(idx);
-                    appended = true;
                 }
             }
         }
-        if appended {
-            self.apply_sort();
+        if !sorted_new.is_empty() {
+            self.merge_sorted(sorted_new);
         }
+        self.repin();
+    }
+
+    /// Merge new rows into a sorted view: each finds its place by binary search (a few sort
+    /// keys built, not one per row), then the view is rebuilt once. No full re-sort per batch.
+    fn merge_sorted(&mut self, mut new: Vec<u32>) {
+        let Some((key, desc)) = self.sort.clone() else { return };
+        let keyed = |i: u32| (sort_value(&self.rows, &self.pool, &key, i), i);
+        new.sort_by_cached_key(|i| keyed(*i));
+        if desc {
+            new.reverse();
+        }
+        let goes_before = |a: &(String, u32), b: &(String, u32)| if desc { a > b } else { a < b };
+        let mut merged = Vec::with_capacity(self.view.len() + new.len());
+        let mut from = 0;
+        for i in new {
+            let k = keyed(i);
+            let pos = from + self.view[from..].partition_point(|v| goes_before(&keyed(*v), &k));
+            merged.extend_from_slice(&self.view[from..pos]);
+            merged.push(i);
+            from = pos;
+        }
+        merged.extend_from_slice(&self.view[from..]);
+        self.view = merged;
     }
 
     /// Start applying a new filter. Small result sets finish at once; large ones finish over
@@ -182,8 +230,9 @@ impl Results {
         if let Some(done) = self.pending.take() {
             self.view = done.view;
             self.apply_sort();
-            self.selected = 0;
             self.offset = 0;
+            self.selected = 0;
+            self.repin();
         }
         false
     }
@@ -196,23 +245,16 @@ impl Results {
     fn apply_sort(&mut self) {
         let Some((key, desc)) = self.sort.clone() else {
             self.view.sort_unstable();
+            self.repin();
             return;
         };
         let (rows, pool) = (&self.rows, &self.pool);
-        let value = |i: &u32| -> String {
-            let Some(r) = rows[*i as usize].as_ref() else { return String::new() };
-            match &key {
-                SortKey::Account => r.account().to_owned(),
-                SortKey::Status => r.status.label().to_owned(),
-                SortKey::Attr(name) => r.attr(name, pool).unwrap_or_default().to_owned(),
-                SortKey::Tags => r.tags(pool).collect::<Vec<_>>().join(","),
-            }
-        };
         // Stable, with input order as the tie-break.
-        self.view.sort_by_cached_key(|i| (value(i), *i));
+        self.view.sort_by_cached_key(|i| (sort_value(rows, pool, &key, *i), *i));
         if desc {
             self.view.reverse();
         }
+        self.repin();
     }
 
     pub fn move_by(&mut self, delta: isize) {
@@ -222,10 +264,12 @@ impl Results {
         }
         let max = self.view.len() as isize - 1;
         self.selected = (self.selected as isize + delta).clamp(0, max) as usize;
+        self.pinned = self.selected_index();
     }
 
     pub fn select_last(&mut self) {
         self.selected = self.view.len().saturating_sub(1);
+        self.pinned = self.selected_index();
     }
 
     /// Keep the cursor visible in a window of `height` rows.
@@ -252,6 +296,17 @@ impl Results {
         v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         v.truncate(n);
         v
+    }
+}
+
+/// The value a row sorts by in a column.
+fn sort_value(rows: &[Option<Row>], pool: &Pool, key: &SortKey, i: u32) -> String {
+    let Some(r) = rows.get(i as usize).and_then(Option::as_ref) else { return String::new() };
+    match key {
+        SortKey::Account => r.account().to_owned(),
+        SortKey::Status => r.status.label().to_owned(),
+        SortKey::Attr(name) => r.attr(name, pool).unwrap_or_default().to_owned(),
+        SortKey::Tags => r.tags(pool).collect::<Vec<_>>().join(","),
     }
 }
 
@@ -293,6 +348,56 @@ mod tests {
         assert_eq!(res.view(), &[3, 2, 1, 0]);
         res.set_sort(SortKey::Attr("city".into()), false);
         assert_eq!(res.view()[..2], [0, 3], "ties keep input order");
+    }
+
+    #[test]
+    fn reset_keeps_the_filter_working() {
+        let mut res = Results::default();
+        res.reset(2);
+        res.set_filter("seoul");
+        res.reset(2);
+        res.insert(vec![rec(0, "alice", "Seoul", &[]), rec(1, "bob", "深圳", &[])]);
+        assert_eq!(res.filter, "seoul");
+        assert_eq!(res.view(), &[0], "the kept filter applies to rows of the new job");
+    }
+
+    #[test]
+    fn the_selection_stays_on_its_account_through_inserts_sorts_and_filters() {
+        let mut res = Results::default();
+        res.reset(6);
+        res.insert(vec![rec(2, "carol", "b", &[]), rec(3, "dave", "a", &[])]);
+        res.move_by(1);
+        assert_eq!(res.selected_record().unwrap().account, "dave");
+        // An earlier batch lands before it.
+        res.insert(vec![rec(0, "alice", "c", &[]), rec(1, "bob", "a", &[])]);
+        assert_eq!(res.selected_record().unwrap().account, "dave");
+        res.set_sort(SortKey::Account, true);
+        assert_eq!(res.selected_record().unwrap().account, "dave");
+        res.set_sort(SortKey::Attr("city".into()), false);
+        assert_eq!(res.selected_record().unwrap().account, "dave");
+        // Streaming while sorted keeps both the order and the selection.
+        res.insert(vec![rec(5, "frank", "a", &[]), rec(4, "erin", "0", &[])]);
+        assert_eq!(res.view(), &[4, 1, 3, 5, 2, 0]);
+        assert_eq!(res.selected_record().unwrap().account, "dave");
+        res.set_filter("city=a");
+        assert_eq!(res.selected_record().unwrap().account, "dave");
+        res.set_filter("carol");
+        assert_eq!(res.selected_record().unwrap().account, "carol", "filtered out: the first shown row");
+    }
+
+    #[test]
+    fn sorted_inserts_equal_a_full_sort() {
+        for desc in [false, true] {
+            let mut res = Results::default();
+            res.reset(300);
+            res.set_sort(SortKey::Attr("city".into()), desc);
+            for chunk in (0..300u32).rev().collect::<Vec<_>>().chunks(37) {
+                res.insert(chunk.iter().map(|i| rec(*i, &format!("u{i}"), &format!("c{}", i % 11), &[])).collect());
+            }
+            let streamed = res.view().to_vec();
+            res.set_sort(SortKey::Attr("city".into()), desc);
+            assert_eq!(streamed, res.view(), "desc={desc}");
+        }
     }
 
     #[test]

@@ -19,7 +19,12 @@ pub fn loopback() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
 }
 
-pub async fn start(cfg: EmulatorConfig, data: Option<DataFile>) -> Running {
+/// The fault dice every test emulator uses unless the test picks its own: tests are repeatable.
+pub const TEST_FAULT_SEED: u64 = 20_261_124;
+
+/// An emulator on loopback. Its fault dice are always seeded (a test may pick the seed).
+pub async fn start(mut cfg: EmulatorConfig, data: Option<DataFile>) -> Running {
+    cfg.faults.seed.get_or_insert(TEST_FAULT_SEED);
     emulator::start(cfg, data, loopback()).await.expect("emulator starts")
 }
 
@@ -84,10 +89,14 @@ pub struct ServeProcess {
 }
 
 impl ServeProcess {
+    /// `timx serve ARGS`; without `--fault-seed` in ARGS the test seed is added.
     pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> ServeProcess {
+        let seed = TEST_FAULT_SEED.to_string();
+        let seeded: &[&str] = if args.contains(&"--fault-seed") { &[] } else { &["--fault-seed", &seed] };
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_timx"))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
+            .args(seeded)
             .envs(env.iter().copied())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
