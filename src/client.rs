@@ -86,9 +86,9 @@ impl CallError {
     pub fn action(&self) -> codes::Action {
         match self {
             CallError::Transport { .. } => codes::Action::Retry,
-            CallError::Http { status, .. } if *status >= 500 || *status == 429 || *status == 408 => {
-                codes::Action::Retry
-            }
+            // 429 is a gateway's "too many requests": slow down like 60007.
+            CallError::Http { status: 429, .. } => codes::Action::RetrySlower,
+            CallError::Http { status, .. } if *status >= 500 || *status == 408 => codes::Action::Retry,
             CallError::Http { .. } => codes::Action::Fix,
             // A body cut short or garbled is most often a transient proxy fault.
             CallError::Malformed { .. } => codes::Action::Retry,

@@ -142,6 +142,82 @@ async fn faults_that_never_clear_end_in_bounded_explained_failures() {
     assert!(records.iter().all(|r| r.status == Status::Failed));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limit_answers_slow_the_pace_and_other_faults_do_not() {
+    let (baseline, ..) = audit(Faults::default(), |_, _| {}).await;
+    let slowing: Vec<(&str, Fault)> = vec![
+        ("60007", Fault::Code(60007)),
+        ("60011", Fault::Code(60011)),
+        ("60018", Fault::Code(60018)),
+        ("60019", Fault::Code(60019)),
+        ("http 429", Fault::Http(429)),
+        ("91000", Fault::Code(91000)),
+    ];
+    for (name, fault) in slowing {
+        let (records, summary, _) = audit(Faults { extra: vec![(fault, 0.3)], ..Faults::default() }, |_, _| {}).await;
+        assert_eq!(essence(&records), essence(&baseline), "{name}: same data");
+        assert!(summary.retries > 0, "{name}: the fault was met");
+        if name == "91000" {
+            assert_eq!(summary.slowdowns, 0, "an internal error is no reason to slow down");
+        } else {
+            assert_eq!(summary.slowdowns, summary.retries, "{name}: every rate-limit answer slowed the pace");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_signature_gets_one_new_usersig_then_stops_the_job() {
+    for code in [60004, 60005, 70003, 70005, 70013] {
+        let (records, summary, stats) =
+            audit(Faults { extra: vec![(Fault::Code(code), 1.0)], ..Faults::default() }, |_, _| {}).await;
+        one_outcome_each(&records);
+        assert_eq!(summary.count(Status::Failed), 600, "{code}");
+        assert!(
+            summary.aborted.as_deref().is_some_and(|a| a.contains(&code.to_string())),
+            "{code}: {:?}",
+            summary.aborted
+        );
+        // Two calls (the first and the one with a new UserSig) per command sent before the stop.
+        assert_eq!(stats.injected[&format!("code-{code}")] % 2, 0, "{code}: {stats:?}");
+        assert!(summary.calls <= 2 * 12, "{code}: {} calls", summary.calls);
+        assert!(records.iter().all(|r| r.error.as_ref().is_some_and(|e| e.code == Some(code))));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_accounts_on_one_command_splits_only_that_command() {
+    let (baseline, ..) = audit(Faults::default(), |_, _| {}).await;
+    let (records, summary, stats) =
+        audit(Faults { extra: vec![(Fault::Code(90018), 0.3)], ..Faults::default() }, |_, _| {}).await;
+    assert_eq!(essence(&records), essence(&baseline));
+    assert_eq!(summary.count(Status::Failed), 0);
+    let splits = stats.injected["code-90018"];
+    assert!(splits > 0);
+    // Each split turns one request into two: the answered requests grow by exactly the
+    // number of splits, over both commands. Re-running the other command too would add more.
+    let ok = |path: &str| stats.by_path[path][&0];
+    let answered = ok("v4/timpush/get_attr") + ok("v4/timpush/get_tag");
+    assert_eq!(answered, 2 * 6 + splits, "{stats:?}");
+}
+
+/// A gateway page that echoes the request URL must not carry the UserSig into any output.
+#[test]
+fn an_echoed_request_url_never_leaks_the_usersig() {
+    for fault in ["echo-502=1", "echo=1"] {
+        let (out, stdout) = serve_and_inspect(&["--fault", fault]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{fault}: {stderr}");
+        assert_eq!(stdout.lines().count(), 600);
+        assert!(
+            stdout.contains("usersig=<redacted>") || stdout.contains("<redacted>"),
+            "{fault}: the echo is there, redacted"
+        );
+        for (name, s) in [("stdout", &stdout), ("stderr", &stderr)] {
+            assert!(!s.contains("eJ"), "{fault}: a UserSig in {name}: {s:.400}");
+        }
+    }
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }

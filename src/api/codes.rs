@@ -13,6 +13,8 @@ pub enum Action {
     RetrySlower,
     /// Generate a new UserSig and resend.
     Regen,
+    /// Generate a new UserSig and resend once; if it fails again, stop: configuration.
+    RegenOnce,
     /// Re-batch into smaller requests.
     Split,
     /// Per-account result (e.g. 70107 account not found): report it, no retry.
@@ -34,8 +36,18 @@ use Action::*;
 const CATALOG: &[(i64, &str, &str, Action)] = &[
     (60002, "HTTP parse error: the request URL is malformed", "Check the base URL and query parameters.", Fix),
     (60003, "request JSON parse error", "The request body was not valid JSON; report this as a timx bug.", Fix),
-    (60004, "account or signature wrong in the URL or JSON", "Check identifier, key and SDKAppID in the profile.", Fix),
-    (60005, "account or signature wrong in the URL or JSON", "Check identifier, key and SDKAppID in the profile.", Fix),
+    (
+        60004,
+        "account or signature wrong in the URL or JSON",
+        "Check identifier, key and SDKAppID in the profile.",
+        RegenOnce,
+    ),
+    (
+        60005,
+        "account or signature wrong in the URL or JSON",
+        "Check identifier, key and SDKAppID in the profile.",
+        RegenOnce,
+    ),
     (60006, "SDKAppID invalid", "Check the SDKAppID in the profile against the console.", Fix),
     (
         60007,
@@ -83,13 +95,13 @@ const CATALOG: &[(i64, &str, &str, Action)] = &[
         70003,
         "UserSig invalid or unparseable",
         "Check the key is the HMAC-SHA256 secret key (not an old ECDSA key) for this app.",
-        Fix,
+        RegenOnce,
     ),
     (
         70005,
         "UserSig invalid or unparseable",
         "Check the key is the HMAC-SHA256 secret key (not an old ECDSA key) for this app.",
-        Fix,
+        RegenOnce,
     ),
     (
         70009,
@@ -101,7 +113,7 @@ const CATALOG: &[(i64, &str, &str, Action)] = &[
         70013,
         "the UserID in the request does not match the one inside the UserSig",
         "Check `admin` in the profile; timx signs for that identifier.",
-        Fix,
+        RegenOnce,
     ),
     (
         70014,
@@ -231,9 +243,17 @@ mod tests {
     }
 
     #[test]
+    fn signature_trouble_gets_one_new_usersig_then_stops() {
+        for code in [60004, 60005, 70003, 70005, 70013] {
+            assert_eq!(lookup(code).action, RegenOnce, "{code}");
+        }
+    }
+
+    #[test]
     fn codes_are_unique() {
         let mut codes: Vec<_> = all().map(|c| c.code).collect();
         let n = codes.len();
+        codes.sort_unstable();
         codes.dedup();
         assert_eq!(n, codes.len());
     }

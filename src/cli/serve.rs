@@ -34,6 +34,10 @@ pub struct ServeArgs {
     /// Calls per second per command before 60007; 0 turns the limiter off.
     #[arg(long, default_value_t = crate::api::MAX_CALLS_PER_SECOND)]
     pub rate_limit: u32,
+    /// Strict limit: refuse the (N+1)-th call of a command in any sliding second (default: a
+    /// token bucket with a burst of a tenth of a second).
+    #[arg(long)]
+    pub strict: bool,
     /// Accounts per request before 90018 (the service allows 100); lower it to test batch splitting.
     #[arg(long, default_value_t = crate::api::MAX_ACCOUNTS_PER_CALL)]
     pub max_accounts: usize,
@@ -53,7 +57,8 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 0.0)]
     pub drop_rate: f64,
     /// Further faults as KIND=RATE (repeatable): an HTTP status such as 503 or 504, stall,
-    /// truncate, garbage, shape, huge, unknown-code.
+    /// truncate, garbage, shape, huge, unknown-code, code-N (ErrorCode N), echo (an HTML page that echoes the request
+    /// URL, as some proxies do; `echo-502` with that status).
     #[arg(long, value_name = "KIND=RATE")]
     pub fault: Vec<String>,
     /// Answer 70001 (expired) to UserSigs older than this many seconds.
@@ -91,6 +96,7 @@ impl ServeArgs {
             key,
             rate_limit: self.rate_limit,
             burst: None,
+            strict: self.strict,
             max_accounts: self.max_accounts,
             faults: Faults {
                 latency: Duration::from_millis(self.latency_ms),

@@ -41,6 +41,11 @@ pub enum Fault {
     Huge,
     /// ActionStatus FAIL with an ErrorCode no catalog knows.
     UnknownCode,
+    /// ActionStatus FAIL with this ErrorCode (e.g. 60011 to see the client slow down).
+    Code(i64),
+    /// An HTML error page with this status that echoes the request URL, UserSig and all (as
+    /// proxies and WAFs do).
+    Echo(u16),
 }
 
 impl Fault {
@@ -53,6 +58,9 @@ impl Fault {
             Fault::Shape => "shape".into(),
             Fault::Huge => "huge".into(),
             Fault::UnknownCode => "unknown-code".into(),
+            Fault::Code(c) => format!("code-{c}"),
+            Fault::Echo(200) => "echo".into(),
+            Fault::Echo(c) => format!("echo-{c}"),
         }
     }
 
@@ -70,11 +78,20 @@ impl Fault {
             "shape" => Fault::Shape,
             "huge" => Fault::Huge,
             "unknown-code" => Fault::UnknownCode,
+            "echo" => Fault::Echo(200),
+            code if code.starts_with("code-") => match code["code-".len()..].parse::<i64>() {
+                Ok(c) if c > 0 => Fault::Code(c),
+                _ => return Err(format!("--fault kind {kind:?}: expected code-ERRORCODE, e.g. code-60011")),
+            },
+            echo if echo.starts_with("echo-") => match echo["echo-".len()..].parse::<u16>() {
+                Ok(c) if (200..600).contains(&c) => Fault::Echo(c),
+                _ => return Err(format!("--fault kind {kind:?}: expected echo-STATUS, e.g. echo-502")),
+            },
             code => match code.parse::<u16>() {
                 Ok(c) if (400..600).contains(&c) => Fault::Http(c),
                 _ => {
                     return Err(format!(
-                        "--fault kind {kind:?}: expected an HTTP status (400-599), stall, truncate, garbage, shape, huge or unknown-code"
+                        "--fault kind {kind:?}: expected an HTTP status (400-599), stall, truncate, garbage, shape, huge, unknown-code, code-ERRORCODE, echo or echo-STATUS"
                     ));
                 }
             },
@@ -111,6 +128,8 @@ pub struct EmulatorConfig {
     /// Calls per second per command; 0 turns the limiter off.
     pub rate_limit: u32,
     pub burst: Option<u32>,
+    /// Refuse the (rate+1)-th call in any sliding second (instead of a token bucket).
+    pub strict: bool,
     /// Accounts per request before 90018 (the service's is 100); lower it to exercise splitting.
     pub max_accounts: usize,
     pub faults: Faults,
@@ -124,6 +143,7 @@ impl Default for EmulatorConfig {
             key: SecretKey::new(PUBLIC_EXAMPLE_KEY),
             rate_limit: crate::api::MAX_CALLS_PER_SECOND,
             burst: None,
+            strict: false,
             max_accounts: crate::api::MAX_ACCOUNTS_PER_CALL,
             faults: Faults::default(),
         }
@@ -141,7 +161,7 @@ pub struct Stats {
     pub injected_drops: u64,
     /// Faults from `--fault`, by kind.
     pub injected: BTreeMap<String, u64>,
-    /// Most calls admitted for one command within any one-second window.
+    /// Most calls that arrived for one command within any sliding one-second window.
     pub peak_calls_per_second: usize,
     /// Calls received in each whole second since the emulator started.
     pub calls_by_second: BTreeMap<u64, u64>,
@@ -212,7 +232,11 @@ impl Running {
 pub async fn start(cfg: EmulatorConfig, data: Option<data::DataFile>, listen: SocketAddr) -> anyhow::Result<Running> {
     let mut store = data.unwrap_or_default().into_store()?;
     store.max_accounts = cfg.max_accounts;
-    let limiter = limits::Limiter::new(cfg.rate_limit, cfg.burst);
+    let limiter = if cfg.strict {
+        limits::Limiter::strict(cfg.rate_limit)
+    } else {
+        limits::Limiter::new(cfg.rate_limit, cfg.burst)
+    };
     let shared = Arc::new(Shared {
         dice: Mutex::new(match cfg.faults.seed {
             Some(seed) => rand::SeedableRng::seed_from_u64(seed),

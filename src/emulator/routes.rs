@@ -61,13 +61,16 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let faults = &sh.cfg.faults;
+    let path = format!("v4/{service}/{command}");
+    // The rate is judged when a call arrives, as a service's front door would, before any
+    // injected latency can bunch arrivals up or spread them out.
+    let admitted = lock(&sh.limiter).admit(&path, Instant::now());
     if !faults.latency.is_zero() || !faults.jitter.is_zero() {
         let jitter = faults.jitter.as_secs_f64();
         let offset =
             if jitter > 0.0 { (rand::Rng::random::<f64>(&mut *lock(&sh.dice)) * 2.0 - 1.0) * jitter } else { 0.0 };
         tokio::time::sleep(Duration::from_secs_f64((faults.latency.as_secs_f64() + offset).max(0.0))).await;
     }
-    let path = format!("v4/{service}/{command}");
     {
         let mut stats = lock(&sh.stats);
         stats.calls += 1;
@@ -108,12 +111,23 @@ async fn handle(
             return (StatusCode::OK, [(header::CONTENT_TYPE, "text/html")], "<html>upstream says hello</html>")
                 .into_response();
         }
+        Some(Fault::Echo(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY);
+            let url = format!("/{path}?{}", query.as_deref().unwrap_or(""));
+            return (
+                status,
+                [(header::CONTENT_TYPE, "text/html")],
+                format!("<html><body><h1>Request blocked</h1><p>URL: {url}</p></body></html>"),
+            )
+                .into_response();
+        }
         Some(Fault::UnknownCode) => {
             return reply(Status::fail(99_999, "an error code no catalog knows (injected)"), Done::default());
         }
+        Some(Fault::Code(code)) => return reply(Status::fail(code, "injected"), Done::default()),
         _ => {}
     }
-    let result = answer(&sh, &service, &command, &path, query.as_deref().unwrap_or(""), &body);
+    let result = answer(&sh, &service, &command, admitted, query.as_deref().unwrap_or(""), &body);
     let code = result.as_ref().map(|_| 0).unwrap_or_else(|(c, _)| *c);
     *lock(&sh.stats).by_path.entry(path).or_default().entry(code).or_default() += 1;
     let response = match result {
@@ -145,7 +159,7 @@ enum Target {
     MultiAccountImport,
 }
 
-fn answer(sh: &Shared, service: &str, command: &str, path: &str, query: &str, body: &[u8]) -> Result<Done, Fail> {
+fn answer(sh: &Shared, service: &str, command: &str, admitted: bool, query: &str, body: &[u8]) -> Result<Done, Fail> {
     let target = match (service, command) {
         ("im_open_login_svc", "account_import") => Target::AccountImport,
         ("im_open_login_svc", "multiaccount_import") => Target::MultiAccountImport,
@@ -163,7 +177,7 @@ fn answer(sh: &Shared, service: &str, command: &str, path: &str, query: &str, bo
             _ => (70403, "the request requires App admin permission".into()),
         });
     }
-    if !lock(&sh.limiter).admit(path, Instant::now()) {
+    if !admitted {
         return Err((60007, "REST API call rate over the limit".into()));
     }
     if roll(sh, sh.cfg.faults.fail_rate) {

@@ -131,6 +131,7 @@ async fn run(ctx: Arc<Ctx>, input: Arc<Normalized>, tx: mpsc::Sender<Event>) -> 
         counts,
         calls: ctx.counters.calls.load(Ordering::Relaxed),
         retries: ctx.counters.retries.load(Ordering::Relaxed),
+        slowdowns: ctx.counters.slowdowns.load(Ordering::Relaxed),
         elapsed: start.elapsed(),
         errors_seen: ctx.counters.errors.lock().map(|m| m.clone()).unwrap_or_default(),
         aborted: abort.map(|e| e.to_string()),
@@ -251,52 +252,60 @@ async fn guarded(idx: &[u32], input: &Normalized, batch: impl Future<Output = Ve
     }
 }
 
-/// One batch: the calls its job needs, split on 90018, merged per account.
-fn process<'a>(
-    ctx: &'a Ctx,
-    lanes: &'a Lanes,
-    input: &'a Normalized,
-    idx: &'a [u32],
-) -> std::pin::Pin<Box<dyn Future<Output = Vec<Record>> + Send + 'a>> {
-    Box::pin(async move {
-        let accounts: Vec<String> = idx.iter().map(|i| input.entries.get(*i as usize).to_owned()).collect();
-        let family = ctx.cfg.family;
-        let client = &ctx.client;
-        let attrs = async {
-            if ctx.cfg.kind.wants_attrs() {
-                Some(ctx.call(&lanes.attrs, || client.get_attrs(family, &accounts)).await)
-            } else {
-                None
-            }
-        };
-        let tags = async {
-            if ctx.cfg.kind.wants_tags() {
-                Some(ctx.call(&lanes.tags, || client.get_tags(family, &accounts)).await)
-            } else {
-                None
-            }
-        };
-        let (attrs, tags) = tokio::join!(attrs, tags);
-        let split = matches!(attrs, Some(Err(Stop::Split(..)))) || matches!(tags, Some(Err(Stop::Split(..))));
-        if split && idx.len() > 1 {
-            let (left, right) = idx.split_at(idx.len() / 2);
-            let mut out = process(ctx, lanes, input, left).await;
-            out.extend(process(ctx, lanes, input, right).await);
-            return out;
+/// One batch: the calls its job needs, each lane split on 90018 on its own, merged per account.
+async fn process(ctx: &Ctx, lanes: &Lanes, input: &Normalized, idx: &[u32]) -> Vec<Record> {
+    let accounts: Vec<String> = idx.iter().map(|i| input.entries.get(*i as usize).to_owned()).collect();
+    let attrs = async {
+        let wanted = ctx.cfg.kind.wants_attrs();
+        if wanted {
+            Some(lane(ctx, &lanes.attrs, &accounts, |a| ctx.client.get_attrs(ctx.cfg.family, a), attrs_of).await)
+        } else {
+            None
         }
-        let attr_parts = attrs.map(|r| per_account(&accounts, r, attrs_of));
-        let tag_parts = tags.map(|r| per_account(&accounts, r, tags_of));
-        idx.iter()
-            .enumerate()
-            .map(|(k, i)| {
-                merge(
-                    *i,
-                    &accounts[k],
-                    attr_parts.as_ref().map(|p| p[k].clone()),
-                    tag_parts.as_ref().map(|p| p[k].clone()),
-                )
-            })
-            .collect()
+    };
+    let tags = async {
+        let wanted = ctx.cfg.kind.wants_tags();
+        if wanted {
+            Some(lane(ctx, &lanes.tags, &accounts, |a| ctx.client.get_tags(ctx.cfg.family, a), tags_of).await)
+        } else {
+            None
+        }
+    };
+    let (attr_parts, tag_parts) = tokio::join!(attrs, tags);
+    idx.iter()
+        .enumerate()
+        .map(|(k, i)| {
+            merge(*i, &accounts[k], attr_parts.as_ref().map(|p| p[k].clone()), tag_parts.as_ref().map(|p| p[k].clone()))
+        })
+        .collect()
+}
+
+type LaneFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = Vec<Part<T>>> + Send + 'a>>;
+type Spread<R, T> = fn(R) -> (HashMap<String, T>, Vec<wire::AccountError>);
+
+/// One command for these accounts; on "too many accounts" only this lane is split in halves.
+fn lane<'a, R, T, Fut>(
+    ctx: &'a Ctx,
+    pacer: &'a Pacer,
+    accounts: &'a [String],
+    call: impl Fn(&'a [String]) -> Fut + Copy + Send + Sync + 'a,
+    spread: Spread<R, T>,
+) -> LaneFuture<'a, T>
+where
+    R: Send + 'a,
+    T: Clone + Send + 'a,
+    Fut: Future<Output = Result<R, CallError>> + Send + 'a,
+{
+    Box::pin(async move {
+        match ctx.call(pacer, || call(accounts)).await {
+            Err(Stop::Split(..)) if accounts.len() > 1 => {
+                let (left, right) = accounts.split_at(accounts.len() / 2);
+                let mut out = lane(ctx, pacer, left, call, spread).await;
+                out.extend(lane(ctx, pacer, right, call, spread).await);
+                out
+            }
+            r => per_account(accounts, r, spread),
+        }
     })
 }
 
@@ -313,18 +322,14 @@ fn tags_of(reply: Reply<wire::GetTagResponse>) -> (HashMap<String, Vec<String>>,
 }
 
 /// Spread one call's result over the batch's accounts, in batch order.
-fn per_account<R, T: Clone>(
-    accounts: &[String],
-    result: Result<(R, u32), Stop>,
-    split: impl FnOnce(R) -> (HashMap<String, T>, Vec<wire::AccountError>),
-) -> Vec<Part<T>> {
+fn per_account<R, T: Clone>(accounts: &[String], result: Result<(R, u32), Stop>, split: Spread<R, T>) -> Vec<Part<T>> {
     let (reply, _attempts) = match result {
         Ok(ok) => ok,
         Err(stop) => {
             let part = match stop {
                 Stop::Cancelled => Part::Cancelled,
-                Stop::Aborted(e) => Part::Error({
-                    let mut d = ErrorDetail::from_call(&e, 0);
+                Stop::Aborted(e, n) => Part::Error({
+                    let mut d = ErrorDetail::from_call(&e, n);
                     d.meaning = format!("not sent: the job stopped after this error on another batch: {}", d.meaning);
                     d
                 }),

@@ -206,6 +206,8 @@ pub struct Summary {
     pub counts: BTreeMap<Status, u64>,
     pub calls: u64,
     pub retries: u64,
+    /// Times the pace was slowed after a rate-limit answer (60007 and friends, HTTP 429).
+    pub slowdowns: u64,
     pub elapsed: Duration,
     /// ErrorCodes (or failure labels) seen, with how many calls or accounts carried them.
     pub errors_seen: BTreeMap<String, u64>,

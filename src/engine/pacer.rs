@@ -1,24 +1,37 @@
-//! Even pacing at a rate per command. Callers queue (FIFO) and are let through one at a time,
-//! each at least one interval after the previous one *as measured when it actually goes*, so
-//! the rate never exceeds the limit however many requests are in flight, and a process that
-//! stalls (CPU starved, laptop lid) does not catch up with a burst afterwards. A retry queues
-//! like any other call, so retries fill the pace instead of stalling it.
+//! Even pacing at a rate per command, strictly: never more than `rate` calls for one command in
+//! any sliding second. Callers queue (FIFO) and are let through one at a time, each at least one
+//! interval after the previous one's slot *and* more than a second (plus a margin for the trip
+//! to the server) after the call `rate` places before it, so the rate never exceeds the limit
+//! however many requests are in flight. A late wake-up keeps the schedule only as far as the
+//! window allows (it may lose a little rate, never add any), and a process that stalls (CPU
+//! starved, laptop lid) does not catch up with a burst afterwards. A retry queues like any
+//! other call, so retries fill the pace instead of stalling it.
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
+/// The window the service counts calls in.
+const WINDOW: Duration = Duration::from_secs(1);
+/// Added to the window: calls leave here a little unevenly on their way to the server.
+const MARGIN: Duration = Duration::from_millis(10);
+
 #[derive(Debug)]
 struct State {
     next: Instant,
     interval: Duration,
+    /// When the last `rate` calls went, oldest first.
+    sent: VecDeque<Instant>,
 }
 
 #[derive(Debug)]
 pub struct Pacer {
     base: Duration,
     slowest: Duration,
+    /// Calls allowed in any window.
+    per_window: usize,
     state: Mutex<State>,
     /// Waiters go through one at a time, in arrival order.
     queue: tokio::sync::Mutex<()>,
@@ -27,11 +40,17 @@ pub struct Pacer {
 impl Pacer {
     /// `rate` calls per second (≥ 1).
     pub fn new(rate: u32) -> Pacer {
-        let base = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
+        let rate = rate.max(1);
+        let base = Duration::from_secs_f64(1.0 / f64::from(rate));
         Pacer {
             base,
             slowest: Duration::from_secs(1),
-            state: Mutex::new(State { next: Instant::now(), interval: base }),
+            per_window: rate as usize,
+            state: Mutex::new(State {
+                next: Instant::now(),
+                interval: base,
+                sent: VecDeque::with_capacity(rate as usize + 1),
+            }),
             queue: tokio::sync::Mutex::new(()),
         }
     }
@@ -40,16 +59,30 @@ impl Pacer {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Wait for this caller's turn. The next turn is one interval after this one *goes*.
+    /// The earliest this caller may go: its slot, and not before the call `per_window` back
+    /// has left the window.
+    fn earliest(&self) -> Instant {
+        let s = self.lock();
+        match s.sent.len().checked_sub(self.per_window).and_then(|i| s.sent.get(i)) {
+            Some(oldest) => s.next.max(*oldest + WINDOW + MARGIN),
+            None => s.next,
+        }
+    }
+
+    /// Wait for this caller's turn. The next turn is one interval after this one's slot.
     pub async fn wait(&self) {
         let _turn = self.queue.lock().await;
-        let next = self.lock().next;
-        tokio::time::sleep_until(next).await;
+        tokio::time::sleep_until(self.earliest()).await;
         let mut s = self.lock();
         let now = Instant::now();
+        s.sent.push_back(now);
+        while s.sent.len() > self.per_window {
+            s.sent.pop_front();
+        }
         // Woken a little late (timer granularity, a busy core): keep the schedule, or every
-        // wake-up delay would be lost rate. Late by a whole interval or more (a stall): start
-        // again from now, so the time lost is not made up with a burst.
+        // wake-up delay would be lost rate (the window above still caps it). Late by a whole
+        // interval or more (a stall): start again from now, so the time lost is not made up
+        // with a burst.
         s.next = if now < s.next + s.interval { s.next + s.interval } else { now + s.interval };
     }
 
@@ -108,6 +141,34 @@ mod tests {
         p.wait().await;
         p.wait().await;
         assert!(Instant::now() - t0 >= Duration::from_millis(10), "the second call still waits an interval");
+    }
+
+    /// Late wake-ups (simulated by the clock jumping after a call) never put more than `rate`
+    /// calls in any sliding second, and lose little rate.
+    #[tokio::test(start_paused = true)]
+    async fn late_wake_ups_never_exceed_the_rate_in_any_sliding_second() {
+        use rand::{Rng, SeedableRng};
+        let mut dice = rand::rngs::StdRng::seed_from_u64(7);
+        let p = Pacer::new(100);
+        let mut times = Vec::new();
+        for _ in 0..2000 {
+            p.wait().await;
+            times.push(Instant::now());
+            if dice.random_bool(0.3) {
+                tokio::time::advance(Duration::from_micros(dice.random_range(0..25_000))).await;
+            }
+        }
+        for w in times.windows(101) {
+            assert!(w[100] - w[0] > WINDOW, "101 calls within {:?}", w[100] - w[0]);
+        }
+        // Without late wake-ups the window costs only its margin.
+        let p = Pacer::new(100);
+        let t1 = Instant::now();
+        for _ in 0..1000 {
+            p.wait().await;
+        }
+        let rate = 1000.0 / (Instant::now() - t1).as_secs_f64();
+        assert!(rate >= 98.0, "{rate:.1}/s on the virtual clock");
     }
 
     #[test]

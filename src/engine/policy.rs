@@ -18,6 +18,8 @@ use crate::client::{CallError, Client, Reply};
 pub(crate) struct Counters {
     pub calls: AtomicU64,
     pub retries: AtomicU64,
+    /// Times the pace was slowed after a rate-limit answer.
+    pub slowdowns: AtomicU64,
     pub done: AtomicU64,
     /// Failure labels seen on calls, including ones later retried successfully.
     pub errors: Mutex<std::collections::BTreeMap<String, u64>>,
@@ -33,8 +35,9 @@ impl Counters {
 #[derive(Debug, Clone)]
 pub(crate) enum Stop {
     Cancelled,
-    /// Another batch hit a configuration error; this one was not (re)sent.
-    Aborted(CallError),
+    /// Another batch hit a configuration error; this one was not (re)sent. With the calls it
+    /// had made before that.
+    Aborted(CallError, u32),
     /// 90018/70206: the batch must be split.
     Split(CallError, u32),
     Failed(CallError, u32),
@@ -102,7 +105,7 @@ impl Ctx {
                 return Err(Stop::Cancelled);
             }
             if let Some(e) = self.aborted() {
-                return Err(Stop::Aborted(e));
+                return Err(Stop::Aborted(e, attempt));
             }
             tokio::select! {
                 _ = self.cancel.cancelled() => return Err(Stop::Cancelled),
@@ -110,7 +113,7 @@ impl Ctx {
             }
             // The slot may have been reserved long before: look again before sending.
             if let Some(e) = self.aborted() {
-                return Err(Stop::Aborted(e));
+                return Err(Stop::Aborted(e, attempt));
             }
             attempt += 1;
             self.counters.calls.fetch_add(1, Ordering::Relaxed);
@@ -128,10 +131,13 @@ impl Ctx {
             self.counters.note_error(err.label());
             tracing::debug!(attempt, "call failed: {err}");
             let can_retry = attempt < self.cfg.max_attempts;
+            // Every call timx makes is idempotent (a read; a write that sets a value or adds or
+            // removes a tag), so resending after a timeout or a lost answer is safe.
             match err.action() {
                 Action::Retry | Action::RetrySlower if can_retry => {
                     if err.action() == Action::RetrySlower {
                         pacer.slow_down();
+                        self.counters.slowdowns.fetch_add(1, Ordering::Relaxed);
                     }
                     self.counters.retries.fetch_add(1, Ordering::Relaxed);
                     if !self.pause(self.backoff(attempt)).await {
@@ -139,6 +145,12 @@ impl Ctx {
                     }
                 }
                 Action::Regen if can_retry && regens < 2 => {
+                    regens += 1;
+                    self.client.invalidate_sig();
+                    self.counters.retries.fetch_add(1, Ordering::Relaxed);
+                }
+                // A signature the service could not use: one new UserSig, then it is configuration.
+                Action::RegenOnce if can_retry && regens < 1 => {
                     regens += 1;
                     self.client.invalidate_sig();
                     self.counters.retries.fetch_add(1, Ordering::Relaxed);
@@ -166,7 +178,7 @@ pub async fn fetch_attr_names(
     let ctx = Ctx { client: client.clone(), cfg, counters: Counters::default(), cancel, abort: Mutex::new(None) };
     match ctx.call(&pacer, || client.get_attr_names(family)).await {
         Ok((reply, _)) => Ok(reply),
-        Err(Stop::Failed(e, _) | Stop::Split(e, _) | Stop::Aborted(e)) => Err(e),
+        Err(Stop::Failed(e, _) | Stop::Split(e, _) | Stop::Aborted(e, _)) => Err(e),
         Err(Stop::Cancelled) => {
             Err(CallError::Transport { kind: crate::client::TransportKind::Other, message: "cancelled".into() })
         }
