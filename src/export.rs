@@ -60,6 +60,42 @@ pub fn neutralize_formula(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Starts a formula in a spreadsheet (OWASP CSV injection), or marks a neutralized cell.
+fn needs_mark(s: &str) -> bool {
+    matches!(s.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '\''))
+}
+
+/// The tags of one CSV cell: joined with `;`, each one a cell of its own where `;` is the
+/// spreadsheet's list separator, so each is neutralized on its own (a leading `'`, also before
+/// a tag that starts with `'`), and `%` and `;` inside a tag are written `%25` and `%3B`, so
+/// `split_tags` gives back exactly the tags.
+pub fn join_tags(tags: &[String]) -> String {
+    let mut out = String::new();
+    for (i, t) in tags.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        if needs_mark(t) {
+            out.push('\'');
+        }
+        out.push_str(&t.replace('%', "%25").replace(';', "%3B"));
+    }
+    out
+}
+
+/// The inverse of `join_tags`.
+pub fn split_tags(cell: &str) -> Vec<String> {
+    if cell.is_empty() {
+        return vec![];
+    }
+    cell.split(';')
+        .map(|t| {
+            let t = t.strip_prefix('\'').filter(|rest| needs_mark(rest)).unwrap_or(t);
+            t.replace("%3B", ";").replace("%3b", ";").replace("%25", "%")
+        })
+        .collect()
+}
+
 pub trait RecordWriter {
     fn write(&mut self, r: &Record) -> io::Result<()>;
     /// Close the document (JSON's closing bracket) and flush.
@@ -144,7 +180,8 @@ struct Csv<W: Write> {
 
 impl<W: Write> Csv<W> {
     fn new(columns: Columns, out: W) -> io::Result<Self> {
-        let mut out = csv::Writer::from_writer(out);
+        // Every cell quoted: a spreadsheet whose list separator is `;` then splits no cell.
+        let mut out = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(out);
         let mut header = vec!["account".to_string()];
         if columns.attrs {
             header.extend(columns.attr_names.iter().cloned());
@@ -170,7 +207,7 @@ impl<W: Write> RecordWriter for Csv<W> {
             row.push(other_attrs(r, &self.columns.attr_names));
         }
         if self.columns.tags {
-            row.push(r.tags.as_ref().map(|t| t.join(";")).unwrap_or_default());
+            row.push(r.tags.as_ref().map(|t| join_tags(t)).unwrap_or_default());
         }
         row.push(r.status.label().into());
         row.push(r.error.as_ref().map(|e| e.label.clone()).unwrap_or_default());
@@ -261,10 +298,29 @@ mod tests {
 
     #[test]
     fn csv_has_a_column_per_attribute_and_neutralizes_formulas() {
-        let out = render(Format::Csv, &[rec("=cmd|' /C calc'!A0", &[("city", "+1 深圳")], &["@x", "b"])]);
+        let out =
+            render(Format::Csv, &[rec("=cmd|' /C calc'!A0", &[("city", "+1 深圳")], &["@x", "b", "=HYPERLINK(1)"])]);
         let mut lines = out.lines();
-        assert_eq!(lines.next().unwrap(), "account,sex,city,other_attrs,tags,status,error_code,error");
-        assert_eq!(lines.next().unwrap(), "'=cmd|' /C calc'!A0,,'+1 深圳,,'@x;b,found,,");
+        assert_eq!(
+            lines.next().unwrap(),
+            r#""account","sex","city","other_attrs","tags","status","error_code","error""#
+        );
+        assert_eq!(
+            lines.next().unwrap(),
+            r#""'=cmd|' /C calc'!A0","","'+1 深圳","","'@x;b;'=HYPERLINK(1)","found","","""#
+        );
+    }
+
+    #[test]
+    fn tags_in_a_cell_round_trip_and_no_element_can_start_a_formula() {
+        let tags: Vec<String> =
+            ["vip", "a;b", "100%", "=1+1", "'quoted", "-x", "%3B", "''"].iter().map(|s| s.to_string()).collect();
+        let cell = join_tags(&tags);
+        assert_eq!(split_tags(&cell), tags);
+        for element in cell.split(';') {
+            assert!(!matches!(element.chars().next(), Some('=' | '+' | '-' | '@')), "{element} in {cell}");
+        }
+        assert!(split_tags("").is_empty());
     }
 
     #[test]

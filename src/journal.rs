@@ -63,6 +63,17 @@ pub fn entry<'a>(
     }
 }
 
+/// The one journal step after every job, headless or in the explorer (cancelled and stopped
+/// jobs too): one line, unless the profile turned the journal off.
+pub fn after_job(profile: &Profile, command: &str, summary: &Summary, input: &Normalized) -> anyhow::Result<()> {
+    if !profile.journal {
+        return Ok(());
+    }
+    let Some(path) = default_path() else { return Ok(()) };
+    append(&path, &entry(profile, command, summary, Some(input)))
+        .map_err(|e| anyhow::anyhow!("cannot write the audit journal {}: {e}", path.display()))
+}
+
 /// Append one line; the journal is created 0600.
 pub fn append(path: &Path, entry: &Entry<'_>) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {

@@ -85,14 +85,19 @@ fn read_key_file(path: &Path) -> anyhow::Result<String> {
 
 fn run_key_command(command: &[String]) -> anyhow::Result<String> {
     let (prog, args) = command.split_first().context("secret command is empty")?;
+    // stderr is captured, never inherited: the command may run under the TUI, where its
+    // messages would draw over the screen. Its last line explains a failure.
     let out = Command::new(prog)
         .args(args)
         .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .output()
         .with_context(|| format!("cannot run secret command `{prog}`"))?;
     if !out.status.success() {
-        bail!("secret command `{prog}` failed with {}", out.status);
+        let err = String::from_utf8_lossy(&out.stderr);
+        let last: String = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").chars().take(200).collect();
+        let said = if last.is_empty() { String::new() } else { format!(": {}", crate::text::escape(last.trim())) };
+        bail!("secret command `{prog}` failed with {}{said}", out.status);
     }
     // Like `pass`, the first line is the secret.
     let text = String::from_utf8(out.stdout).context("secret command output is not UTF-8")?;
@@ -111,6 +116,13 @@ mod tests {
         assert_eq!(k.expose(), "abc");
         let k = SecretSource::Command { command: vec!["printf".into(), "s3cret\\nmeta".into()] }.resolve().unwrap();
         assert_eq!(k.expose(), "s3cret");
+    }
+
+    #[test]
+    fn a_failing_command_is_explained_from_its_captured_stderr() {
+        let cmd = vec!["sh".into(), "-c".into(), "echo 'tim/x is not in the password store' >&2; exit 3".into()];
+        let e = SecretSource::Command { command: cmd }.resolve().unwrap_err().to_string();
+        assert!(e.contains("exit status: 3") && e.contains("not in the password store"), "{e}");
     }
 
     #[test]

@@ -8,12 +8,18 @@ use std::borrow::Cow;
 pub fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(c,
-            '\u{200B}'..='\u{200F}'   // zero-width space/joiners, LRM/RLM
+            '\u{00AD}'                 // soft hyphen (invisible)
+            | '\u{034F}'               // combining grapheme joiner
+            | '\u{061C}'               // Arabic letter mark (bidi)
+            | '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' // Hangul fillers: blank "letters"
+            | '\u{180E}'               // Mongolian vowel separator
+            | '\u{200B}'..='\u{200F}' // zero-width space/joiners, LRM/RLM
             | '\u{2028}' | '\u{2029}' // line/paragraph separators
             | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
             | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
             | '\u{2066}'..='\u{2069}' // bidi isolates
             | '\u{FEFF}'              // BOM / zero-width no-break space
+            | '\u{E0000}'..='\u{E007F}' // tag characters (invisible text)
         )
 }
 
@@ -58,6 +64,15 @@ mod tests {
         assert_eq!(escape("\u{1b}]0;pwned\u{7}"), "\\e]0;pwned\\u{7}");
         assert_eq!(escape("a\u{202E}b\u{200B}c\u{9b}"), "a\\u{202E}b\\u{200B}c\\u{9B}");
         assert_eq!(escape("l1\r\nl2\t"), "l1\\r\\nl2\\t");
+    }
+
+    #[test]
+    fn invisible_and_bidi_characters_outside_the_usual_blocks_are_escaped() {
+        for c in ['\u{061C}', '\u{00AD}', '\u{3164}', '\u{E0000}', '\u{E0041}', '\u{E007F}', '\u{115F}', '\u{180E}'] {
+            assert!(is_unsafe(c), "U+{:04X}", c as u32);
+            assert_eq!(escape(&format!("a{c}b")), format!("a\\u{{{:X}}}b", c as u32));
+        }
+        assert!(!is_unsafe('张') && !is_unsafe('é') && !is_unsafe('😀'));
     }
 
     #[test]

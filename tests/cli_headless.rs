@@ -90,7 +90,10 @@ fn config_init_check_and_an_inspect_as_a_new_user_would() {
     let o = env.run(&["inspect", "-p", "demo", "-f", accounts.to_str().unwrap(), "--format", "csv"], Some(KEY));
     assert!(o.status.success(), "{}", text(&o.stderr));
     let csv = text(&o.stdout);
-    let lines: Vec<&str> = csv.lines().collect();
+    // Every cell is quoted (no spreadsheet splits a cell); read it back as CSV.
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).from_reader(csv.as_bytes());
+    let lines: Vec<String> = rdr.records().map(|r| r.unwrap().iter().collect::<Vec<_>>().join(",")).collect();
+    assert!(csv.starts_with(r#""account","sex","city","会员等级""#), "{csv}");
     assert!(
         lines[0].starts_with("account,sex,city,会员等级,lang,platform,plan,signup_year,push_device,other_attrs,tags")
     );
@@ -207,7 +210,10 @@ fn attr_names_and_usersig_tools() {
     let o = env.run(&a.iter().map(String::as_str).collect::<Vec<_>>(), Some(KEY));
     assert!(o.status.success(), "{}", text(&o.stderr));
     let out = text(&o.stdout);
-    assert!(out.contains("2,会员等级,UserID") && out.contains("8,push_device,RegistrationID"), "{out}");
+    assert!(
+        out.contains(r#""2","会员等级","UserID""#) && out.contains(r#""8","push_device","RegistrationID""#),
+        "{out}"
+    );
 
     let made = env.run(
         &[

@@ -31,7 +31,7 @@ struct Harness {
 impl Harness {
     async fn start(launch: Launch) -> Harness {
         let (tx, events) = unbounded_channel();
-        let worker = tui::worker::spawn(tx);
+        let (worker, _task) = tui::worker::spawn(tx);
         let mut app = tui::new_app(&launch, Theme::new(false));
         app.update(Msg::Resize(120, 40));
         let mut h =
@@ -141,7 +141,7 @@ async fn demo_select_list_paste_run_filter_detail_export() {
     h.key(KeyCode::Enter);
     let csv = std::fs::read_to_string(&all).unwrap();
     assert_eq!(csv.lines().count(), 4, "{csv}");
-    assert!(csv.lines().next().unwrap().starts_with("account,sex,city,会员等级"));
+    assert!(csv.lines().next().unwrap().starts_with(r#""account","sex","city","会员等级""#));
     let filtered = dir.path().join("some.ndjson");
     h.key(KeyCode::Char(':'));
     h.type_str(&format!("export {} filtered", filtered.display()));
@@ -321,4 +321,62 @@ async fn first_run_creates_a_profile_through_the_form() {
     let loaded = Config::load(&cfg_path).unwrap();
     assert_eq!(loaded.profile(Some("prod-sg")).unwrap().sdkappid, 1400000001);
     assert_eq!(h.app.active_profile().unwrap().name, "prod-sg");
+}
+
+/// After "wrong key" (70009), fixing the key file and pressing R uses the new key; so does the
+/// next run after a job stopped on the wrong key. No restart needed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fixed_key_is_read_again_on_refresh_and_after_a_stopped_job() {
+    let emu = start(EmulatorConfig::default(), Some(timx::demo::data().unwrap())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("key");
+    std::fs::write(&key_file, "not-the-key").unwrap();
+    let mut p = slow_profile(&emu.base_url);
+    p.rate_limit = 100;
+    p.key = SecretSource::File { file: key_file.clone() };
+    let launch = Launch { config: Config::default(), profiles: vec![p], select: None, demo: false, problems: vec![] };
+    let mut h = Harness::start(launch).await;
+    h.wait_for("70009", |a| a.attr_names.error.as_ref().is_some_and(|e| e.code == Some(70009))).await;
+    // A job with the wrong key stops on it.
+    h.send(Msg::Paste("bob\nalice\n".into()));
+    h.ctrl('r');
+    h.wait_for("the job stops", |a| a.job.as_ref().is_some_and(|j| j.summary.is_some())).await;
+    assert!(h.app.job.as_ref().unwrap().summary.as_ref().unwrap().aborted.is_some());
+    std::fs::write(&key_file, KEY).unwrap();
+    // The next run reads the key again.
+    h.ctrl('r');
+    h.wait_for("the job ends", |a| {
+        a.job.as_ref().is_some_and(|j| j.summary.as_ref().is_some_and(|s| s.aborted.is_none()))
+    })
+    .await;
+    assert_eq!(h.app.results.all().filter(|r| r.status.is_answer()).count(), 2);
+    // And R after breaking and fixing it again.
+    std::fs::write(&key_file, "not-the-key").unwrap();
+    h.key(KeyCode::Esc);
+    h.key(KeyCode::Char('R'));
+    h.wait_for("70009 again", |a| a.attr_names.error.as_ref().is_some_and(|e| e.code == Some(70009))).await;
+    std::fs::write(&key_file, KEY).unwrap();
+    h.key(KeyCode::Char('R'));
+    h.wait_for("names", |a| a.attr_names.names.is_some()).await;
+    emu.shutdown().await;
+}
+
+/// A slow key command (a password manager waiting for its passphrase) does not hold up Cancel:
+/// the job ends as cancelled at once, and the command's stderr never reaches the screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_is_not_stuck_behind_a_slow_key_command() {
+    let emu = start(EmulatorConfig::default(), Some(timx::demo::data().unwrap())).await;
+    let mut p = slow_profile(&emu.base_url);
+    let script = format!("echo 'pinentry: enter passphrase' >&2; sleep 8; echo {KEY}");
+    p.key = SecretSource::Command { command: vec!["sh".into(), "-c".into(), script] };
+    let launch = Launch { config: Config::default(), profiles: vec![p], select: None, demo: false, problems: vec![] };
+    let mut h = Harness::start(launch).await;
+    h.send(Msg::Paste("bob\n".into()));
+    h.ctrl('r');
+    h.key(KeyCode::Esc);
+    // Before the command returns: had the job waited for the key, it would have run instead.
+    h.wait_for("the job ends", |a| a.job.as_ref().is_some_and(|j| j.summary.is_some())).await;
+    assert!(h.app.status.as_ref().unwrap().text.contains("cancelled before it started"), "{:?}", h.app.status);
+    assert!(!h.screen().contains("pinentry"));
+    emu.shutdown().await;
 }

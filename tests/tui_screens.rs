@@ -67,7 +67,11 @@ fn app_with_results(theme: Theme, size: (u16, u16)) -> App {
     app.update(Msg::Resize(size.0, size.1));
     let cmds = tui::initial_cmds(&mut app, &launch);
     assert_eq!(cmds.len(), 1, "reads the attribute names of the first profile");
-    app.update(Msg::Worker(WorkerEvent::AttrNames { profile: "demo".into(), result: Ok(names()) }));
+    app.update(Msg::Worker(WorkerEvent::AttrNames {
+        fetch: app.attr_names.fetch,
+        profile: "demo".into(),
+        result: Ok(names()),
+    }));
     app.update(Msg::Paste("bob\n张小红\nghost\r\nalice\nmallory\n".into()));
     app.update(Msg::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL)));
     let mut ghost = Record::new(2, "ghost", Status::NotFound);

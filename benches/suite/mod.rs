@@ -372,7 +372,11 @@ pub fn app_with_rows(n: usize, size: (u16, u16)) -> timx::tui::app::App {
             .collect(),
         attr_types: None,
     };
-    app.update(Msg::Worker(WorkerEvent::AttrNames { profile: "bench".into(), result: Ok(names) }));
+    app.update(Msg::Worker(WorkerEvent::AttrNames {
+        fetch: app.attr_names.fetch,
+        profile: "bench".into(),
+        result: Ok(names),
+    }));
     app.set_accounts_text("x");
     app.update(Msg::Key(crossterm::event::KeyEvent::new(
         crossterm::event::KeyCode::Char('r'),

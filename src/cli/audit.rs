@@ -121,7 +121,7 @@ pub fn run_attr_names(args: AttrNamesArgs) -> anyhow::Result<ExitCode> {
         Format::Ndjson => rows.iter().try_for_each(|r| writeln!(out, "{r}"))?,
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?,
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
+            let mut w = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(&mut out);
             w.write_record(["slot", "name", "type"])?;
             for r in &rows {
                 let name = export::neutralize_formula(r["name"].as_str().unwrap_or_default()).into_owned();

@@ -25,8 +25,17 @@ pub struct JobHandle {
 
 /// Start a job on the current tokio runtime.
 pub fn spawn_job(client: Arc<Client>, cfg: JobConfig, input: Arc<Normalized>) -> JobHandle {
+    spawn_job_with(client, cfg, input, CancellationToken::new())
+}
+
+/// Start a job that `cancel` stops (a token made before the job could start).
+pub fn spawn_job_with(
+    client: Arc<Client>,
+    cfg: JobConfig,
+    input: Arc<Normalized>,
+    cancel: CancellationToken,
+) -> JobHandle {
     let (tx, rx) = mpsc::channel(256);
-    let cancel = CancellationToken::new();
     let ctx = Arc::new(Ctx {
         client,
         cfg,

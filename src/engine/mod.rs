@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use accounts::{AccountList, Normalized, Normalizer, normalize_text};
-pub use job::{JobHandle, failed_job, spawn_job};
+pub use job::{JobHandle, failed_job, spawn_job, spawn_job_with};
 pub use policy::fetch_attr_names;
 
 use crate::api::{Family, codes};

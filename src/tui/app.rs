@@ -85,6 +85,8 @@ pub enum Overlay {
 
 #[derive(Debug, Default)]
 pub struct AttrNamesState {
+    /// The fetch whose answer is awaited or shown; older answers are dropped.
+    pub fetch: u64,
     pub profile: String,
     pub loading: bool,
     pub names: Option<AttrNames>,
@@ -377,6 +379,8 @@ impl App {
             Action::Open => match self.focus {
                 Pane::Profiles => return self.activate(self.profile_cursor),
                 Pane::Results if self.results.selected_record().is_some() && self.tab != Tab::Summary => {
+                    // The detail stays on this account while rows stream in around it.
+                    self.results.pin_current();
                     self.overlay = Overlay::Detail { scroll: 0 }
                 }
                 _ => {}
@@ -424,6 +428,7 @@ impl App {
                 }
             }
             Action::CopyAccounts => {
+                self.results.finish_filter();
                 let r = &self.results;
                 let text: Vec<&str> = r.view().iter().filter_map(|i| r.row(*i)).map(|(row, _)| row.account()).collect();
                 return self.copy(text.join("\n"));
@@ -529,10 +534,11 @@ impl App {
         let Some(p) = self.profiles.get(i).cloned() else { return vec![] };
         self.active = Some(i);
         self.profile_cursor = i;
-        self.attr_names = AttrNamesState { profile: p.name.clone(), loading: true, names: None, error: None };
+        let fetch = self.attr_names.fetch + 1;
+        self.attr_names = AttrNamesState { fetch, profile: p.name.clone(), loading: true, names: None, error: None };
         self.summary_attr = 0;
         self.info(format!("profile {}: reading attribute names…", p.name));
-        vec![Cmd::FetchAttrNames(p)]
+        vec![Cmd::FetchAttrNames { fetch, profile: p }]
     }
 
     fn run(&mut self) -> Vec<Cmd> {
@@ -741,6 +747,9 @@ impl App {
             return;
         };
         let columns = Columns { attr_names: self.attr_names.columns(), attrs: true, tags: true };
+        if filtered {
+            self.results.finish_filter();
+        }
         let result = (|| -> anyhow::Result<usize> {
             let mut file = crate::private_file::PrivateFile::create(path)?;
             let mut w = export::writer(format, columns, std::io::BufWriter::new(&mut file))?;
@@ -764,8 +773,8 @@ impl App {
 
     fn worker(&mut self, ev: WorkerEvent) -> Vec<Cmd> {
         match ev {
-            WorkerEvent::AttrNames { profile, result } => {
-                if profile != self.attr_names.profile {
+            WorkerEvent::AttrNames { fetch, profile, result } => {
+                if fetch != self.attr_names.fetch {
                     self.dirty = false;
                     return vec![];
                 }

@@ -61,12 +61,15 @@ pub fn initial_cmds(app: &mut App, launch: &Launch) -> Vec<Cmd> {
 pub fn run(launch: Launch) -> anyhow::Result<ExitCode> {
     let rt =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
-    rt.block_on(async move {
+    let result = rt.block_on(async move {
         let (mut term, guard) = terminal::enter(launch.config.file.mouse).context("cannot set up the terminal")?;
         let result = event_loop(&mut term, launch).await;
         drop(guard);
         result
-    })?;
+    });
+    // A key command still running (a password manager at its prompt) must not keep us here.
+    rt.shutdown_timeout(std::time::Duration::from_millis(500));
+    result?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -89,12 +92,28 @@ fn dispatch(cmds: Vec<Cmd>, worker: &UnboundedSender<Cmd>, term: &mut terminal::
 
 async fn event_loop(term: &mut terminal::Term, launch: Launch) -> anyhow::Result<()> {
     let (events_tx, mut worker_rx) = unbounded_channel();
-    let worker = worker::spawn(events_tx);
+    let (worker, worker_task) = worker::spawn(events_tx);
+    let result = update_loop(term, launch, &worker, &mut worker_rx).await;
+    // Leaving, also mid-job: the worker cancels what runs and journals it before we go.
+    drop(worker);
+    drop(worker_rx);
+    if tokio::time::timeout(std::time::Duration::from_secs(3), worker_task).await.is_err() {
+        tracing::warn!("the worker did not finish within 3 s of quitting");
+    }
+    result
+}
+
+async fn update_loop(
+    term: &mut terminal::Term,
+    launch: Launch,
+    worker: &UnboundedSender<Cmd>,
+    worker_rx: &mut tokio::sync::mpsc::UnboundedReceiver<msg::WorkerEvent>,
+) -> anyhow::Result<()> {
     let mut app = new_app(&launch, theme::Theme::from_env());
     let size = term.size()?;
     app.update(Msg::Resize(size.width, size.height));
     let cmds = initial_cmds(&mut app, &launch);
-    dispatch(cmds, &worker, term);
+    dispatch(cmds, worker, term);
 
     let mut input = EventStream::new();
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -144,7 +163,7 @@ async fn event_loop(term: &mut terminal::Term, launch: Launch) -> anyhow::Result
                 Err(_) => break,
             }
         }
-        dispatch(cmds, &worker, term);
+        dispatch(cmds, worker, term);
     }
     Ok(())
 }

@@ -22,6 +22,8 @@ pub enum Msg {
 #[derive(Debug)]
 pub enum WorkerEvent {
     AttrNames {
+        /// Which fetch this answers: only the latest one is shown.
+        fetch: u64,
         profile: String,
         result: Result<AttrNames, CallError>,
     },
@@ -48,7 +50,11 @@ pub enum WorkerEvent {
 /// Work for the worker task, or for the loop that owns the terminal.
 #[derive(Debug, Clone)]
 pub enum Cmd {
-    FetchAttrNames(Profile),
+    /// Read the attribute names; `fetch` tags the answer. Resolves the key anew.
+    FetchAttrNames {
+        fetch: u64,
+        profile: Profile,
+    },
     RunJob {
         job: u64,
         profile: Profile,

@@ -101,8 +101,13 @@ impl Results {
         self.view.get(self.selected).copied()
     }
 
+    /// Pin the row under the cursor (the user looks at it: detail view, copy).
+    pub fn pin_current(&mut self) {
+        self.pinned = self.selected_index();
+    }
+
     /// After the view changed: put the cursor back on the pinned account if it is still
-    /// shown, else keep the position (clamped) and pin whatever row is there.
+    /// shown. Otherwise (nothing chosen yet, or filtered out) keep the position, clamped.
     fn repin(&mut self) {
         let found = self.pinned.and_then(|p| match self.sort {
             None => self.view.binary_search(&p).ok(),
@@ -112,7 +117,9 @@ impl Results {
             Some(pos) => self.selected = pos,
             None => {
                 self.selected = self.selected.min(self.view.len().saturating_sub(1));
-                self.pinned = self.selected_index();
+                if self.pinned.is_some() {
+                    self.pinned = self.selected_index();
+                }
             }
         }
     }
@@ -203,6 +210,12 @@ impl Results {
         self.needle = Prepared::new(Needle::new(filter));
         self.pending = Some(PendingFilter { needle: Prepared::new(Needle::new(filter)), next: 0, view: Vec::new() });
         self.poll_filter(std::time::Duration::from_millis(8));
+    }
+
+    /// Finish a filter still being applied, so what is "shown" is what the filter says (an
+    /// export of the shown rows or a copy of them must not use the old filter's rows).
+    pub fn finish_filter(&mut self) {
+        while self.poll_filter(std::time::Duration::from_secs(3600)) {}
     }
 
     pub fn filter_pending(&self) -> bool {
@@ -368,6 +381,11 @@ mod tests {
         res.insert(vec![rec(2, "carol", "b", &[]), rec(3, "dave", "a", &[])]);
         res.move_by(1);
         assert_eq!(res.selected_record().unwrap().account, "dave");
+        let mut fresh = Results::default();
+        fresh.reset(4);
+        fresh.insert(vec![rec(2, "carol", "b", &[])]);
+        fresh.insert(vec![rec(0, "alice", "c", &[])]);
+        assert_eq!(fresh.selected, 0, "nothing chosen yet: the cursor stays at the top");
         // An earlier batch lands before it.
         res.insert(vec![rec(0, "alice", "c", &[]), rec(1, "bob", "a", &[])]);
         assert_eq!(res.selected_record().unwrap().account, "dave");
@@ -398,6 +416,25 @@ mod tests {
             res.set_sort(SortKey::Attr("city".into()), desc);
             assert_eq!(streamed, res.view(), "desc={desc}");
         }
+    }
+
+    #[test]
+    fn a_pending_filter_is_finished_before_the_shown_rows_are_used() {
+        let mut res = Results::default();
+        res.reset(50_000);
+        res.insert(
+            (0..50_000).map(|i| rec(i, &format!("u{i}"), if i % 2 == 0 { "even" } else { "odd" }, &[])).collect(),
+        );
+        // A zero budget leaves the filter pending after its first step.
+        res.filter = "city=odd".into();
+        res.needle = Prepared::new(Needle::new("city=odd"));
+        res.pending = Some(PendingFilter { needle: Prepared::new(Needle::new("city=odd")), next: 0, view: Vec::new() });
+        res.poll_filter(std::time::Duration::ZERO);
+        assert!(res.filter_pending());
+        res.finish_filter();
+        assert!(!res.filter_pending());
+        assert_eq!(res.view_len(), 25_000);
+        assert!(res.shown().all(|r| r.attrs.unwrap()["city"] == "odd"));
     }
 
     #[test]

@@ -14,28 +14,44 @@ use crate::client::Client;
 use crate::config::Profile;
 use crate::engine::{self, JobConfig};
 
-/// Start the worker; returns where to send it commands.
-pub fn spawn(events: UnboundedSender<WorkerEvent>) -> UnboundedSender<Cmd> {
+/// Start the worker; returns where to send it commands, and the task, which ends (its jobs
+/// cancelled, finished and journaled) once the sender is dropped.
+pub fn spawn(events: UnboundedSender<WorkerEvent>) -> (UnboundedSender<Cmd>, tokio::task::JoinHandle<()>) {
     let (tx, rx) = unbounded_channel();
-    tokio::spawn(run(rx, events));
-    tx
+    let task = tokio::spawn(run(rx, events));
+    (tx, task)
 }
 
-/// Clients per profile, rebuilt when the profile changes (the key is read once per client).
-#[derive(Default)]
+/// Clients per profile, rebuilt when the profile changes (the key is read once per client),
+/// on refresh, and after a job stopped on a configuration error (the user may have fixed the
+/// key). Shared by the tasks the worker spawns, so no command waits behind another's key.
+#[derive(Default, Clone)]
 struct Clients {
-    by_profile: HashMap<String, (Profile, Arc<Client>)>,
+    by_profile: Arc<std::sync::Mutex<ClientMap>>,
 }
+
+/// Profile name → the profile a client was made for, and the client.
+type ClientMap = HashMap<String, (Profile, Arc<Client>)>;
 
 impl Clients {
-    async fn get(&mut self, p: &Profile) -> Result<Arc<Client>, String> {
-        if let Some((known, c)) = self.by_profile.get(&p.name)
-            && known.endpoint == p.endpoint
+    fn cached(&self, p: &Profile) -> Option<Arc<Client>> {
+        let map = self.by_profile.lock().unwrap_or_else(|e| e.into_inner());
+        let (known, c) = map.get(&p.name)?;
+        let same = known.endpoint == p.endpoint
             && known.sdkappid == p.sdkappid
             && known.admin == p.admin
-            && known.key == p.key
-        {
-            return Ok(c.clone());
+            && known.key == p.key;
+        same.then(|| c.clone())
+    }
+
+    /// The next `get` reads the key again.
+    fn forget(&self, name: &str) {
+        self.by_profile.lock().unwrap_or_else(|e| e.into_inner()).remove(name);
+    }
+
+    async fn get(&self, p: &Profile) -> Result<Arc<Client>, String> {
+        if let Some(c) = self.cached(p) {
+            return Ok(c);
         }
         // Reading the key may run a command (a password manager): keep it off the async threads.
         let profile = p.clone();
@@ -44,77 +60,60 @@ impl Clients {
             .map_err(|e| e.to_string())?
             .map_err(|e| format!("{e:#}"))?;
         let client = Arc::new(Client::new(cfg).map_err(|e| format!("{e:#}"))?);
-        self.by_profile.insert(p.name.clone(), (p.clone(), client.clone()));
+        self.by_profile.lock().unwrap_or_else(|e| e.into_inner()).insert(p.name.clone(), (p.clone(), client.clone()));
         Ok(client)
     }
 }
 
+/// What the worker needs to start a job, for the task that runs it.
+struct JobRun {
+    job: u64,
+    profile: Profile,
+    kind: engine::JobKind,
+    input: Arc<engine::Normalized>,
+    cancel: CancellationToken,
+}
+
 async fn run(mut rx: UnboundedReceiver<Cmd>, events: UnboundedSender<WorkerEvent>) {
-    let mut clients = Clients::default();
+    let clients = Clients::default();
     let mut jobs: HashMap<u64, CancellationToken> = HashMap::new();
+    let mut running = tokio::task::JoinSet::new();
     let mut demo = None;
     while let Some(cmd) = rx.recv().await {
+        // Every command runs in a task of its own: Cancel is never stuck behind a slow key.
         match cmd {
-            Cmd::FetchAttrNames(p) => match clients.get(&p).await {
-                Ok(client) => {
-                    let events = events.clone();
-                    tokio::spawn(async move {
-                        let result = engine::fetch_attr_names(client, p.family, CancellationToken::new()).await;
-                        let _ = events.send(WorkerEvent::AttrNames { profile: p.name, result: result.map(|r| r.body) });
-                    });
-                }
-                Err(e) => {
-                    let _ = events.send(WorkerEvent::Failed(format!("profile {}: {e}", p.name)));
-                }
-            },
-            Cmd::RunJob { job, profile, kind, input } => match clients.get(&profile).await {
-                Ok(client) => {
-                    let cfg = JobConfig::new(kind, profile.family, profile.rate_limit);
-                    let mut handle = engine::spawn_job(client, cfg, input.clone());
-                    jobs.insert(job, handle.cancel.clone());
-                    let events = events.clone();
-                    tokio::spawn(async move {
-                        let mut summary = None;
-                        while let Some(event) = handle.events.recv().await {
-                            if let engine::Event::Finished(s) = &event {
-                                summary = Some(s.clone());
-                            }
-                            if events.send(WorkerEvent::Job { job, event }).is_err() {
-                                handle.cancel.cancel();
-                            }
-                        }
-                        if profile.journal
-                            && let (Some(s), Some(path)) = (summary, crate::journal::default_path())
-                        {
-                            let entry = crate::journal::entry(&profile, "inspect", &s, Some(&input));
-                            if let Err(e) = crate::journal::append(&path, &entry) {
-                                tracing::warn!("cannot write the audit journal {}: {e}", path.display());
-                            }
-                        }
-                    });
-                }
-                Err(e) => {
-                    let _ =
-                        events.send(WorkerEvent::JobError { job, message: format!("profile {}: {e}", profile.name) });
-                }
-            },
+            Cmd::FetchAttrNames { fetch, profile } => {
+                // A refresh reads the key again: the user may just have fixed it.
+                clients.forget(&profile.name);
+                tokio::spawn(fetch_attr_names(clients.clone(), events.clone(), fetch, profile));
+            }
+            Cmd::RunJob { job, profile, kind, input } => {
+                jobs.retain(|_, t| !t.is_cancelled());
+                let cancel = CancellationToken::new();
+                jobs.insert(job, cancel.clone());
+                let run = JobRun { job, profile, kind, input, cancel };
+                while running.try_join_next().is_some() {}
+                running.spawn(run_job(clients.clone(), events.clone(), run));
+            }
             Cmd::Cancel(job) => {
-                if let Some(t) = jobs.get(&job) {
+                if let Some(t) = jobs.remove(&job) {
                     t.cancel();
                 }
             }
-            Cmd::Probe(p) => match clients.get(&p).await {
-                Ok(client) => {
-                    let events = events.clone();
-                    tokio::spawn(async move {
-                        let results = probe(&client, &p).await;
-                        let _ = events.send(WorkerEvent::Probe { profile: p.name, results });
-                    });
-                }
-                Err(e) => {
-                    let _ = events.send(WorkerEvent::Failed(format!("profile {}: {e}", p.name)));
-                }
-            },
+            Cmd::Probe(p) => {
+                let (clients, events) = (clients.clone(), events.clone());
+                tokio::spawn(async move {
+                    match clients.get(&p).await {
+                        Ok(client) => {
+                            let results = probe(&client, &p).await;
+                            let _ = events.send(WorkerEvent::Probe { profile: p.name, results });
+                        }
+                        Err(e) => {
+                            let _ = events.send(WorkerEvent::Failed(format!("profile {}: {e}", p.name)));
+                        }
+                    }
+                });
+            }
             Cmd::StartDemo => match crate::demo::start().await {
                 Ok((running, profile)) => {
                     demo = Some(running);
@@ -127,8 +126,65 @@ async fn run(mut rx: UnboundedReceiver<Cmd>, events: UnboundedSender<WorkerEvent
             Cmd::Clipboard(_) => {}
         }
     }
+    // The loop is gone (quit): stop what runs, so each job ends, says so and is journaled.
+    jobs.values().for_each(CancellationToken::cancel);
+    while running.join_next().await.is_some() {}
     if let Some(d) = demo {
         d.shutdown().await;
+    }
+}
+
+async fn fetch_attr_names(clients: Clients, events: UnboundedSender<WorkerEvent>, fetch: u64, p: Profile) {
+    match clients.get(&p).await {
+        Ok(client) => {
+            let result = engine::fetch_attr_names(client, p.family, CancellationToken::new()).await;
+            if result.as_ref().is_err_and(|e| e.action() == crate::api::Action::Fix) {
+                clients.forget(&p.name);
+            }
+            let _ = events.send(WorkerEvent::AttrNames { fetch, profile: p.name, result: result.map(|r| r.body) });
+        }
+        Err(e) => {
+            let _ = events.send(WorkerEvent::Failed(format!("profile {}: {e}", p.name)));
+        }
+    }
+}
+
+/// Resolve the client (cancellable), run the job, stream its events, journal it.
+async fn run_job(clients: Clients, events: UnboundedSender<WorkerEvent>, run: JobRun) {
+    let JobRun { job, profile, kind, input, cancel } = run;
+    let client = tokio::select! {
+        _ = cancel.cancelled() => Err("cancelled before it started".to_string()),
+        c = clients.get(&profile) => c,
+    };
+    let client = match client {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = events.send(WorkerEvent::JobError { job, message: format!("profile {}: {e}", profile.name) });
+            return;
+        }
+    };
+    let cfg = JobConfig::new(kind, profile.family, profile.rate_limit);
+    let mut handle = engine::spawn_job_with(client, cfg, input.clone(), cancel);
+    let mut summary = None;
+    while let Some(event) = handle.events.recv().await {
+        if let engine::Event::Finished(s) = &event {
+            summary = Some(s.clone());
+        }
+        if events.send(WorkerEvent::Job { job, event }).is_err() {
+            handle.cancel.cancel();
+        }
+    }
+    let summary = match summary {
+        Some(s) => s,
+        None => handle.task.await.unwrap_or_default(),
+    };
+    // Stopped on a configuration error (wrong key, say): the next run reads the key again.
+    if summary.aborted.is_some() {
+        clients.forget(&profile.name);
+    }
+    if let Err(e) = crate::journal::after_job(&profile, kind.name(), &summary, &input) {
+        tracing::warn!("{e}");
+        let _ = events.send(WorkerEvent::Failed(e.to_string()));
     }
 }
 
