@@ -178,8 +178,19 @@ fn from_url_safe(sig: &str) -> String {
         .collect()
 }
 
-/// Decode a UserSig into its document, without checking anything but its form.
+/// Decode a UserSig into its document, without checking anything but its form. Like the
+/// official verifiers, `TLS.sdkappid`, `TLS.time` and `TLS.expire` must be JSON numbers.
 pub fn decode(usersig: &str) -> Result<SigDoc, VerifyError> {
+    decode_with(usersig, false)
+}
+
+/// `decode` that also takes numeric strings for the numbers: for diagnostics (`usersig
+/// verify` describes such a sig, then says why the service would refuse it).
+pub fn decode_lenient(usersig: &str) -> Result<SigDoc, VerifyError> {
+    decode_with(usersig, true)
+}
+
+fn decode_with(usersig: &str, lenient: bool) -> Result<SigDoc, VerifyError> {
     let trimmed = usersig.trim();
     if trimmed.is_empty() || trimmed.len() > MAX_SIG_CHARS {
         return Err(VerifyError::Base64);
@@ -200,9 +211,9 @@ pub fn decode(usersig: &str) -> Result<SigDoc, VerifyError> {
     Ok(SigDoc {
         version: str_field(obj, "TLS.ver").unwrap_or_default(),
         identifier: str_field(obj, "TLS.identifier").ok_or(VerifyError::MissingField("TLS.identifier"))?,
-        sdkappid: num_field(obj, "TLS.sdkappid").ok_or(VerifyError::MissingField("TLS.sdkappid"))?,
-        time: num_field(obj, "TLS.time").ok_or(VerifyError::MissingField("TLS.time"))?,
-        expire: num_field(obj, "TLS.expire").ok_or(VerifyError::MissingField("TLS.expire"))?,
+        sdkappid: num_field(obj, "TLS.sdkappid", lenient).ok_or(VerifyError::MissingField("TLS.sdkappid"))?,
+        time: num_field(obj, "TLS.time", lenient).ok_or(VerifyError::MissingField("TLS.time"))?,
+        expire: num_field(obj, "TLS.expire", lenient).ok_or(VerifyError::MissingField("TLS.expire"))?,
         sig: str_field(obj, "TLS.sig").ok_or(VerifyError::MissingField("TLS.sig"))?,
         userbuf,
     })
@@ -212,11 +223,11 @@ fn str_field(obj: &Map<String, Value>, name: &str) -> Option<String> {
     obj.get(name)?.as_str().map(str::to_owned)
 }
 
-/// Numbers are JSON numbers in every official library; a numeric string is tolerated.
-fn num_field(obj: &Map<String, Value>, name: &str) -> Option<u64> {
+/// Numbers are JSON numbers in every official library; a numeric string only when lenient.
+fn num_field(obj: &Map<String, Value>, name: &str, lenient: bool) -> Option<u64> {
     match obj.get(name)? {
         Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.parse().ok(),
+        Value::String(s) if lenient => s.parse().ok(),
         _ => None,
     }
 }
@@ -281,6 +292,26 @@ mod tests {
 
     fn key() -> SecretKey {
         SecretKey::new(KEY)
+    }
+
+    /// A sig whose numbers are strings, signed correctly: the service refuses it, diagnostics read it.
+    fn sig_with_string_numbers() -> String {
+        let sig = hmac_sig(&key(), &content_to_sign("a", 1400000000, 1700000000, 86400, None));
+        let doc = serde_json::json!({"TLS.ver": "2.0", "TLS.identifier": "a", "TLS.sdkappid": "1400000000",
+            "TLS.time": "1700000000", "TLS.expire": "86400", "TLS.sig": sig});
+        let mut enc = ZlibEncoder::new(Vec::new(), Compression::default());
+        enc.write_all(doc.to_string().as_bytes()).unwrap();
+        to_url_safe(&STANDARD.encode(enc.finish().unwrap()))
+    }
+
+    #[test]
+    fn numbers_must_be_json_numbers_except_for_diagnostics() {
+        let s = sig_with_string_numbers();
+        assert!(matches!(decode(&s), Err(VerifyError::MissingField("TLS.sdkappid"))));
+        let doc = decode_lenient(&s).unwrap();
+        assert_eq!((doc.sdkappid, doc.time, doc.expire), (1400000000, 1700000000, 86400));
+        let e = Expect { sdkappid: 1400000000, identifier: "a", now: 1700000001, key: Some(&key()), userbuf: None };
+        assert!(verify(&s, &e).is_err());
     }
 
     #[test]

@@ -51,10 +51,34 @@ pub struct Store {
     /// timpush account type per slot (0 UserID, 1 RegistrationID); None until set.
     pub attr_types: [Option<u8>; api::ATTR_SLOTS],
     pub users: HashMap<String, User>,
-    /// Distinct tags in the app and how many users carry each.
-    tag_refs: HashMap<String, usize>,
+    /// Distinct tags in the app: how many users carry each, and the account type it belongs
+    /// to (a tag applies to one account type, like an attribute).
+    tag_refs: HashMap<String, (usize, AccountKind)>,
     /// Accounts per request before 90018; 0 means the documented 100.
     pub max_accounts: usize,
+}
+
+/// Move one user's tag references from `old` to `new`.
+fn retag(refs: &mut HashMap<String, (usize, AccountKind)>, old: &[String], new: &[String], kind: AccountKind) {
+    for t in old {
+        if let Some((n, _)) = refs.get_mut(t) {
+            *n -= 1;
+            if *n == 0 {
+                refs.remove(t);
+            }
+        }
+    }
+    for t in new {
+        refs.entry(t.clone()).or_insert((0, kind)).0 += 1;
+    }
+}
+
+fn wrong_type(account: &str, what: &str) -> AccountError {
+    AccountError {
+        to_account: account.to_owned(),
+        error_code: 90035,
+        error_info: format!("{what} applies to another account type"),
+    }
 }
 
 fn not_found(account: &str) -> AccountError {
@@ -104,27 +128,19 @@ impl Store {
         self.tag_refs.len()
     }
 
-    fn add_tag_ref(&mut self, tag: &str) {
-        *self.tag_refs.entry(tag.to_owned()).or_default() += 1;
-    }
-
-    fn drop_tag_ref(&mut self, tag: &str) {
-        if let Some(n) = self.tag_refs.get_mut(tag) {
-            *n -= 1;
-            if *n == 0 {
-                self.tag_refs.remove(tag);
-            }
-        }
-    }
-
     /// Replace a user's tags, keeping the app's distinct-tag count right.
     pub fn set_tags(&mut self, id: &str, tags: Vec<String>) {
-        let old = self.users.get_mut(id).map(|u| std::mem::replace(&mut u.tags, tags.clone())).unwrap_or_default();
-        for t in &old {
-            self.drop_tag_ref(t);
-        }
-        for t in &tags {
-            self.add_tag_ref(t);
+        let Some(user) = self.users.get_mut(id) else { return };
+        let kind = user.kind;
+        let old = std::mem::replace(&mut user.tags, tags.clone());
+        retag(&mut self.tag_refs, &old, &tags, kind);
+    }
+
+    /// An account the request names that the app does not have: timpush reports it in
+    /// `ErrorList` (70107); all_member_push has no per-account errors and says nothing.
+    fn unknown(family: Family, account: &str, done: &mut Done) {
+        if family == Family::Timpush {
+            done.error_list.push(not_found(account));
         }
     }
 
@@ -135,11 +151,11 @@ impl Store {
             Command::SetAttrName => self.set_attr_name(family, parse(body)?),
             Command::GetAttr => self.get_attr(family, parse(body)?),
             Command::SetAttr => self.set_attr(family, parse(body)?),
-            Command::RemoveAttr => self.remove_attr(parse(body)?),
+            Command::RemoveAttr => self.remove_attr(family, parse(body)?),
             Command::GetTag => self.get_tag(family, parse(body)?),
             Command::AddTag => self.add_tag(family, parse(body)?),
-            Command::RemoveTag => self.remove_tag(parse(body)?),
-            Command::RemoveAllTags => self.remove_all_tags(parse(body)?),
+            Command::RemoveTag => self.remove_tag(family, parse(body)?),
+            Command::RemoveAllTags => self.remove_all_tags(family, parse(body)?),
         }
     }
 
@@ -250,17 +266,13 @@ impl Store {
                 slots.push((slot, value.clone()));
             }
             let Some(user) = self.users.get(&ua.to_account) else {
-                done.error_list.push(not_found(&ua.to_account));
+                Self::unknown(family, &ua.to_account, &mut done);
                 continue;
             };
             if family == Family::Timpush
                 && slots.iter().any(|(s, _)| self.attr_types[*s].unwrap_or(0) != user.kind.attr_type())
             {
-                done.error_list.push(AccountError {
-                    to_account: ua.to_account.clone(),
-                    error_code: 90035,
-                    error_info: "attr applies to another account type".into(),
-                });
+                done.error_list.push(wrong_type(&ua.to_account, "attr"));
                 continue;
             }
             writes.push((ua.to_account.clone(), slots));
@@ -273,7 +285,7 @@ impl Store {
         Ok(done)
     }
 
-    fn remove_attr(&mut self, req: wire::RemoveAttrRequest) -> Result<Done, Fail> {
+    fn remove_attr(&mut self, family: Family, req: wire::RemoveAttrRequest) -> Result<Done, Fail> {
         too_many(req.user_attrs.len(), self.max_per_call())?;
         let mut done = Done::default();
         let mut removals = Vec::new();
@@ -286,7 +298,7 @@ impl Store {
             if self.users.contains_key(&ua.to_account) {
                 removals.push((ua.to_account.clone(), slots));
             } else {
-                done.error_list.push(not_found(&ua.to_account));
+                Self::unknown(family, &ua.to_account, &mut done);
             }
         }
         for (acc, slots) in removals {
@@ -320,7 +332,10 @@ impl Store {
         let replace = family == Family::Timpush && req.replace == Some(1);
         let per_request = if replace { api::MAX_TAGS_PER_USER } else { api::MAX_TAGS_PER_ADD };
         let mut done = Done::default();
-        let mut new_tags: Vec<(String, Vec<String>)> = Vec::new();
+        // The tags each user will have; the same account twice in one request merges.
+        let mut pending: Vec<(String, Vec<String>)> = Vec::new();
+        // The app's tags as they will be, to check the per-app cap and account types.
+        let mut refs = self.tag_refs.clone();
         for ut in &req.user_tags {
             if ut.tags.len() > per_request {
                 return Err((
@@ -332,10 +347,22 @@ impl Store {
                 check_len("tag", t, 90020)?;
             }
             let Some(user) = self.users.get(&ut.to_account) else {
-                done.error_list.push(not_found(&ut.to_account));
+                Self::unknown(family, &ut.to_account, &mut done);
                 continue;
             };
-            let mut tags = if replace { Vec::new() } else { user.tags.clone() };
+            if family == Family::Timpush && ut.tags.iter().any(|t| refs.get(t).is_some_and(|(_, k)| *k != user.kind)) {
+                done.error_list.push(wrong_type(&ut.to_account, "tag"));
+                continue;
+            }
+            let slot = match pending.iter().position(|(a, _)| *a == ut.to_account) {
+                Some(i) => i,
+                None => {
+                    pending.push((ut.to_account.clone(), user.tags.clone()));
+                    pending.len() - 1
+                }
+            };
+            let before = pending[slot].1.clone();
+            let mut tags = if replace { Vec::new() } else { before.clone() };
             for t in &ut.tags {
                 if !tags.contains(t) {
                     tags.push(t.clone());
@@ -347,25 +374,23 @@ impl Store {
                     format!("{} would have {} tags, limit {}", ut.to_account, tags.len(), api::MAX_TAGS_PER_USER),
                 ));
             }
-            new_tags.push((ut.to_account.clone(), tags));
+            // Replaced tags no longer count toward the app's distinct tags.
+            retag(&mut refs, &before, &tags, user.kind);
+            pending[slot].1 = tags;
         }
-        let mut distinct: std::collections::HashSet<&str> = self.tag_refs.keys().map(String::as_str).collect();
-        for (_, tags) in &new_tags {
-            distinct.extend(tags.iter().map(String::as_str));
-        }
-        if distinct.len() > api::MAX_TAGS_PER_APP {
+        if refs.len() > api::MAX_TAGS_PER_APP {
             return Err((
                 70402,
-                format!("the app would have {} distinct tags, limit {}", distinct.len(), api::MAX_TAGS_PER_APP),
+                format!("the app would have {} distinct tags, limit {}", refs.len(), api::MAX_TAGS_PER_APP),
             ));
         }
-        for (acc, tags) in new_tags {
+        for (acc, tags) in pending {
             self.set_tags(&acc, tags);
         }
         Ok(done)
     }
 
-    fn remove_tag(&mut self, req: wire::TagsRequest) -> Result<Done, Fail> {
+    fn remove_tag(&mut self, family: Family, req: wire::TagsRequest) -> Result<Done, Fail> {
         too_many(req.user_tags.len(), self.max_per_call())?;
         let mut done = Done::default();
         for ut in &req.user_tags {
@@ -374,20 +399,20 @@ impl Store {
                     let kept = u.tags.iter().filter(|t| !ut.tags.contains(t)).cloned().collect();
                     self.set_tags(&ut.to_account, kept);
                 }
-                None => done.error_list.push(not_found(&ut.to_account)),
+                None => Self::unknown(family, &ut.to_account, &mut done),
             }
         }
         Ok(done)
     }
 
-    fn remove_all_tags(&mut self, req: wire::AccountsRequest) -> Result<Done, Fail> {
+    fn remove_all_tags(&mut self, family: Family, req: wire::AccountsRequest) -> Result<Done, Fail> {
         too_many(req.to_account.len(), self.max_per_call())?;
         let mut done = Done::default();
         for acc in &req.to_account {
             if self.users.contains_key(acc) {
                 self.set_tags(acc, Vec::new());
             } else {
-                done.error_list.push(not_found(acc));
+                Self::unknown(family, acc, &mut done);
             }
         }
         Ok(done)
@@ -483,5 +508,90 @@ mod tests {
         assert!(amp.error_list.is_empty());
         let tp = s.get_attr(Family::Timpush, serde_json::from_value(body).unwrap()).unwrap();
         assert_eq!(tp.error_list[0].error_code, 70107);
+    }
+
+    #[test]
+    fn all_member_push_writes_have_no_error_list_for_unknown_accounts() {
+        let mut s = store();
+        let writes = [
+            (Command::SetAttr, json!({"UserAttrs": [{"To_Account": "ghost", "Attrs": {"sex": "F"}}]})),
+            (Command::RemoveAttr, json!({"UserAttrs": [{"To_Account": "ghost", "Attrs": ["sex"]}]})),
+            (Command::AddTag, json!({"UserTags": [{"To_Account": "ghost", "Tags": ["a"]}]})),
+            (Command::RemoveTag, json!({"UserTags": [{"To_Account": "ghost", "Tags": ["a"]}]})),
+            (Command::RemoveAllTags, json!({"To_Account": ["ghost"]})),
+        ];
+        for (cmd, body) in writes {
+            assert!(s.run(Family::AllMemberPush, cmd, &body).unwrap().error_list.is_empty(), "{cmd:?}");
+            assert_eq!(s.run(Family::Timpush, cmd, &body).unwrap().error_list[0].error_code, 70107, "{cmd:?}");
+        }
+    }
+
+    #[test]
+    fn a_tag_applies_to_one_account_type_in_timpush() {
+        let mut s = store();
+        s.run(Family::Timpush, Command::AddTag, &json!({"UserTags": [{"To_Account": "alice", "Tags": ["vip"]}]}))
+            .unwrap();
+        let d = s
+            .run(
+                Family::Timpush,
+                Command::AddTag,
+                &json!({"UserTags": [{"To_Account": "reg-1", "Tags": ["vip"]}, {"To_Account": "reg-1", "Tags": ["ios"]}]}),
+            )
+            .unwrap();
+        assert_eq!(d.error_list.len(), 1);
+        assert_eq!((d.error_list[0].to_account.as_str(), d.error_list[0].error_code), ("reg-1", 90035));
+        assert_eq!(s.users["reg-1"].tags, ["ios"], "the rest of the request is applied");
+    }
+
+    #[test]
+    fn the_same_account_twice_in_one_request_merges() {
+        let mut s = store();
+        s.run(
+            Family::Timpush,
+            Command::AddTag,
+            &json!({"UserTags": [{"To_Account": "alice", "Tags": ["a"]}, {"To_Account": "alice", "Tags": ["b"]}]}),
+        )
+        .unwrap();
+        assert_eq!(s.users["alice"].tags, ["a", "b"]);
+        s.run(
+            Family::Timpush,
+            Command::SetAttr,
+            &json!({"UserAttrs": [{"To_Account": "alice", "Attrs": {"sex": "F"}}, {"To_Account": "alice", "Attrs": {"city": "x"}}]}),
+        )
+        .unwrap();
+        assert_eq!(s.users["alice"].attrs.len(), 2);
+    }
+
+    #[test]
+    fn replace_does_not_count_the_tags_it_replaces_toward_the_app_cap() {
+        let mut s = store();
+        s.import("bob", AccountKind::UserId);
+        // 1000 distinct tags in the app: 100 on alice, 900 on ten other users.
+        let tags = |from: usize| (from..from + 100).map(|i| format!("t{i}")).collect::<Vec<_>>();
+        s.run(
+            Family::Timpush,
+            Command::AddTag,
+            &json!({"Replace": 1, "UserTags": [{"To_Account": "alice", "Tags": tags(0)}]}),
+        )
+        .unwrap();
+        for u in 1..10 {
+            s.import(&format!("u{u}"), AccountKind::UserId);
+            let body = json!({"Replace": 1, "UserTags": [{"To_Account": format!("u{u}"), "Tags": tags(u * 100)}]});
+            s.run(Family::Timpush, Command::AddTag, &body).unwrap();
+        }
+        assert_eq!(s.distinct_tags(), 1000);
+        // alice's 100 tags replaced by 100 new ones: still 1000 distinct tags, allowed.
+        s.run(
+            Family::Timpush,
+            Command::AddTag,
+            &json!({"Replace": 1, "UserTags": [{"To_Account": "alice", "Tags": tags(5000)}]}),
+        )
+        .unwrap();
+        assert_eq!(s.distinct_tags(), 1000);
+        // One more new tag on bob is the 1001st.
+        let e = s
+            .run(Family::Timpush, Command::AddTag, &json!({"UserTags": [{"To_Account": "bob", "Tags": ["new"]}]}))
+            .unwrap_err();
+        assert_eq!(e.0, 70402);
     }
 }
