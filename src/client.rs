@@ -488,6 +488,39 @@ mod tests {
     }
 
     #[test]
+    fn default_timeouts_are_5_s_to_connect_and_15_s_in_all() {
+        let cfg = ClientConfig::new(Endpoint::base_url("http://127.0.0.1:1").unwrap(), 1, "a", SecretKey::new("k"));
+        assert_eq!((cfg.connect_timeout, cfg.timeout), (Duration::from_secs(5), Duration::from_secs(15)));
+        assert_eq!(cfg.max_response_bytes, 8 * 1024 * 1024);
+    }
+
+    #[test]
+    fn the_usersig_is_renewed_before_it_expires() {
+        let mut cfg = ClientConfig::new(Endpoint::base_url("http://127.0.0.1:1").unwrap(), 1, "a", SecretKey::new("k"));
+        // Valid for 2 s, renewed when under 1 s is left: a second later it must be new.
+        cfg.sig_validity = Duration::from_secs(2);
+        cfg.sig_refresh_margin = Duration::from_secs(1);
+        let c = Client::new(cfg).unwrap();
+        let first = c.usersig();
+        std::thread::sleep(Duration::from_millis(1100));
+        let second = c.usersig();
+        assert_ne!(first, second, "renewed");
+        let t = |s: &str| usersig::decode(s).unwrap().time;
+        assert!(t(&second) > t(&first));
+        // Far from expiry (the default 24 h, renewed 5 min before), it is kept.
+        let c = Client::new(ClientConfig::new(
+            Endpoint::base_url("http://127.0.0.1:1").unwrap(),
+            1,
+            "a",
+            SecretKey::new("k"),
+        ))
+        .unwrap();
+        let a = c.usersig();
+        std::thread::sleep(Duration::from_millis(1100));
+        assert_eq!(a, c.usersig());
+    }
+
+    #[test]
     fn sig_is_cached_and_invalidated() {
         let cfg = ClientConfig::new(Endpoint::base_url("http://127.0.0.1:1").unwrap(), 1, "admin", SecretKey::new("k"));
         let c = Client::new(cfg).unwrap();

@@ -196,7 +196,8 @@ fn service_errors_surface_with_meaning_and_fix() {
         }
         let err = text(&o.stderr);
         assert!(err.contains("failed 2") && err.contains("stopped early"), "{err}");
-        assert!(!err.contains("usersig=") || err.contains("usersig=<redacted>"));
+        assert_no_usersig(&err, "stderr");
+        assert_no_usersig(&text(&o.stdout), "stdout");
     }
     rt.block_on(emu.shutdown());
 }

@@ -380,3 +380,51 @@ async fn cancel_is_not_stuck_behind_a_slow_key_command() {
     assert!(!h.screen().contains("pinentry"));
     emu.shutdown().await;
 }
+
+/// README promises of the explorer: `:load`, Ctrl-Y, `:family` (an older answer for the other
+/// family is not shown), and `p` offered on 70016.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_copy_all_family_and_probe_hint() {
+    let mut h = Harness::start(launch_demo()).await;
+    h.wait_for("attribute names", |a| a.attr_names.names.is_some()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("accounts.txt");
+    std::fs::write(&list, "bob\r\nalice\n\nbob\n张小红\n").unwrap();
+    h.key(KeyCode::Char(':'));
+    h.type_str(&format!("load {}", list.display()));
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app.input_stats.accounts, 3, "{:?}", h.app.status);
+    assert_eq!(h.app.input_stats.duplicates, 1);
+    h.ctrl('r');
+    h.wait_for("job end", |a| a.job.as_ref().is_some_and(|j| j.summary.is_some())).await;
+    h.key(KeyCode::Char('/'));
+    h.type_str("alice");
+    h.key(KeyCode::Enter);
+    h.ctrl('y');
+    let shown: Vec<String> = h.app.results.shown().map(|r| r.account).collect();
+    assert!(!shown.is_empty() && shown.len() < 3, "{shown:?}");
+    assert_eq!(h.clipboard.last().unwrap(), &shown.join("\n"), "Ctrl-Y copies every shown account");
+
+    // :family reads the names again; the answer of the earlier fetch is dropped if it comes late.
+    let before = h.app.attr_names.fetch;
+    h.key(KeyCode::Char(':'));
+    h.type_str("family all_member_push");
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app.active_profile().unwrap().family, timx::api::Family::AllMemberPush);
+    assert!(h.app.attr_names.fetch > before && h.app.attr_names.loading);
+    h.send(Msg::Worker(tui::msg::WorkerEvent::AttrNames {
+        fetch: before,
+        profile: "demo".into(),
+        result: Err(timx::client::CallError::Service { code: 91000, info: "stale".into() }),
+    }));
+    assert!(h.app.attr_names.loading && h.app.attr_names.error.is_none(), "a stale answer is ignored");
+    h.wait_for("names again", |a| a.attr_names.names.is_some()).await;
+
+    // 70016 (key not in this data center) offers the probe, with the live key.
+    h.send(Msg::Worker(tui::msg::WorkerEvent::AttrNames {
+        fetch: h.app.attr_names.fetch,
+        profile: "demo".into(),
+        result: Err(timx::client::CallError::Service { code: 70016, info: String::new() }),
+    }));
+    assert!(h.app.status.as_ref().unwrap().text.contains("press p to probe"), "{:?}", h.app.status);
+}

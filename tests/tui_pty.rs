@@ -146,3 +146,35 @@ fn quitting_mid_job_journals_the_job_as_cancelled() {
     assert_eq!(lines[0]["accounts"], 2000);
     assert!(lines[0]["outcomes"]["cancelled"].as_u64().unwrap() > 0, "{journal}");
 }
+
+/// With `mouse = true` in the config, the wheel moves the selection like ↓.
+#[test]
+fn the_mouse_wheel_moves_the_selection_when_mouse_is_on() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "mouse = true\n").unwrap();
+    let mut s = Session::start_in(&["demo"], &[], (40, 120), dir.path());
+    s.wait_for("Ctrl-R runs the");
+    s.send(b"\x12");
+    s.wait_for("found");
+    let account = |s: &mut Session| {
+        s.send(b"\r");
+        s.wait_for("Raw JSON");
+        let screen = s.screen();
+        // The detail's "Account  NAME" line, not the table's "Account  Status" header.
+        let line = screen.lines().find(|l| l.contains("Account  ") && !l.contains("Status")).unwrap().to_owned();
+        s.send(b"\x1b");
+        line.split("Account  ").nth(1).unwrap().split_whitespace().next().unwrap().to_owned()
+    };
+    let first = account(&mut s);
+    // SGR mouse reports: wheel down (button 65) twice over the table.
+    s.send(b"\x1b[<65;20;15M\x1b[<65;20;15M");
+    std::thread::sleep(Duration::from_millis(200));
+    let third = account(&mut s);
+    assert_ne!(first, third, "the wheel moved the selection");
+    s.send(b"\x1b[<64;20;15M\x1b[<64;20;15M");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(account(&mut s), first, "and back up");
+    s.send(b"\x03");
+    s.wait_exit();
+    s.assert_restored();
+}

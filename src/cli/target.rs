@@ -99,3 +99,25 @@ impl TargetArgs {
         self.key.key_stdin
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct T {
+        #[command(flatten)]
+        target: TargetArgs,
+    }
+
+    #[test]
+    fn backup_domain_picks_the_regions_backup_url() {
+        let args = ["t", "--region", "frankfurt", "--backup-domain", "--sdkappid", "1", "--admin", "a"];
+        let p = T::try_parse_from(args).unwrap().target.resolve().unwrap();
+        assert_eq!(p.endpoint.root(), "https://adminapiger.my-imcloud.com");
+        let primary = T::try_parse_from(["t", "--region", "frankfurt", "--sdkappid", "1", "--admin", "a"]).unwrap();
+        assert_eq!(primary.target.resolve().unwrap().endpoint.root(), "https://adminapiger.im.qcloud.com");
+    }
+}

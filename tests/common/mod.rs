@@ -115,3 +115,21 @@ impl Drop for ServeProcess {
         let _ = self.child.wait();
     }
 }
+
+/// No UserSig in `s`: every `usersig=` is followed by `<redacted>`, and nothing looks like a
+/// UserSig itself (zlib-compressed JSON in base64 starts with `eJ`, and runs on for 100+ chars).
+pub fn assert_no_usersig(s: &str, what: &str) {
+    let lower = s.to_ascii_lowercase();
+    for (i, _) in lower.match_indices("usersig=") {
+        assert!(
+            s[i + 8..].starts_with("<redacted>"),
+            "{what}: a usersig= not redacted: {}",
+            &s[i..(i + 60).min(s.len())]
+        );
+    }
+    let sig_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '*' | '-' | '_');
+    for (i, _) in s.match_indices("eJ") {
+        let run = s[i..].chars().take_while(|c| sig_char(*c)).count();
+        assert!(run < 100, "{what}: something that looks like a UserSig: {}", &s[i..(i + 60).min(s.len())]);
+    }
+}
