@@ -38,19 +38,23 @@ async fn every_command_of_both_families_round_trips() {
         // Only timpush reports AttrTypes.
         assert_eq!(got.attr_types.is_some(), family == Family::Timpush, "{family}");
 
+        // Values of this family's own, so a command that did nothing cannot pass on the
+        // previous family's data.
+        let v = |s: &str| format!("{s}-{family}");
         let set = SetAttrRequest {
             user_attrs: vec![
                 UserAttrs {
                     to_account: "alice".into(),
-                    attrs: [("sex".into(), "F".into()), ("city".into(), "深圳".into())].into(),
+                    attrs: [("sex".into(), v("F")), ("city".into(), v("深圳"))].into(),
                 },
-                UserAttrs { to_account: "张小红".into(), attrs: [("city".into(), "纽约".into())].into() },
+                UserAttrs { to_account: "张小红".into(), attrs: [("city".into(), v("纽约"))].into() },
             ],
         };
         c.set_attrs(family, &set).await.unwrap();
         let got = c.get_attrs(family, &accounts(&["alice", "张小红", "bob"])).await.unwrap().body;
-        assert_eq!(got.user_attrs[0].attrs["city"], "深圳");
-        assert_eq!(got.user_attrs[1].attrs["city"], "纽约");
+        assert_eq!(got.user_attrs[0].attrs["city"], v("深圳"));
+        assert_eq!(got.user_attrs[0].attrs["sex"], v("F"));
+        assert_eq!(got.user_attrs[1].attrs["city"], v("纽约"));
         assert!(got.user_attrs[2].attrs.is_empty(), "bob has no attributes: Attrs {{}}");
 
         let rm = RemoveAttrRequest {
@@ -62,19 +66,19 @@ async fn every_command_of_both_families_round_trips() {
 
         let add = TagsRequest {
             replace: None,
-            user_tags: vec![UserTags { to_account: "alice".into(), tags: vec!["vip".into(), "beta".into()] }],
+            user_tags: vec![UserTags { to_account: "alice".into(), tags: vec![v("vip"), v("beta")] }],
         };
         c.add_tags(family, &add).await.unwrap();
         let got = c.get_tags(family, &accounts(&["alice", "bob"])).await.unwrap().body;
-        assert_eq!(got.user_tags[0].tags, vec!["vip", "beta"]);
+        assert_eq!(got.user_tags[0].tags, vec![v("vip"), v("beta")]);
         assert!(got.user_tags[1].tags.is_empty());
 
         let rm = TagsRequest {
             replace: None,
-            user_tags: vec![UserTags { to_account: "alice".into(), tags: vec!["vip".into()] }],
+            user_tags: vec![UserTags { to_account: "alice".into(), tags: vec![v("vip")] }],
         };
         c.remove_tags(family, &rm).await.unwrap();
-        assert_eq!(c.get_tags(family, &accounts(&["alice"])).await.unwrap().body.user_tags[0].tags, vec!["beta"]);
+        assert_eq!(c.get_tags(family, &accounts(&["alice"])).await.unwrap().body.user_tags[0].tags, vec![v("beta")]);
         c.remove_all_tags(family, &accounts(&["alice"])).await.unwrap();
         assert!(c.get_tags(family, &accounts(&["alice"])).await.unwrap().body.user_tags[0].tags.is_empty());
     }

@@ -45,6 +45,33 @@ fn assert_clean(what: &str, text: &str) {
     assert!(!has_usersig(text), "{what} contains a UserSig");
 }
 
+/// The payloads of every OSC 52 copy in a terminal's output, decoded (the copy is base64: a
+/// scan of the raw bytes would never see a secret in it).
+fn osc52_payloads(out: &str) -> Vec<String> {
+    use base64::Engine;
+    out.split("\x1b]52;")
+        .skip(1)
+        .filter_map(|rest| {
+            let body = rest.split(['\x07', '\x1b']).next()?;
+            let b64 = body.split_once(';').map_or(body, |(_, b)| b);
+            base64::engine::general_purpose::STANDARD.decode(b64).ok()
+        })
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .collect()
+}
+
+/// Run a child to its end, reading every process's argv all along (a key command runs midway).
+fn wait_watching_argv(mut child: std::process::Child) -> std::process::Output {
+    loop {
+        let leaks = argv_leaks();
+        assert!(leaks.is_empty(), "argv leak: {leaks:?}");
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 /// Every process whose argv holds the canary (our children must not).
 fn argv_leaks() -> Vec<String> {
     let mut hits = Vec::new();
@@ -98,8 +125,8 @@ impl World {
 
     fn config(&self, key_env: &str) {
         let cfg = format!(
-            "default_profile = \"app\"\n[profiles.app]\nbase_url = \"{}\"\nsdkappid = 1400000000\nadmin = \"administrator\"\nfamily = \"timpush\"\nkey = {{ env = \"{key_env}\" }}\n\n[profiles.wrong]\nbase_url = \"{}\"\nsdkappid = 1400000000\nadmin = \"administrator\"\nkey = {{ value = \"{CANARY}-but-wrong\" }}\n",
-            self.url, self.url
+            "default_profile = \"app\"\n[profiles.app]\nbase_url = \"{}\"\nsdkappid = 1400000000\nadmin = \"administrator\"\nfamily = \"timpush\"\nkey = {{ env = \"{key_env}\" }}\n\n[profiles.wrong]\nbase_url = \"{}\"\nsdkappid = 1400000000\nadmin = \"administrator\"\nkey = {{ value = \"{CANARY}-but-wrong\" }}\n\n[profiles.cmd]\nbase_url = \"{}\"\nsdkappid = 1400000000\nadmin = \"administrator\"\nfamily = \"timpush\"\nkey = {{ command = [\"sh\", \"-c\", \"sleep 0.3; printf %s \\\"$TIMX_CANARY\\\"\"] }}\n",
+            self.url, self.url, self.url
         );
         std::fs::write(self.dir.path().join("config.toml"), cfg).unwrap();
     }
@@ -136,6 +163,8 @@ fn headless_commands_never_show_the_key_or_a_usersig() {
         vec!["attrs".into(), "-f".into(), accounts.display().to_string(), "--format".into(), "json".into()],
         vec!["tags".into(), "-p".into(), "wrong".into(), "bob".into(), "carol".into()],
         vec!["attr-names".into(), "-p".into(), "wrong".into()],
+        // The key from a command (a password manager): argv is watched while it runs.
+        vec!["attrs".into(), "-p".into(), "cmd".into(), "bob".into()],
         vec!["attr-names".into(), "--key-env".into(), "NOT_SET_ANYWHERE".into()],
         vec!["config".into(), "check".into(), "--online".into()],
         vec![
@@ -152,10 +181,8 @@ fn headless_commands_never_show_the_key_or_a_usersig() {
     ];
     for args in runs {
         let child = w.cmd().args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        // While it runs, nothing's argv carries the key.
-        let leaks = argv_leaks();
-        assert!(leaks.is_empty(), "argv leak: {leaks:?}");
-        let out = child.wait_with_output().unwrap();
+        // While it runs (and while its key command runs), nothing's argv carries the key.
+        let out = wait_watching_argv(child);
         assert_clean(&format!("stdout of {args:?}"), &String::from_utf8_lossy(&out.stdout));
         assert_clean(&format!("stderr of {args:?}"), &String::from_utf8_lossy(&out.stderr));
     }
@@ -196,6 +223,11 @@ fn the_tui_never_shows_the_key_or_a_usersig_even_when_it_panics() {
     let all = String::from_utf8_lossy(&s.output.lock().unwrap()).into_owned();
     assert!(all.contains("test-only panic trigger"), "the panic message was shown");
     assert_clean("the terminal output (all screens, the OSC 52 copy, the panic message)", &all);
+    let copies = osc52_payloads(&all);
+    assert!(copies.iter().any(|c| c.contains("\"account\"")), "the row copy was decoded: {copies:?}");
+    for c in &copies {
+        assert_clean("an OSC 52 copy, decoded", c);
+    }
     assert!(std::fs::read_to_string(&export).unwrap().contains("bob"));
     for (path, text) in w.files() {
         assert_clean(&path, &text);
