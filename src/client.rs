@@ -488,6 +488,13 @@ mod tests {
     }
 
     #[test]
+    fn error_info_is_kept_as_received_for_lossless_exports() {
+        let body = br#"{"ActionStatus":"FAIL","ErrorCode":70402,"ErrorInfo":"bad \u001b[2J param \u202e"}"#;
+        let Err(CallError::Service { code, info }) = parse_body(body) else { panic!("a service error") };
+        assert_eq!((code, info.as_str()), (70402, "bad \u{1b}[2J param \u{202e}"));
+    }
+
+    #[test]
     fn default_timeouts_are_5_s_to_connect_and_15_s_in_all() {
         let cfg = ClientConfig::new(Endpoint::base_url("http://127.0.0.1:1").unwrap(), 1, "a", SecretKey::new("k"));
         assert_eq!((cfg.connect_timeout, cfg.timeout), (Duration::from_secs(5), Duration::from_secs(15)));

@@ -228,3 +228,39 @@ async fn the_emulator_answers_60003_70402_70403_and_honours_max_accounts() {
     assert!(c.get_attrs(Family::Timpush, &four[..3]).await.is_ok());
     emu.shutdown().await;
 }
+
+#[test]
+fn invalid_utf8_on_standard_input_marks_that_line_invalid_only() {
+    let (emu, _rt) = demo_emulator(EmulatorConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let base = one_off(&emu);
+    let o = timx(
+        dir.path(),
+        &args(&["attrs", "-f", "-", "--format", "ndjson"], &base),
+        &[("TIMX_SECRET_KEY", KEY)],
+        b"bob\nbad\xff\xfeid\nalice\n",
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let rows: Vec<serde_json::Value> = text(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let status: Vec<&str> = rows.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(status, ["found", "invalid", "empty"], "{rows:?}");
+    assert!(rows[1]["reason"].as_str().unwrap().contains("not valid UTF-8"));
+}
+
+/// The truncate fault cuts bytes, also inside a CJK character: the client gets a body that is
+/// not JSON (retried), never a dropped connection from a panicking handler.
+#[tokio::test]
+async fn a_truncated_answer_cut_inside_a_cjk_character_is_malformed_not_a_panic() {
+    let users: Vec<serde_json::Value> =
+        (0..20).map(|i| serde_json::json!({"id": format!("用户{i}"), "attrs": {"city": "深圳深圳深圳"}})).collect();
+    let d = data(serde_json::json!({"attr_names": {"0": "city"}, "users": users}));
+    let faults = Faults { extra: vec![(Fault::Truncate, 1.0)], ..Faults::default() };
+    let emu = start(EmulatorConfig { faults, ..EmulatorConfig::default() }, Some(d)).await;
+    let c = client(&emu);
+    for n in 1..=20 {
+        let ids: Vec<String> = (0..n).map(|i| format!("用户{i}")).collect();
+        let e = c.get_attrs(Family::Timpush, &ids).await.unwrap_err();
+        assert!(matches!(e, timx::client::CallError::Malformed { .. }), "{n}: {e}");
+    }
+    emu.shutdown().await;
+}

@@ -405,6 +405,14 @@ async fn load_copy_all_family_and_probe_hint() {
     assert!(!shown.is_empty() && shown.len() < 3, "{shown:?}");
     assert_eq!(h.clipboard.last().unwrap(), &shown.join("\n"), "Ctrl-Y copies every shown account");
 
+    // Another tab starts at its first column (a stale column would sort by the wrong field).
+    h.key(KeyCode::Right);
+    h.key(KeyCode::Right);
+    h.key(KeyCode::Right);
+    assert_eq!(h.app.results.column, 3);
+    h.key(KeyCode::Char('2'));
+    assert_eq!(h.app.results.column, 0);
+
     // :family reads the names again; the answer of the earlier fetch is dropped if it comes late.
     let before = h.app.attr_names.fetch;
     h.key(KeyCode::Char(':'));

@@ -558,8 +558,8 @@ impl App {
         }
         let id = self.next_job;
         self.next_job += 1;
+        // The filter carries over to the new job's rows (reset keeps it applied).
         self.results.reset(input.total());
-        self.results.set_filter(&self.results.filter.clone());
         self.job = Some(JobState {
             id,
             profile: profile.name.clone(),
