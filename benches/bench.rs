@@ -1,5 +1,6 @@
 //! `cargo bench`: the full benchmark suite. Prints a table and writes `target/timx-bench.json`.
 //! `TIMX_BENCH_QUICK=1 cargo bench` runs it on tiny inputs.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 #[path = "suite/mod.rs"]
 mod suite;

@@ -377,7 +377,7 @@ pub fn parse_body(bytes: &[u8]) -> Result<(Status, Value), CallError> {
     }
     if st.action_status == "FAIL" || st.error_code != 0 {
         // FAIL with code 0 says nothing; treat it as an internal error worth a retry.
-        let code = if st.error_code == 0 { 91000 } else { st.error_code };
+        let code = if st.error_code == 0 { codes::PUSH_INTERNAL_ERROR } else { st.error_code };
         // Kept as received (exports are lossless); front ends escape it for display.
         return Err(CallError::Service { code, info: st.error_info });
     }

@@ -16,6 +16,36 @@ pub struct PrivateFile {
     target: PathBuf,
 }
 
+/// The rename still to do for a file whose handle went elsewhere (`into_parts`): a writer can
+/// own the file while this waits to put it in place. Dropped uncommitted, the file is removed.
+#[derive(Debug)]
+pub struct Pending {
+    tmp: PathBuf,
+    target: PathBuf,
+    done: bool,
+}
+
+impl Pending {
+    /// Sync what was written (through any handle) and move the file into place.
+    pub fn commit(mut self) -> anyhow::Result<()> {
+        let target = self.target.clone();
+        std::fs::File::open(&self.tmp)
+            .and_then(|f| f.sync_all())
+            .and_then(|()| std::fs::rename(&self.tmp, &target))
+            .with_context(|| format!("cannot write {}", target.display()))?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
 impl PrivateFile {
     pub fn create(target: &Path) -> anyhow::Result<PrivateFile> {
         let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -39,6 +69,13 @@ impl PrivateFile {
             }
         }
         Err(anyhow::anyhow!("cannot write {}: {:?}", target.display(), last_err))
+    }
+
+    /// The open file and the rename still to do.
+    pub fn into_parts(mut self) -> anyhow::Result<(std::fs::File, Pending)> {
+        let pending = Pending { tmp: self.tmp.clone(), target: self.target.clone(), done: false };
+        let file = self.file.take().context("file already committed")?;
+        Ok((file, pending))
     }
 
     /// Flush, sync and move the file into place.
@@ -78,7 +115,8 @@ pub fn write(target: &Path, text: &str) -> anyhow::Result<()> {
     f.commit()
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 
@@ -111,6 +149,19 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
         assert!(!std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         assert_eq!(mode(&link), 0o600);
+    }
+
+    #[test]
+    fn a_file_handed_to_a_writer_is_put_in_place_by_its_pending_rename() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.ndjson");
+        let (mut file, pending) = PrivateFile::create(&p).unwrap().into_parts().unwrap();
+        file.write_all(b"{}\n").unwrap();
+        drop(file);
+        assert!(!p.exists(), "not in place before the commit");
+        pending.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "{}\n");
+        assert_eq!(mode(&p), 0o600);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The benchmark code runs, on tiny inputs. No timing is asserted here (benchmarks are not
 //! tests); what is checked is that every figure is produced and the correctness figures hold.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 #[path = "../benches/suite/mod.rs"]
 mod suite;

@@ -1,5 +1,6 @@
 //! The real `timx` binary: config init/check, headless audits against the emulator (formats,
 //! exit codes, explained errors, journal), and the usersig tools.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The emulator on loopback, driven by the real client: every command of both families,
 //! each error code the emulator documents, and each injected fault.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 

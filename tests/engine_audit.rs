@@ -1,6 +1,7 @@
 //! The audit engine against the emulator over loopback: big audits return exactly the data the
 //! emulator holds, in input order, in every format; faults change nothing but the retry count;
 //! the pace stays under the limit; cancel and configuration errors end every account once.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 

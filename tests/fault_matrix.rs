@@ -2,6 +2,7 @@
 //! headless commands and the TUI use it) and through the real binary. For each: every account
 //! ends in exactly one outcome, the data equals a fault-free run where retries can succeed,
 //! retries are bounded, and the summary and exit code say what happened.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 

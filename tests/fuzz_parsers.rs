@@ -1,6 +1,7 @@
 //! Property tests (short fuzz runs) of every parser that takes outside input: UserSig
 //! decoding, response bodies, account lists, the config file and the emulator's request
 //! handling. No input may panic; sizes stay bounded.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 use std::io::Write;
 

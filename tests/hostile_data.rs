@@ -2,6 +2,7 @@
 //! controls, bidi overrides, zero-width characters, wide CJK and emoji, values over 50 bytes,
 //! invalid UTF-8 and a 10,000-line paste with CRLF and tabs. Screens show them escaped, CSV
 //! neutralizes formulas, JSON/NDJSON keep them losslessly.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 
@@ -92,7 +93,7 @@ async fn screens_show_hostile_values_escaped() {
     let launch =
         timx::tui::Launch { config: Default::default(), profiles: vec![], select: None, demo: false, problems: vec![] };
     let mut app = timx::tui::new_app(&launch, timx::tui::theme::Theme::new(false));
-    app.overlay = timx::tui::app::Overlay::None;
+    app.overlay = timx::tui::overlay::Overlay::None;
     app.update(Msg::Resize(200, 50));
     app.results.reset(records.len());
     app.update(Msg::Worker(WorkerEvent::Job {
@@ -128,7 +129,7 @@ fn a_10000_line_paste_with_crlf_tabs_and_invalid_input_is_one_edit() {
     let launch =
         timx::tui::Launch { config: Default::default(), profiles: vec![], select: None, demo: false, problems: vec![] };
     let mut app = timx::tui::new_app(&launch, timx::tui::theme::Theme::new(false));
-    app.overlay = timx::tui::app::Overlay::None;
+    app.overlay = timx::tui::overlay::Overlay::None;
     let mut text = String::new();
     for i in 0..10_000 {
         text.push_str(&format!("\tuser_{i}  \r\n"));

@@ -2,6 +2,7 @@
 //! command in any sliding second is refused, judged on arrival), a 20,000-account audit at the
 //! limit is never refused and never puts more than R calls of one command in any second.
 //! One test in its own binary, so no other test shares the machine's two cores with it.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 

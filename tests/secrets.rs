@@ -1,5 +1,6 @@
 //! Secrets stay secret: with a canary key, neither the key nor any UserSig appears in stdout,
 //! stderr, screens, logs, the journal, exports, error or panic messages, or any process's argv.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The TUI end to end, in-process: the real worker runs real jobs against the emulator over
 //! loopback while the test injects keys and pastes, and reads state and the drawn screen.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 
@@ -14,15 +15,16 @@ use timx::config::{Config, Profile};
 use timx::emulator::{EmulatorConfig, Faults};
 use timx::engine::Status;
 use timx::secret::SecretSource;
-use timx::tui::app::{App, Overlay, Pane};
-use timx::tui::msg::{Cmd, Msg, WorkerEvent};
+use timx::tui::app::{App, Pane};
+use timx::tui::msg::{Cmd, Msg, TerminalCmd, WorkerCmd, WorkerEvent};
+use timx::tui::overlay::Overlay;
 use timx::tui::theme::Theme;
 use timx::tui::{self, Launch};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 struct Harness {
     app: App,
-    worker: UnboundedSender<Cmd>,
+    worker: UnboundedSender<WorkerCmd>,
     events: UnboundedReceiver<WorkerEvent>,
     clipboard: Vec<String>,
     term: Terminal<TestBackend>,
@@ -45,8 +47,8 @@ impl Harness {
     fn dispatch(&mut self, cmds: Vec<Cmd>) {
         for c in cmds {
             match c {
-                Cmd::Clipboard(t) => self.clipboard.push(t),
-                other => self.worker.send(other).unwrap(),
+                Cmd::Terminal(TerminalCmd::Clipboard(t)) => self.clipboard.push(t),
+                Cmd::Worker(w) => self.worker.send(w).unwrap(),
             }
         }
     }
@@ -314,7 +316,8 @@ async fn first_run_creates_a_profile_through_the_form() {
         h.key(KeyCode::Tab);
     }
     h.key(KeyCode::Enter);
-    assert!(matches!(h.app.overlay, Overlay::None), "saved: {:?}", h.app.status);
+    // The worker writes the file; the form closes when it says so.
+    h.wait_for("saved", |a| matches!(a.overlay, Overlay::None)).await;
     let text = std::fs::read_to_string(&cfg_path).unwrap();
     assert!(text.contains("[profiles.prod-sg]") && text.contains("region = \"singapore\""), "{text}");
     assert!(text.contains("env = \"TIMX_SECRET_KEY\""));
@@ -393,6 +396,7 @@ async fn load_copy_all_family_and_probe_hint() {
     h.key(KeyCode::Char(':'));
     h.type_str(&format!("load {}", list.display()));
     h.key(KeyCode::Enter);
+    h.wait_for("loaded", |a| a.status.as_ref().is_some_and(|s| s.text.starts_with("loaded"))).await;
     assert_eq!(h.app.input_stats.accounts, 3, "{:?}", h.app.status);
     assert_eq!(h.app.input_stats.duplicates, 1);
     h.ctrl('r');

@@ -1,6 +1,7 @@
 //! The real binary in a pseudo-terminal: it starts on the demo, answers `?`, quits, and leaves
 //! the terminal as it found it (alternate screen left, bracketed paste off, cursor shown, raw
 //! mode off) after `q` and after SIGTERM.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 

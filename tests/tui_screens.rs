@@ -1,5 +1,6 @@
 //! Screen tests: the app fed fixed worker events, drawn on ratatui's TestBackend, compared with
 //! insta snapshots at 80×24 and 200×50, plus the too-small screen, NO_COLOR and hostile text.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 

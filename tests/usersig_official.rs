@@ -1,6 +1,7 @@
 //! UserSig v2 against the official implementation: fixtures made by the PyPI package
 //! `tls-sig-api-v2` 1.1 (tests/fixtures/make_usersig_fixtures.py) must decode and verify,
 //! and every kind of tampering must be refused with the right reason.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 use std::io::Write;
 

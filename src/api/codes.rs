@@ -215,6 +215,16 @@ pub fn lookup(code: i64) -> CodeInfo {
         })
 }
 
+/// 70107: the account is not imported into IM (a per-account answer of timpush).
+pub const NOT_IMPORTED: i64 = 70107;
+/// 91000: the push service's internal error (retried).
+pub const PUSH_INTERNAL_ERROR: i64 = 91000;
+
+/// 70016/70020: the SDKAppID lives in another data center (the region probe is offered).
+pub fn is_wrong_region(code: i64) -> bool {
+    matches!(code, 70016 | 70020)
+}
+
 pub fn is_known(code: i64) -> bool {
     CATALOG.iter().any(|(c, ..)| *c == code)
 }

@@ -205,15 +205,39 @@ async fn audit(
             }
         }
     }
-    let mut job = engine::spawn_job(client, cfg, input.clone());
+    let job = engine::spawn_job(client, cfg, input.clone());
     let stdout = std::io::stdout();
     let mut writer = export::writer(format, columns, std::io::BufWriter::new(stdout.lock()))?;
+    let streamed = stream(job, writer.as_mut()).await?;
+    if let Some(e) = streamed.write_failed {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Ok(ExitCode::from(1));
+        }
+        bail!("cannot write the results: {e}");
+    }
+    writer.finish()?;
+    if streamed.held_back > 0 {
+        bail!("internal error: {} rows were held back waiting for an earlier row that never came", streamed.held_back);
+    }
+    Ok(finish(&profile, kind, &input, &streamed.summary, streamed.interrupted))
+}
+
+/// How streaming a job's rows went.
+struct Streamed {
+    summary: engine::Summary,
+    interrupted: bool,
+    write_failed: Option<std::io::Error>,
+    /// Rows still waiting for an earlier one when the job ended (must be none).
+    held_back: usize,
+}
+
+/// Write the job's rows in input order as they come, with progress on a terminal; Ctrl-C
+/// cancels the job (what finished is still written).
+async fn stream(mut job: engine::JobHandle, writer: &mut dyn export::RecordWriter) -> anyhow::Result<Streamed> {
     let show_progress = std::io::stderr().is_terminal();
     let mut last_progress = Instant::now() - Duration::from_secs(1);
     let mut reorder = Reorder::default();
-    let mut interrupted = false;
-    let mut write_failed: Option<std::io::Error> = None;
-    let mut summary = None;
+    let (mut interrupted, mut write_failed, mut summary) = (false, None, None);
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     loop {
@@ -228,10 +252,7 @@ async fn audit(
         let Some(event) = event else { break };
         match event {
             Event::Started { .. } => {}
-            Event::Batch(records) => {
-                if write_failed.is_some() {
-                    continue;
-                }
+            Event::Batch(records) if write_failed.is_none() => {
                 for r in records {
                     if let Err(e) = reorder.push(r, |r| writer.write(&r)) {
                         job.cancel.cancel();
@@ -240,15 +261,15 @@ async fn audit(
                     }
                 }
             }
-            Event::Progress(p) => {
-                if show_progress && last_progress.elapsed() >= Duration::from_millis(100) {
-                    last_progress = Instant::now();
-                    eprint!(
-                        "\r\x1b[K{}/{} accounts  {} calls  {} retries  {:.0}/s",
-                        p.done, p.total, p.calls, p.retries, p.rate
-                    );
-                }
+            Event::Batch(_) => {}
+            Event::Progress(p) if show_progress && last_progress.elapsed() >= Duration::from_millis(100) => {
+                last_progress = Instant::now();
+                eprint!(
+                    "\r\x1b[K{}/{} accounts  {} calls  {} retries  {:.0}/s",
+                    p.done, p.total, p.calls, p.retries, p.rate
+                );
             }
+            Event::Progress(_) => {}
             Event::Finished(s) => summary = Some(s),
         }
     }
@@ -259,20 +280,7 @@ async fn audit(
         Some(s) => s,
         None => job.task.await.context("the job ended without a summary")?,
     };
-    if let Some(e) = write_failed {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            return Ok(ExitCode::from(1));
-        }
-        bail!("cannot write the results: {e}");
-    }
-    writer.finish()?;
-    if !reorder.is_empty() {
-        bail!(
-            "internal error: {} rows were held back waiting for an earlier row that never came",
-            reorder.pending.len()
-        );
-    }
-    Ok(finish(&profile, kind, &input, &summary, interrupted))
+    Ok(Streamed { summary, interrupted, write_failed, held_back: reorder.pending.len() })
 }
 
 /// The end of every audit: the summary on stderr, the journal line, the exit code.

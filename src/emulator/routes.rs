@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::store::{AccountKind, Done, Fail};
 use super::{Fault, Shared, lock};
 use crate::api::wire::{self, Status};
-use crate::api::{self, Command, Family};
+use crate::api::{self, Command, Family, codes};
 use crate::client::unix_now;
 use crate::usersig::{self, Expect, VerifyError};
 
@@ -60,82 +60,90 @@ async fn handle(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    let faults = &sh.cfg.faults;
     let path = format!("v4/{service}/{command}");
     // The rate is judged when a call arrives, as a service's front door would, before any
     // injected latency can bunch arrivals up or spread them out.
     let admitted = lock(&sh.limiter).admit(&path, Instant::now());
-    if !faults.latency.is_zero() || !faults.jitter.is_zero() {
-        let jitter = faults.jitter.as_secs_f64();
-        let offset =
-            if jitter > 0.0 { (rand::Rng::random::<f64>(&mut *lock(&sh.dice)) * 2.0 - 1.0) * jitter } else { 0.0 };
-        tokio::time::sleep(Duration::from_secs_f64((faults.latency.as_secs_f64() + offset).max(0.0))).await;
-    }
+    delay(&sh).await;
     {
         let mut stats = lock(&sh.stats);
         stats.calls += 1;
         *stats.calls_by_second.entry(sh.started.elapsed().as_secs()).or_default() += 1;
     }
-    if roll(&sh, faults.drop_rate) {
-        lock(&sh.stats).injected_drops += 1;
-        let broken =
-            futures_util::stream::once(async { Err::<Bytes, std::io::Error>(std::io::Error::other("injected drop")) });
-        return (StatusCode::OK, Body::from_stream(broken)).into_response();
+    let query = query.unwrap_or_default();
+    let fault = match early_fault(&sh, &path, &query) {
+        Ok(fault) => fault,
+        Err(response) => return *response,
+    };
+    // Stall past any sane client timeout, then answer normally.
+    if fault == Some(Fault::Stall) {
+        tokio::time::sleep(Duration::from_secs(60)).await;
     }
-    if roll(&sh, faults.http_error_rate) {
-        lock(&sh.stats).injected_http_errors += 1;
-        return (
-            StatusCode::BAD_GATEWAY,
-            [(header::CONTENT_TYPE, "text/html")],
-            "<html><body><h1>502 Bad Gateway</h1></body></html>",
-        )
-            .into_response();
-    }
-    let fault = faults.extra.iter().find(|(_, p)| roll(&sh, *p)).map(|(f, _)| *f);
-    if let Some(f) = fault {
-        *lock(&sh.stats).injected.entry(f.name()).or_default() += 1;
-    }
-    match fault {
-        Some(Fault::Http(code)) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            return (
-                status,
-                [(header::CONTENT_TYPE, "text/html")],
-                format!("<html><body><h1>{code}</h1></body></html>"),
-            )
-                .into_response();
-        }
-        // Stall past any sane client timeout, then answer normally.
-        Some(Fault::Stall) => tokio::time::sleep(Duration::from_secs(60)).await,
-        Some(Fault::Garbage) => {
-            return (StatusCode::OK, [(header::CONTENT_TYPE, "text/html")], "<html>upstream says hello</html>")
-                .into_response();
-        }
-        Some(Fault::Echo(code)) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY);
-            let url = format!("/{path}?{}", query.as_deref().unwrap_or(""));
-            return (
-                status,
-                [(header::CONTENT_TYPE, "text/html")],
-                format!("<html><body><h1>Request blocked</h1><p>URL: {url}</p></body></html>"),
-            )
-                .into_response();
-        }
-        Some(Fault::UnknownCode) => {
-            return reply(Status::fail(99_999, "an error code no catalog knows (injected)"), Done::default());
-        }
-        Some(Fault::Code(code)) => return reply(Status::fail(code, "injected"), Done::default()),
-        _ => {}
-    }
-    let result = answer(&sh, &service, &command, admitted, query.as_deref().unwrap_or(""), &body);
+    let result = answer(&sh, &service, &command, admitted, &query, &body);
     let code = result.as_ref().map(|_| 0).unwrap_or_else(|(c, _)| *c);
     *lock(&sh.stats).by_path.entry(path).or_default().entry(code).or_default() += 1;
     let response = match result {
         Ok(done) => reply_body(Status::ok(), done),
         Err((code, info)) => reply_body(Status::fail(code, info), Done::default()),
     };
-    // Faults that damage the real answer (a write has already been applied: retries must be safe).
-    let response: Bytes = match fault {
+    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], damage(fault, response)).into_response()
+}
+
+/// The injected latency (± jitter).
+async fn delay(sh: &Shared) {
+    let faults = &sh.cfg.faults;
+    if faults.latency.is_zero() && faults.jitter.is_zero() {
+        return;
+    }
+    let jitter = faults.jitter.as_secs_f64();
+    let offset = if jitter > 0.0 { (rand::Rng::random::<f64>(&mut *lock(&sh.dice)) * 2.0 - 1.0) * jitter } else { 0.0 };
+    tokio::time::sleep(Duration::from_secs_f64((faults.latency.as_secs_f64() + offset).max(0.0))).await;
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/html")], body).into_response()
+}
+
+/// Roll the fault dice. A fault that replaces the answer comes back as `Err(response)`; one
+/// that delays or damages the real answer comes back as `Ok(Some(fault))`.
+fn early_fault(sh: &Shared, path: &str, query: &str) -> Result<Option<Fault>, Box<Response>> {
+    let faults = &sh.cfg.faults;
+    if roll(sh, faults.drop_rate) {
+        lock(&sh.stats).injected_drops += 1;
+        let broken =
+            futures_util::stream::once(async { Err::<Bytes, std::io::Error>(std::io::Error::other("injected drop")) });
+        return Err(Box::new((StatusCode::OK, Body::from_stream(broken)).into_response()));
+    }
+    if roll(sh, faults.http_error_rate) {
+        lock(&sh.stats).injected_http_errors += 1;
+        return Err(Box::new(html(StatusCode::BAD_GATEWAY, "<html><body><h1>502 Bad Gateway</h1></body></html>".into())));
+    }
+    let fault = faults.extra.iter().find(|(_, p)| roll(sh, *p)).map(|(f, _)| *f);
+    if let Some(f) = fault {
+        *lock(&sh.stats).injected.entry(f.name()).or_default() += 1;
+    }
+    match fault {
+        Some(Fault::Http(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            Err(Box::new(html(status, format!("<html><body><h1>{code}</h1></body></html>"))))
+        }
+        Some(Fault::Garbage) => Err(Box::new(html(StatusCode::OK, "<html>upstream says hello</html>".into()))),
+        Some(Fault::Echo(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY);
+            let page = format!("<html><body><h1>Request blocked</h1><p>URL: /{path}?{query}</p></body></html>");
+            Err(Box::new(html(status, page)))
+        }
+        Some(Fault::UnknownCode) => {
+            Err(Box::new(reply(Status::fail(99_999, "an error code no catalog knows (injected)"), Done::default())))
+        }
+        Some(Fault::Code(code)) => Err(Box::new(reply(Status::fail(code, "injected"), Done::default()))),
+        other => Ok(other),
+    }
+}
+
+/// Faults that damage the real answer (a write has already been applied: retries must be safe).
+fn damage(fault: Option<Fault>, response: String) -> Bytes {
+    match fault {
         // Cut bytes, not characters: the cut may fall inside a CJK character, as on a real wire.
         Some(Fault::Truncate) => {
             let half = response.len() / 2;
@@ -149,8 +157,7 @@ async fn handle(
             big.into()
         }
         _ => response.into(),
-    };
-    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], response).into_response()
+    }
 }
 
 enum Target {
@@ -182,7 +189,7 @@ fn answer(sh: &Shared, service: &str, command: &str, admitted: bool, query: &str
     }
     if roll(sh, sh.cfg.faults.fail_rate) {
         lock(&sh.stats).injected_91000 += 1;
-        return Err((91000, "internal error, please retry (injected)".into()));
+        return Err((codes::PUSH_INTERNAL_ERROR, "internal error, please retry (injected)".into()));
     }
     let json: Value = serde_json::from_slice(body).map_err(|e| match target {
         Target::Push(..) => (90001, format!("json parse error: {e}")),

@@ -82,7 +82,11 @@ fn wrong_type(account: &str, what: &str) -> AccountError {
 }
 
 fn not_found(account: &str) -> AccountError {
-    AccountError { to_account: account.to_owned(), error_code: 70107, error_info: "account not exist".into() }
+    AccountError {
+        to_account: account.to_owned(),
+        error_code: api::codes::NOT_IMPORTED,
+        error_info: "account not exist".into(),
+    }
 }
 
 fn parse<T: serde::de::DeserializeOwned>(body: &Value) -> Result<T, Fail> {

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::pacer::Pacer;
 use super::policy::{Counters, Ctx, Stop};
 use super::{ErrorDetail, Event, JobConfig, Normalized, Progress, Record, Status, Summary};
-use crate::api::{MAX_ACCOUNTS_PER_CALL, wire};
+use crate::api::{MAX_ACCOUNTS_PER_CALL, codes, wire};
 use crate::client::{CallError, Client, Reply};
 
 /// A running job: its event stream, a way to cancel it, and its final summary.
@@ -61,40 +61,110 @@ enum Part<T> {
     Cancelled,
 }
 
+/// Where a job's records go: counted, then sent with the progress they make.
+struct Out<'a> {
+    ctx: &'a Ctx,
+    tx: mpsc::Sender<Event>,
+    counts: BTreeMap<Status, u64>,
+    start: Instant,
+    total: u64,
+}
+
+impl Out<'_> {
+    async fn emit(&mut self, mut records: Vec<Record>) {
+        records.sort_by_key(|r| r.index);
+        for r in &records {
+            *self.counts.entry(r.status).or_default() += 1;
+        }
+        let counters = &self.ctx.counters;
+        let done = counters.done.fetch_add(records.len() as u64, Ordering::Relaxed) + records.len() as u64;
+        let elapsed = self.start.elapsed();
+        let _ = self.tx.send(Event::Batch(records)).await;
+        let secs = elapsed.as_secs_f64();
+        let progress = Progress {
+            done,
+            total: self.total,
+            calls: counters.calls.load(Ordering::Relaxed),
+            retries: counters.retries.load(Ordering::Relaxed),
+            elapsed,
+            rate: if secs > 0.0 { done as f64 / secs } else { 0.0 },
+        };
+        let _ = self.tx.send(Event::Progress(progress)).await;
+    }
+
+    async fn collect(&mut self, done: Result<Vec<Record>, tokio::task::JoinError>) {
+        match done {
+            Ok(records) => self.emit(records).await,
+            // `guarded` turns a panic into failed records; only an abort of the runtime lands here.
+            Err(e) => tracing::error!("a batch task failed: {e}"),
+        }
+    }
+}
+
 async fn run(ctx: Arc<Ctx>, input: Arc<Normalized>, tx: mpsc::Sender<Event>) -> Summary {
-    let start = Instant::now();
-    let lanes = Arc::new(Lanes { attrs: Pacer::new(ctx.cfg.rate_limit), tags: Pacer::new(ctx.cfg.rate_limit) });
     let valid: Vec<u32> = input.valid_indices().collect();
     let batches: Vec<&[u32]> = valid.chunks(MAX_ACCOUNTS_PER_CALL).collect();
     let total = input.total() as u64;
-    let _ = tx
-        .send(Event::Started {
-            total,
-            duplicates: input.duplicates,
-            invalid: input.invalid.len() as u64,
-            batches: batches.len() as u64,
-        })
-        .await;
-    let mut counts: BTreeMap<Status, u64> = BTreeMap::new();
-
-    if !input.invalid.is_empty() {
-        for chunk in input.invalid.chunks(1000) {
-            let records: Vec<Record> = chunk
-                .iter()
-                .map(|(i, reason)| {
-                    let mut r = Record::new(*i, input.entries.get(*i as usize), Status::Invalid);
-                    r.reason = Some(reason.clone());
-                    r
-                })
-                .collect();
-            emit(&ctx, &tx, records, &mut counts, start, total).await;
-        }
+    let started = Event::Started {
+        total,
+        duplicates: input.duplicates,
+        invalid: input.invalid.len() as u64,
+        batches: batches.len() as u64,
+    };
+    let _ = tx.send(started).await;
+    let mut out = Out { ctx: &ctx, tx: tx.clone(), counts: BTreeMap::new(), start: Instant::now(), total };
+    for chunk in input.invalid.chunks(1000) {
+        let records = chunk
+            .iter()
+            .map(|(i, reason)| Record {
+                reason: Some(reason.clone()),
+                ..Record::new(*i, input.entries.get(*i as usize), Status::Invalid)
+            })
+            .collect();
+        out.emit(records).await;
     }
+    let unsent = dispatch(&ctx, &input, &batches, &mut out).await;
+    // Batches never sent: cancelled, or failed with the error that stopped the job.
+    let abort = ctx.aborted();
+    for chunk in unsent.chunks(1000) {
+        let records = chunk
+            .iter()
+            .map(|i| {
+                let account = input.entries.get(*i as usize);
+                match (&abort, ctx.cancel.is_cancelled()) {
+                    (Some(e), false) => failed_unsent(*i, account, e),
+                    _ => Record::new(*i, account, Status::Cancelled),
+                }
+            })
+            .collect();
+        out.emit(records).await;
+    }
+    let summary = Summary {
+        kind: Some(ctx.cfg.kind),
+        family: Some(ctx.cfg.family),
+        total,
+        duplicates: input.duplicates,
+        counts: std::mem::take(&mut out.counts),
+        calls: ctx.counters.calls.load(Ordering::Relaxed),
+        retries: ctx.counters.retries.load(Ordering::Relaxed),
+        slowdowns: ctx.counters.slowdowns.load(Ordering::Relaxed),
+        elapsed: out.start.elapsed(),
+        errors_seen: ctx.counters.errors.lock().map(|m| m.clone()).unwrap_or_default(),
+        aborted: abort.map(|e| e.to_string()),
+        cancelled: ctx.cancel.is_cancelled(),
+    };
+    let _ = tx.send(Event::Finished(summary.clone())).await;
+    summary
+}
 
+/// Send the batches under the in-flight cap, streaming what finishes; returns the indices of
+/// the batches never sent (cancelled, or stopped by a configuration error).
+async fn dispatch(ctx: &Arc<Ctx>, input: &Arc<Normalized>, batches: &[&[u32]], out: &mut Out<'_>) -> Vec<u32> {
+    let lanes = Arc::new(Lanes { attrs: Pacer::new(ctx.cfg.rate_limit), tags: Pacer::new(ctx.cfg.rate_limit) });
     let sem = Arc::new(Semaphore::new(ctx.cfg.max_in_flight.max(1)));
     let mut set: JoinSet<Vec<Record>> = JoinSet::new();
     let mut unsent: Vec<u32> = Vec::new();
-    for batch in &batches {
+    for batch in batches {
         if ctx.cancel.is_cancelled() || ctx.aborted().is_some() {
             unsent.extend_from_slice(batch);
             continue;
@@ -110,44 +180,13 @@ async fn run(ctx: Arc<Ctx>, input: Arc<Normalized>, tx: mpsc::Sender<Event>) -> 
             records
         });
         while let Some(done) = set.try_join_next() {
-            collect(&ctx, &tx, done, &mut counts, start, total).await;
+            out.collect(done).await;
         }
     }
     while let Some(done) = set.join_next().await {
-        collect(&ctx, &tx, done, &mut counts, start, total).await;
+        out.collect(done).await;
     }
-    // Batches never sent: cancelled, or failed with the error that stopped the job.
-    let abort = ctx.aborted();
-    for chunk in unsent.chunks(1000) {
-        let records = chunk
-            .iter()
-            .map(|i| {
-                let account = input.entries.get(*i as usize);
-                match (&abort, ctx.cancel.is_cancelled()) {
-                    (Some(e), false) => failed_unsent(*i, account, e),
-                    _ => Record::new(*i, account, Status::Cancelled),
-                }
-            })
-            .collect();
-        emit(&ctx, &tx, records, &mut counts, start, total).await;
-    }
-
-    let summary = Summary {
-        kind: Some(ctx.cfg.kind),
-        family: Some(ctx.cfg.family),
-        total,
-        duplicates: input.duplicates,
-        counts,
-        calls: ctx.counters.calls.load(Ordering::Relaxed),
-        retries: ctx.counters.retries.load(Ordering::Relaxed),
-        slowdowns: ctx.counters.slowdowns.load(Ordering::Relaxed),
-        elapsed: start.elapsed(),
-        errors_seen: ctx.counters.errors.lock().map(|m| m.clone()).unwrap_or_default(),
-        aborted: abort.map(|e| e.to_string()),
-        cancelled: ctx.cancel.is_cancelled(),
-    };
-    let _ = tx.send(Event::Finished(summary.clone())).await;
-    summary
+    unsent
 }
 
 /// A job that could not start (its attribute names could not be read, say): every valid
@@ -191,49 +230,6 @@ fn failed_unsent(index: u32, account: &str, e: &CallError) -> Record {
     d.meaning = format!("not sent: the job stopped after this error on another batch: {}", d.meaning);
     r.error = Some(d);
     r
-}
-
-async fn collect(
-    ctx: &Ctx,
-    tx: &mpsc::Sender<Event>,
-    done: Result<Vec<Record>, tokio::task::JoinError>,
-    counts: &mut BTreeMap<Status, u64>,
-    start: Instant,
-    total: u64,
-) {
-    match done {
-        Ok(records) => emit(ctx, tx, records, counts, start, total).await,
-        // `guarded` turns a panic into failed records; only an abort of the runtime lands here.
-        Err(e) => tracing::error!("a batch task failed: {e}"),
-    }
-}
-
-async fn emit(
-    ctx: &Ctx,
-    tx: &mpsc::Sender<Event>,
-    mut records: Vec<Record>,
-    counts: &mut BTreeMap<Status, u64>,
-    start: Instant,
-    total: u64,
-) {
-    records.sort_by_key(|r| r.index);
-    for r in &records {
-        *counts.entry(r.status).or_default() += 1;
-    }
-    let done = ctx.counters.done.fetch_add(records.len() as u64, Ordering::Relaxed) + records.len() as u64;
-    let elapsed = start.elapsed();
-    let _ = tx.send(Event::Batch(records)).await;
-    let secs = elapsed.as_secs_f64();
-    let _ = tx
-        .send(Event::Progress(Progress {
-            done,
-            total,
-            calls: ctx.counters.calls.load(Ordering::Relaxed),
-            retries: ctx.counters.retries.load(Ordering::Relaxed),
-            elapsed,
-            rate: if secs > 0.0 { done as f64 / secs } else { 0.0 },
-        }))
-        .await;
 }
 
 /// Run one batch's future; if it panics (a bug), its accounts still end in one outcome each:
@@ -354,7 +350,7 @@ fn per_account<R, T: Clone>(accounts: &[String], result: Result<(R, u32), Stop>,
         .map(|a| {
             if let Some(e) = errors.get(a) {
                 let d = ErrorDetail::from_code(e.error_code, &e.error_info);
-                return if e.error_code == 70107 { Part::NotFound(d) } else { Part::Error(d) };
+                return if e.error_code == codes::NOT_IMPORTED { Part::NotFound(d) } else { Part::Error(d) };
             }
             match data.remove(a) {
                 Some(v) => Part::Data(v),

@@ -150,7 +150,7 @@ impl ErrorDetail {
 
     /// 70016/70020: the SDKAppID lives in another data center.
     pub fn wrong_region(&self) -> bool {
-        matches!(self.code, Some(70016 | 70020))
+        self.code.is_some_and(codes::is_wrong_region)
     }
 
     /// A per-account code from a timpush ErrorList.

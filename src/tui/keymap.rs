@@ -1,5 +1,7 @@
-//! Every key binding, in one table: `update` looks keys up here and the help overlay is
-//! generated from the same table, so the help can never disagree with the app.
+//! Every key binding of every context, in one table: the main screen, the popups, the input
+//! lines, the first-run screen and the profile form look keys up here; the help overlay, the
+//! status-line hints and any message that names a key are generated from the same table, so
+//! they can never disagree with the app.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -37,38 +39,145 @@ pub enum Action {
     NewProfile,
     Refresh,
     NextAttr,
+    /// Popups: close.
+    Close,
+    /// Input lines and forms: take what was typed.
+    Submit,
+    /// Input lines: clear the text.
+    ClearInput,
+    /// Command line: complete the command or argument.
+    Complete,
+    /// First-run screen: start the demo emulator.
+    StartDemo,
+    /// Form: next / previous field, previous / next choice.
+    NextField,
+    PrevField,
+    PrevChoice,
+    NextChoice,
+}
+
+impl Action {
+    /// Every action, for the test that each has a binding.
+    pub const ALL: [Action; 41] = [
+        Action::Quit,
+        Action::ForceQuit,
+        Action::NextPane,
+        Action::PrevPane,
+        Action::Help,
+        Action::Run,
+        Action::Cancel,
+        Action::Up,
+        Action::Down,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Top,
+        Action::Bottom,
+        Action::Left,
+        Action::Right,
+        Action::Open,
+        Action::Filter,
+        Action::SortColumn,
+        Action::SortReverse,
+        Action::NextTab,
+        Action::TabAttrs,
+        Action::TabTags,
+        Action::TabSummary,
+        Action::Export,
+        Action::CopyAccount,
+        Action::CopyRow,
+        Action::CopyAccounts,
+        Action::CommandLine,
+        Action::Probe,
+        Action::NewProfile,
+        Action::Refresh,
+        Action::NextAttr,
+        Action::Close,
+        Action::Submit,
+        Action::ClearInput,
+        Action::Complete,
+        Action::StartDemo,
+        Action::NextField,
+        Action::PrevField,
+        Action::PrevChoice,
+        Action::NextChoice,
+    ];
 }
 
 /// Where a binding applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Context {
-    /// Everywhere, including while typing in the accounts editor.
+    /// The main screen, including while typing in the accounts editor.
     Always,
-    /// Everywhere except the accounts editor (where the key types text).
+    /// The main screen outside the accounts editor (where the key types text).
     Global,
     Profiles,
     Results,
-    Overlay,
+    /// Help, account detail and information popups.
+    Popup,
+    /// The account detail popup (on top of `Popup`).
+    Detail,
+    /// The command line and the filter line.
+    Input,
+    /// The command line (on top of `Input`).
+    CommandInput,
+    FirstRun,
+    Form,
 }
 
 impl Context {
+    pub const ALL: [Context; 10] = [
+        Context::Always,
+        Context::Global,
+        Context::Profiles,
+        Context::Results,
+        Context::Popup,
+        Context::Detail,
+        Context::Input,
+        Context::CommandInput,
+        Context::FirstRun,
+        Context::Form,
+    ];
+
     pub fn title(self) -> &'static str {
         match self {
             Context::Always => "Anywhere",
             Context::Global => "Outside the editor",
             Context::Profiles => "Profiles",
             Context::Results => "Results",
-            Context::Overlay => "Detail / help",
+            Context::Popup => "Help, detail and information popups",
+            Context::Detail => "Account detail",
+            Context::Input => "Command line and filter",
+            Context::CommandInput => "Command line",
+            Context::FirstRun => "First run",
+            Context::Form => "Profile form",
+        }
+    }
+
+    /// The contexts whose bindings are live here, most specific first.
+    fn layers(self, editing: bool) -> &'static [Context] {
+        match (self, editing) {
+            (Context::Profiles | Context::Results | Context::Global, true) => &[Context::Always],
+            (Context::Profiles, false) => &[Context::Profiles, Context::Global, Context::Always],
+            (Context::Results, false) => &[Context::Results, Context::Global, Context::Always],
+            (Context::Global, false) => &[Context::Global, Context::Always],
+            (Context::Detail, _) => &[Context::Detail, Context::Popup],
+            (Context::CommandInput, _) => &[Context::CommandInput, Context::Input],
+            (Context::Always, _) => &[Context::Always],
+            (Context::Popup, _) => &[Context::Popup],
+            (Context::Input, _) => &[Context::Input],
+            (Context::FirstRun, _) => &[Context::FirstRun],
+            (Context::Form, _) => &[Context::Form],
         }
     }
 }
 
 pub struct Binding {
     pub keys: &'static [(KeyModifiers, KeyCode)],
-    pub label: &'static str,
     pub action: Action,
     pub context: Context,
     pub desc: &'static str,
+    /// A word or two for the status line, when this binding is worth a hint there.
+    pub hint: Option<&'static str>,
 }
 
 const NONE: KeyModifiers = KeyModifiers::NONE;
@@ -82,223 +191,170 @@ use KeyCode::{
     Right as KRight, Tab, Up as KUp,
 };
 
+const fn b(
+    keys: &'static [(KeyModifiers, KeyCode)],
+    action: Action,
+    context: Context,
+    desc: &'static str,
+    hint: Option<&'static str>,
+) -> Binding {
+    Binding { keys, action, context, desc, hint }
+}
+
+#[rustfmt::skip]
 pub const BINDINGS: &[Binding] = &[
-    Binding {
-        keys: &[(CTRL, Char('c'))],
-        label: "Ctrl-C",
-        action: ForceQuit,
-        context: Always,
-        desc: "quit (always works)",
-    },
-    Binding { keys: &[(NONE, Tab)], label: "Tab", action: NextPane, context: Always, desc: "next pane" },
-    Binding {
-        keys: &[(SHIFT, BackTab), (NONE, BackTab)],
-        label: "Shift-Tab",
-        action: PrevPane,
-        context: Always,
-        desc: "previous pane",
-    },
-    Binding {
-        keys: &[(CTRL, Char('r')), (NONE, F(5))],
-        label: "Ctrl-R / F5",
-        action: Run,
-        context: Always,
-        desc: "run: attributes and tags of the accounts",
-    },
-    Binding {
-        keys: &[(NONE, Esc)],
-        label: "Esc",
-        action: Cancel,
-        context: Always,
-        desc: "cancel the running job / close / leave the editor",
-    },
-    Binding { keys: &[(NONE, F(1))], label: "F1", action: Help, context: Always, desc: "help" },
-    Binding { keys: &[(NONE, Char('?'))], label: "?", action: Help, context: Global, desc: "help" },
-    Binding { keys: &[(NONE, Char('q'))], label: "q", action: Quit, context: Global, desc: "quit" },
-    Binding {
-        keys: &[(NONE, Char(':'))],
-        label: ":",
-        action: CommandLine,
-        context: Global,
-        desc: "command line (profile, family, export, load, probe, run, quit)",
-    },
-    Binding { keys: &[(NONE, Char('n'))], label: "n", action: NewProfile, context: Global, desc: "new profile form" },
-    Binding {
-        keys: &[(NONE, Char('R'))],
-        label: "R",
-        action: Refresh,
-        context: Global,
-        desc: "reload attribute names",
-    },
-    Binding {
-        keys: &[(NONE, Char('p'))],
-        label: "p",
-        action: Probe,
-        context: Global,
-        desc: "probe other regions for this SDKAppID",
-    },
-    Binding { keys: &[(NONE, KUp), (NONE, Char('k'))], label: "↑ / k", action: Up, context: Global, desc: "move up" },
-    Binding {
-        keys: &[(NONE, KDown), (NONE, Char('j'))],
-        label: "↓ / j",
-        action: Down,
-        context: Global,
-        desc: "move down",
-    },
-    Binding {
-        keys: &[(NONE, KPgUp), (CTRL, Char('u'))],
-        label: "PgUp / Ctrl-U",
-        action: PageUp,
-        context: Global,
-        desc: "page up",
-    },
-    Binding {
-        keys: &[(NONE, KPgDn), (CTRL, Char('d'))],
-        label: "PgDn / Ctrl-D",
-        action: PageDown,
-        context: Global,
-        desc: "page down",
-    },
-    Binding {
-        keys: &[(NONE, Home), (NONE, Char('g'))],
-        label: "Home / g",
-        action: Top,
-        context: Global,
-        desc: "first row",
-    },
-    Binding {
-        keys: &[(NONE, End), (SHIFT, Char('G')), (NONE, Char('G'))],
-        label: "End / G",
-        action: Bottom,
-        context: Global,
-        desc: "last row",
-    },
-    Binding {
-        keys: &[(NONE, Enter)],
-        label: "Enter",
-        action: Open,
-        context: Profiles,
-        desc: "use this profile (reads its attribute names)",
-    },
-    Binding {
-        keys: &[(NONE, Enter)],
-        label: "Enter",
-        action: Open,
-        context: Results,
-        desc: "detail of the account: attributes, tags, raw JSON, error and fix",
-    },
-    Binding {
-        keys: &[(NONE, KLeft), (NONE, Char('h'))],
-        label: "← / h",
-        action: Left,
-        context: Results,
-        desc: "previous column (sort target, scrolls wide tables)",
-    },
-    Binding {
-        keys: &[(NONE, KRight), (NONE, Char('l'))],
-        label: "→ / l",
-        action: Right,
-        context: Results,
-        desc: "next column",
-    },
-    Binding {
-        keys: &[(NONE, Char('/'))],
-        label: "/",
-        action: Filter,
-        context: Results,
-        desc: "filter rows (substring; Esc clears)",
-    },
-    Binding {
-        keys: &[(NONE, Char('s'))],
-        label: "s",
-        action: SortColumn,
-        context: Results,
-        desc: "sort by the current column",
-    },
-    Binding {
-        keys: &[(NONE, Char('S')), (SHIFT, Char('S'))],
-        label: "S",
-        action: SortReverse,
-        context: Results,
-        desc: "reverse the sort",
-    },
-    Binding {
-        keys: &[(NONE, Char('t'))],
-        label: "t",
-        action: NextTab,
-        context: Results,
-        desc: "next tab (attributes, tags, summary)",
-    },
-    Binding { keys: &[(NONE, Char('1'))], label: "1", action: TabAttrs, context: Results, desc: "attributes tab" },
-    Binding { keys: &[(NONE, Char('2'))], label: "2", action: TabTags, context: Results, desc: "tags tab" },
-    Binding { keys: &[(NONE, Char('3'))], label: "3", action: TabSummary, context: Results, desc: "summary charts" },
-    Binding {
-        keys: &[(NONE, Char('a'))],
-        label: "a",
-        action: NextAttr,
-        context: Results,
-        desc: "summary: next attribute",
-    },
-    Binding {
-        keys: &[(NONE, Char('e'))],
-        label: "e",
-        action: Export,
-        context: Results,
-        desc: "export (CSV/JSON/NDJSON by extension)",
-    },
-    Binding {
-        keys: &[(NONE, Char('y'))],
-        label: "y",
-        action: CopyAccount,
-        context: Results,
-        desc: "copy the account (OSC 52)",
-    },
-    Binding {
-        keys: &[(NONE, Char('Y')), (SHIFT, Char('Y'))],
-        label: "Y",
-        action: CopyRow,
-        context: Results,
-        desc: "copy the row as JSON",
-    },
-    Binding {
-        keys: &[(CTRL, Char('y'))],
-        label: "Ctrl-Y",
-        action: CopyAccounts,
-        context: Results,
-        desc: "copy the shown accounts, one per line",
-    },
+    b(&[(CTRL, Char('c'))], ForceQuit, Always, "quit (always works)", None),
+    b(&[(NONE, Tab)], NextPane, Always, "next pane", Some("next pane")),
+    b(&[(SHIFT, BackTab), (NONE, BackTab)], PrevPane, Always, "previous pane", None),
+    b(&[(CTRL, Char('r')), (NONE, F(5))], Run, Always, "run: attributes and tags of the accounts", Some("run")),
+    b(&[(NONE, Esc)], Cancel, Always, "cancel the running job / leave the editor / clear the filter", Some("back")),
+    b(&[(NONE, F(1))], Help, Always, "help", Some("help")),
+    b(&[(NONE, Char('?'))], Help, Global, "help", Some("help")),
+    b(&[(NONE, Char('q'))], Quit, Global, "quit", Some("quit")),
+    b(&[(NONE, Char(':'))], CommandLine, Global, "command line (see the commands below)", Some("command")),
+    b(&[(NONE, Char('n'))], NewProfile, Global, "new profile form", None),
+    b(&[(NONE, Char('R'))], Refresh, Global, "reload attribute names (reads the key again)", None),
+    b(&[(NONE, Char('p'))], Probe, Global, "probe other regions for this SDKAppID", None),
+    b(&[(NONE, KUp), (NONE, Char('k'))], Up, Global, "move up", None),
+    b(&[(NONE, KDown), (NONE, Char('j'))], Down, Global, "move down", None),
+    b(&[(NONE, KPgUp), (CTRL, Char('u'))], PageUp, Global, "page up", None),
+    b(&[(NONE, KPgDn), (CTRL, Char('d'))], PageDown, Global, "page down", None),
+    b(&[(NONE, Home), (NONE, Char('g'))], Top, Global, "first row", None),
+    b(&[(NONE, End), (SHIFT, Char('G')), (NONE, Char('G'))], Bottom, Global, "last row", None),
+    b(&[(NONE, Enter)], Open, Profiles, "use this profile (reads its attribute names)", Some("select")),
+    b(&[(NONE, Enter)], Open, Results, "detail of the account: attributes, tags, raw JSON, error and fix", Some("detail")),
+    b(&[(NONE, KLeft), (NONE, Char('h'))], Left, Results, "previous column (sort target, scrolls wide tables)", None),
+    b(&[(NONE, KRight), (NONE, Char('l'))], Right, Results, "next column", None),
+    b(&[(NONE, Char('/'))], Filter, Results, "filter rows (substring; Esc clears)", Some("filter")),
+    b(&[(NONE, Char('s'))], SortColumn, Results, "sort by the current column", Some("sort")),
+    b(&[(NONE, Char('S')), (SHIFT, Char('S'))], SortReverse, Results, "reverse the sort", None),
+    b(&[(NONE, Char('t'))], NextTab, Results, "next tab (attributes, tags, summary)", Some("tab")),
+    b(&[(NONE, Char('1'))], TabAttrs, Results, "attributes tab", None),
+    b(&[(NONE, Char('2'))], TabTags, Results, "tags tab", None),
+    b(&[(NONE, Char('3'))], TabSummary, Results, "summary charts", None),
+    b(&[(NONE, Char('a'))], NextAttr, Results, "summary: next attribute", None),
+    b(&[(NONE, Char('e'))], Export, Results, "export (CSV/JSON/NDJSON by extension)", Some("export")),
+    b(&[(NONE, Char('y'))], CopyAccount, Results, "copy the account (OSC 52)", Some("copy")),
+    b(&[(NONE, Char('Y')), (SHIFT, Char('Y'))], CopyRow, Results, "copy the row as JSON", None),
+    b(&[(CTRL, Char('y'))], CopyAccounts, Results, "copy the shown accounts, one per line", None),
+    b(&[(NONE, Esc), (NONE, Char('q')), (NONE, Enter), (NONE, Char('?')), (NONE, F(1))], Close, Popup, "close", Some("close")),
+    b(&[(NONE, KDown), (NONE, Char('j'))], Down, Popup, "scroll down", None),
+    b(&[(NONE, KUp), (NONE, Char('k'))], Up, Popup, "scroll up", None),
+    b(&[(NONE, KPgDn)], PageDown, Popup, "scroll a page down", None),
+    b(&[(NONE, KPgUp)], PageUp, Popup, "scroll a page up", None),
+    b(&[(NONE, Char('y'))], CopyAccount, Detail, "copy the account", Some("copy")),
+    b(&[(NONE, Char('Y')), (SHIFT, Char('Y'))], CopyRow, Detail, "copy the row as JSON", None),
+    b(&[(NONE, Enter)], Submit, Input, "run the command / keep the filter", Some("run")),
+    b(&[(NONE, Esc)], Close, Input, "close (the filter is cleared)", Some("cancel")),
+    b(&[(CTRL, Char('u'))], ClearInput, Input, "clear the line", None),
+    b(&[(NONE, Tab)], Complete, CommandInput, "complete the command, profile or family", Some("complete")),
+    b(&[(NONE, Char('d'))], StartDemo, FirstRun, "try the demo: a local emulator with 390 users", Some("demo")),
+    b(&[(NONE, Char('n'))], NewProfile, FirstRun, "create a profile for your app", Some("new profile")),
+    b(&[(NONE, Char('q')), (NONE, Esc)], Quit, FirstRun, "quit", Some("quit")),
+    b(&[(NONE, Tab), (NONE, KDown)], NextField, Form, "next field", Some("next")),
+    b(&[(SHIFT, BackTab), (NONE, BackTab), (NONE, KUp)], PrevField, Form, "previous field", None),
+    b(&[(NONE, KLeft)], PrevChoice, Form, "previous choice", None),
+    b(&[(NONE, KRight), (NONE, Char(' '))], NextChoice, Form, "next choice (text fields take the space)", Some("choose")),
+    b(&[(NONE, Enter)], Submit, Form, "next field; on Save, save the profile", Some("save")),
+    b(&[(NONE, Esc)], Close, Form, "cancel", Some("cancel")),
 ];
+
+fn is_upper(c: &KeyCode) -> bool {
+    matches!(c, Char(ch) if ch.is_ascii_uppercase())
+}
 
 fn matches(b: &Binding, key: &KeyEvent) -> bool {
     b.keys.iter().any(|(m, c)| {
         // Terminals differ on whether Shift is reported with an upper-case letter.
-        let mods = if matches!(c, Char(ch) if ch.is_ascii_uppercase()) { key.modifiers - SHIFT } else { key.modifiers };
-        let want = if matches!(c, Char(ch) if ch.is_ascii_uppercase()) { *m - SHIFT } else { *m };
+        let mods = if is_upper(c) { key.modifiers - SHIFT } else { key.modifiers };
+        let want = if is_upper(c) { *m - SHIFT } else { *m };
         *c == key.code && mods == want
     })
 }
 
 /// The action for a key in a context. `editing`: the accounts editor has focus.
 pub fn lookup(key: &KeyEvent, context: Context, editing: bool) -> Option<Action> {
+    context
+        .layers(editing)
+        .iter()
+        .find_map(|c| BINDINGS.iter().filter(|b| b.context == *c).find(|b| matches(b, key)).map(|b| b.action))
+}
+
+/// How one key is written: `Ctrl-R`, `Shift-Tab`, `↑`, `G`.
+pub fn key_label(m: KeyModifiers, c: KeyCode) -> String {
+    let name = match c {
+        Char(' ') => "Space".to_string(),
+        Char(ch) if m.contains(CTRL) => ch.to_ascii_uppercase().to_string(),
+        Char(ch) => ch.to_string(),
+        F(n) => format!("F{n}"),
+        KUp => "↑".into(),
+        KDown => "↓".into(),
+        KLeft => "←".into(),
+        KRight => "→".into(),
+        KPgUp => "PgUp".into(),
+        KPgDn => "PgDn".into(),
+        BackTab => return "Shift-Tab".into(),
+        other => format!("{other:?}"),
+    };
+    if m.contains(CTRL) { format!("Ctrl-{name}") } else { name }
+}
+
+/// A binding's keys, as the help shows them: `PgUp / Ctrl-U`.
+pub fn label(b: &Binding) -> String {
+    let mut labels: Vec<String> = Vec::new();
+    for (m, c) in b.keys {
+        let l = key_label(*m, *c);
+        if !labels.contains(&l) {
+            labels.push(l);
+        }
+    }
+    labels.join(" / ")
+}
+
+/// The first key of an action, for messages ("press p to probe").
+pub fn key_for(action: Action) -> String {
     BINDINGS
         .iter()
-        .filter(|b| match b.context {
-            Always => true,
-            Global => !editing,
-            c => c == context && !editing,
-        })
-        .find(|b| matches(b, key))
-        .map(|b| b.action)
+        .find(|b| b.action == action)
+        .and_then(|b| b.keys.first())
+        .map(|(m, c)| key_label(*m, *c))
+        .unwrap_or_default()
 }
 
 /// The help text: one section per context, straight from the table.
-pub fn help_lines() -> Vec<(String, Vec<(&'static str, &'static str)>)> {
-    [Always, Global, Profiles, Results]
+pub fn help_sections() -> Vec<(&'static str, Vec<(String, &'static str)>)> {
+    Context::ALL
         .into_iter()
-        .map(|c| {
-            (c.title().to_string(), BINDINGS.iter().filter(|b| b.context == c).map(|b| (b.label, b.desc)).collect())
-        })
+        .map(|c| (c.title(), BINDINGS.iter().filter(|b| b.context == c).map(|b| (label(b), b.desc)).collect()))
         .collect()
+}
+
+/// The status-line hints live in a context: (key, hint), most specific context first, one per
+/// action.
+pub fn hints(context: Context, editing: bool) -> Vec<(String, &'static str)> {
+    let mut seen: Vec<Action> = Vec::new();
+    let mut out = Vec::new();
+    for c in context.layers(editing) {
+        for b in BINDINGS.iter().filter(|b| b.context == *c) {
+            if let Some(h) = b.hint
+                && !seen.contains(&b.action)
+            {
+                seen.push(b.action);
+                out.push((b.keys.first().map(|(m, k)| key_label(*m, *k)).unwrap_or_default(), h));
+            }
+        }
+    }
+    out
+}
+
+/// The key table for README.md, generated (a test checks README holds it).
+#[cfg(test)]
+pub fn markdown() -> String {
+    let mut out = String::from("| context | keys | does |\n| --- | --- | --- |\n");
+    for b in BINDINGS {
+        out.push_str(&format!("| {} | {} | {} |\n", b.context.title(), label(b).replace('|', "\\|"), b.desc));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -318,12 +374,57 @@ mod tests {
         assert_eq!(lookup(&key(Enter, NONE), Context::Profiles, false), Some(Open));
         assert_eq!(lookup(&key(Char('G'), SHIFT), Context::Results, false), Some(Bottom));
         assert_eq!(lookup(&key(Char('/'), NONE), Context::Profiles, false), None);
+        assert_eq!(lookup(&key(Char('y'), NONE), Context::Detail, false), Some(CopyAccount));
+        assert_eq!(lookup(&key(Esc, NONE), Context::Detail, false), Some(Close));
+        assert_eq!(lookup(&key(Tab, NONE), Context::CommandInput, false), Some(Complete));
+        assert_eq!(lookup(&key(Tab, NONE), Context::Input, false), None, "the filter line does not complete");
     }
 
     #[test]
-    fn every_action_is_in_the_help() {
-        let help = help_lines();
-        let n: usize = help.iter().map(|(_, rows)| rows.len()).sum();
-        assert_eq!(n, BINDINGS.iter().filter(|b| b.context != Context::Overlay).count());
+    fn every_action_has_a_binding() {
+        for a in Action::ALL {
+            assert!(BINDINGS.iter().any(|b| b.action == a), "{a:?} has no key");
+        }
+    }
+
+    #[test]
+    fn every_binding_is_in_the_help() {
+        let help = help_sections();
+        for b in BINDINGS {
+            let section = help.iter().find(|(t, _)| *t == b.context.title()).unwrap();
+            assert!(section.1.iter().any(|(k, d)| *k == label(b) && *d == b.desc), "{} not in help", b.desc);
+        }
+    }
+
+    #[test]
+    fn no_two_bindings_collide_in_one_context() {
+        for c in Context::ALL {
+            for editing in [false, true] {
+                let live: Vec<&Binding> =
+                    c.layers(editing).iter().flat_map(|l| BINDINGS.iter().filter(move |b| b.context == *l)).collect();
+                let mut seen: Vec<(KeyModifiers, KeyCode, Context, &str)> = Vec::new();
+                for b in &live {
+                    for (m, k) in b.keys {
+                        let m = if is_upper(k) { *m - SHIFT } else { *m };
+                        // The same key in two layers is an override (most specific wins);
+                        // in two bindings of one layer it is a collision.
+                        let clash =
+                            seen.iter().any(|(sm, sk, sc, sd)| (*sm, *sk, *sc) == (m, *k, b.context) && *sd != b.desc);
+                        assert!(!clash, "{k:?} twice in {:?}", b.context);
+                        seen.push((m, *k, b.context, b.desc));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn labels_come_from_the_keys() {
+        let run = BINDINGS.iter().find(|b| b.action == Run).unwrap();
+        assert_eq!(label(run), "Ctrl-R / F5");
+        let sort = BINDINGS.iter().find(|b| b.action == SortReverse).unwrap();
+        assert_eq!(label(sort), "S");
+        assert_eq!(key_for(Probe), "p");
+        assert_eq!(key_for(PrevPane), "Shift-Tab");
     }
 }

@@ -3,14 +3,18 @@
 //! screen sends nothing to the terminal.
 
 pub mod app;
-pub mod clipboard;
-pub mod form;
+pub(crate) mod clipboard;
+pub(crate) mod commands;
 pub mod keymap;
+pub(crate) mod layout;
 pub mod msg;
+pub mod overlay;
+pub(crate) mod probe;
 pub mod results;
-pub mod rows;
-pub mod terminal;
+pub(crate) mod rows;
+pub(crate) mod terminal;
 pub mod theme;
+mod update;
 pub mod view;
 pub mod worker;
 
@@ -24,7 +28,7 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
 use crate::config::{Config, Profile};
 use app::App;
-use msg::{Cmd, Msg};
+use msg::{Cmd, Msg, TerminalCmd, WorkerCmd};
 
 /// What the TUI starts with.
 pub struct Launch {
@@ -40,11 +44,11 @@ pub struct Launch {
 /// Build the app for a launch (also used by tests, with any backend).
 pub fn new_app(launch: &Launch, theme: theme::Theme) -> App {
     let mut app = App::new(launch.config.clone(), launch.profiles.clone(), launch.select.as_deref(), theme);
-    if launch.demo && matches!(app.overlay, app::Overlay::FirstRun) {
-        app.overlay = app::Overlay::None;
+    if launch.demo && matches!(app.overlay, overlay::Overlay::FirstRun) {
+        app.overlay = overlay::Overlay::None;
     }
     if let Some(p) = launch.problems.first() {
-        app.update(Msg::Worker(msg::WorkerEvent::Failed(p.clone())));
+        app.error(p.clone());
     }
     app
 }
@@ -53,7 +57,7 @@ pub fn new_app(launch: &Launch, theme: theme::Theme) -> App {
 pub fn initial_cmds(app: &mut App, launch: &Launch) -> Vec<Cmd> {
     let mut cmds = app.init();
     if launch.demo {
-        cmds.push(Cmd::StartDemo);
+        cmds.push(WorkerCmd::StartDemo.into());
     }
     cmds
 }
@@ -73,18 +77,18 @@ pub fn run(launch: Launch) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn dispatch(cmds: Vec<Cmd>, worker: &UnboundedSender<Cmd>, term: &mut terminal::Term) {
+fn dispatch(cmds: Vec<Cmd>, worker: &UnboundedSender<WorkerCmd>, term: &mut terminal::Term) {
     for cmd in cmds {
         match cmd {
-            Cmd::Clipboard(text) => {
+            Cmd::Terminal(TerminalCmd::Clipboard(text)) => {
                 if let Ok(seq) = clipboard::osc52(&text, clipboard::Mux::detect()) {
                     let out = term.backend_mut();
                     let _ = out.write_all(seq.as_bytes());
                     let _ = out.flush();
                 }
             }
-            other => {
-                let _ = worker.send(other);
+            Cmd::Worker(w) => {
+                let _ = worker.send(w);
             }
         }
     }
@@ -106,7 +110,7 @@ async fn event_loop(term: &mut terminal::Term, launch: Launch) -> anyhow::Result
 async fn update_loop(
     term: &mut terminal::Term,
     launch: Launch,
-    worker: &UnboundedSender<Cmd>,
+    worker: &UnboundedSender<WorkerCmd>,
     worker_rx: &mut tokio::sync::mpsc::UnboundedReceiver<msg::WorkerEvent>,
 ) -> anyhow::Result<()> {
     let mut app = new_app(&launch, theme::Theme::from_env());
@@ -147,8 +151,8 @@ async fn update_loop(
                 Some(Err(_)) | None => Msg::Quit,
             },
             Some(ev) = worker_rx.recv() => Msg::Worker(ev),
-            // Background work (a large filter) runs in steps between frames and keys.
-            _ = std::future::ready(()), if app.filter_pending() => {
+            // Background work (a large filter, an export) runs in steps between frames and keys.
+            _ = std::future::ready(()), if app.background_pending() => {
                 app.poll_background();
                 continue;
             }
@@ -166,4 +170,28 @@ async fn update_loop(
         dispatch(cmds, worker, term);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// README's key table and `:` command list are the tables themselves. To refresh README after
+    /// changing a table: `TIMX_UPDATE_README=1 cargo test --lib readme`.
+    #[test]
+    fn readme_lists_match_the_keymap_and_the_command_table() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+        let mut readme = std::fs::read_to_string(&path).unwrap();
+        for (name, table) in [("keys", super::keymap::markdown()), ("commands", super::commands::markdown())] {
+            let (start, end) = (format!("<!-- {name}:start -->\n"), format!("<!-- {name}:end -->"));
+            let a = readme.find(&start).unwrap_or_else(|| panic!("README has no {start}")) + start.len();
+            let b = readme[a..].find(&end).unwrap() + a;
+            if std::env::var_os("TIMX_UPDATE_README").is_some() {
+                readme.replace_range(a..b, &table);
+            } else {
+                assert_eq!(readme[a..b], table, "README's {name} list differs from the table; see this test's doc");
+            }
+        }
+        if std::env::var_os("TIMX_UPDATE_README").is_some() {
+            std::fs::write(&path, readme).unwrap();
+        }
+    }
 }

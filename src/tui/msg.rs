@@ -1,12 +1,14 @@
-//! Messages into `update` (keys, paste, resize, worker events) and commands out of it.
+//! Messages into `update` (keys, paste, resize, worker events) and commands out of it, split by
+//! who runs them: the worker (network, files, config) or the loop that owns the terminal.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crossterm::event::KeyEvent;
 
 use crate::api::wire::AttrNames;
 use crate::client::CallError;
-use crate::config::Profile;
+use crate::config::{Config, Profile};
 use crate::engine::{self, JobKind, Normalized};
 
 #[derive(Debug)]
@@ -17,6 +19,20 @@ pub enum Msg {
     Worker(WorkerEvent),
     /// SIGTERM/SIGHUP: leave cleanly.
     Quit,
+}
+
+/// Why the worker could not do something; shown in the status line.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// The profile's client could not be made (most often: the key could not be read).
+    #[error("profile {profile}: {message}")]
+    Profile { profile: String, message: String },
+    #[error("cancelled before it started")]
+    Cancelled,
+    #[error("cannot start the demo emulator: {0}")]
+    Demo(String),
+    #[error("{0}")]
+    Journal(String),
 }
 
 #[derive(Debug)]
@@ -34,7 +50,7 @@ pub enum WorkerEvent {
     /// The job could not start (e.g. the secret could not be read).
     JobError {
         job: u64,
-        message: String,
+        error: WorkerError,
     },
     /// Which regions answer for this SDKAppID (after 70016/70020).
     Probe {
@@ -43,13 +59,24 @@ pub enum WorkerEvent {
     },
     /// The in-process demo emulator is up; here is its profile.
     DemoReady(Profile),
+    /// A `:load` file was read (invalid UTF-8 becomes U+FFFD, so that line is flagged invalid).
+    Loaded {
+        path: PathBuf,
+        result: Result<String, String>,
+    },
+    /// The profile form's profile was written to the config file (or why not).
+    ProfileSaved {
+        config: Box<Config>,
+        profile: Box<Profile>,
+        result: Result<(), String>,
+    },
     /// Something the worker could not do, explained.
-    Failed(String),
+    Failed(WorkerError),
 }
 
-/// Work for the worker task, or for the loop that owns the terminal.
+/// Work for the worker task.
 #[derive(Debug, Clone)]
-pub enum Cmd {
+pub enum WorkerCmd {
     /// Read the attribute names; `fetch` tags the answer. Resolves the key anew.
     FetchAttrNames {
         fetch: u64,
@@ -63,8 +90,39 @@ pub enum Cmd {
     },
     Cancel(u64),
     Probe(Profile),
-    /// OSC 52 to the terminal.
-    Clipboard(String),
     /// Start the emulator in-process with the demo data.
     StartDemo,
+    /// Read an accounts file for `:load`.
+    Load(PathBuf),
+    /// Add the profile to the config file.
+    SaveProfile {
+        config: Box<Config>,
+        profile: Box<Profile>,
+    },
+}
+
+/// Work for the loop that owns the terminal.
+#[derive(Debug, Clone)]
+pub enum TerminalCmd {
+    /// OSC 52 to the terminal.
+    Clipboard(String),
+}
+
+/// What `update` asks to be done.
+#[derive(Debug, Clone)]
+pub enum Cmd {
+    Worker(WorkerCmd),
+    Terminal(TerminalCmd),
+}
+
+impl From<WorkerCmd> for Cmd {
+    fn from(c: WorkerCmd) -> Cmd {
+        Cmd::Worker(c)
+    }
+}
+
+impl From<TerminalCmd> for Cmd {
+    fn from(c: TerminalCmd) -> Cmd {
+        Cmd::Terminal(c)
+    }
 }

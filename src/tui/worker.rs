@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio_util::sync::CancellationToken;
 
-use super::msg::{Cmd, WorkerEvent};
+use super::msg::{WorkerCmd, WorkerError, WorkerEvent};
 use crate::api::{Endpoint, Region};
 use crate::client::Client;
 use crate::config::Profile;
@@ -16,7 +16,7 @@ use crate::engine::{self, JobConfig};
 
 /// Start the worker; returns where to send it commands, and the task, which ends (its jobs
 /// cancelled, finished and journaled) once the sender is dropped.
-pub fn spawn(events: UnboundedSender<WorkerEvent>) -> (UnboundedSender<Cmd>, tokio::task::JoinHandle<()>) {
+pub fn spawn(events: UnboundedSender<WorkerEvent>) -> (UnboundedSender<WorkerCmd>, tokio::task::JoinHandle<()>) {
     let (tx, rx) = unbounded_channel();
     let task = tokio::spawn(run(rx, events));
     (tx, task)
@@ -49,17 +49,18 @@ impl Clients {
         self.by_profile.lock().unwrap_or_else(|e| e.into_inner()).remove(name);
     }
 
-    async fn get(&self, p: &Profile) -> Result<Arc<Client>, String> {
+    async fn get(&self, p: &Profile) -> Result<Arc<Client>, WorkerError> {
         if let Some(c) = self.cached(p) {
             return Ok(c);
         }
+        let failed = |message: String| WorkerError::Profile { profile: p.name.clone(), message };
         // Reading the key may run a command (a password manager): keep it off the async threads.
         let profile = p.clone();
         let cfg = tokio::task::spawn_blocking(move || profile.client_config())
             .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| format!("{e:#}"))?;
-        let client = Arc::new(Client::new(cfg).map_err(|e| format!("{e:#}"))?);
+            .map_err(|e| failed(e.to_string()))?
+            .map_err(|e| failed(format!("{e:#}")))?;
+        let client = Arc::new(Client::new(cfg).map_err(|e| failed(format!("{e:#}")))?);
         self.by_profile.lock().unwrap_or_else(|e| e.into_inner()).insert(p.name.clone(), (p.clone(), client.clone()));
         Ok(client)
     }
@@ -74,7 +75,7 @@ struct JobRun {
     cancel: CancellationToken,
 }
 
-async fn run(mut rx: UnboundedReceiver<Cmd>, events: UnboundedSender<WorkerEvent>) {
+async fn run(mut rx: UnboundedReceiver<WorkerCmd>, events: UnboundedSender<WorkerEvent>) {
     let clients = Clients::default();
     let mut jobs: HashMap<u64, CancellationToken> = HashMap::new();
     let mut running = tokio::task::JoinSet::new();
@@ -82,12 +83,12 @@ async fn run(mut rx: UnboundedReceiver<Cmd>, events: UnboundedSender<WorkerEvent
     while let Some(cmd) = rx.recv().await {
         // Every command runs in a task of its own: Cancel is never stuck behind a slow key.
         match cmd {
-            Cmd::FetchAttrNames { fetch, profile } => {
+            WorkerCmd::FetchAttrNames { fetch, profile } => {
                 // A refresh reads the key again: the user may just have fixed it.
                 clients.forget(&profile.name);
                 tokio::spawn(fetch_attr_names(clients.clone(), events.clone(), fetch, profile));
             }
-            Cmd::RunJob { job, profile, kind, input } => {
+            WorkerCmd::RunJob { job, profile, kind, input } => {
                 jobs.retain(|_, t| !t.is_cancelled());
                 let cancel = CancellationToken::new();
                 jobs.insert(job, cancel.clone());
@@ -95,35 +96,36 @@ async fn run(mut rx: UnboundedReceiver<Cmd>, events: UnboundedSender<WorkerEvent
                 while running.try_join_next().is_some() {}
                 running.spawn(run_job(clients.clone(), events.clone(), run));
             }
-            Cmd::Cancel(job) => {
+            WorkerCmd::Cancel(job) => {
                 if let Some(t) = jobs.remove(&job) {
                     t.cancel();
                 }
             }
-            Cmd::Probe(p) => {
+            WorkerCmd::Probe(p) => {
                 let (clients, events) = (clients.clone(), events.clone());
                 tokio::spawn(async move {
-                    match clients.get(&p).await {
-                        Ok(client) => {
-                            let results = probe(&client, &p).await;
-                            let _ = events.send(WorkerEvent::Probe { profile: p.name, results });
-                        }
-                        Err(e) => {
-                            let _ = events.send(WorkerEvent::Failed(format!("profile {}: {e}", p.name)));
-                        }
-                    }
+                    let event = match clients.get(&p).await {
+                        Ok(client) => WorkerEvent::Probe { results: probe(&client, &p).await, profile: p.name },
+                        Err(e) => WorkerEvent::Failed(e),
+                    };
+                    let _ = events.send(event);
                 });
             }
-            Cmd::StartDemo => match crate::demo::start().await {
+            WorkerCmd::StartDemo => match crate::demo::start().await {
                 Ok((running, profile)) => {
                     demo = Some(running);
                     let _ = events.send(WorkerEvent::DemoReady(profile));
                 }
                 Err(e) => {
-                    let _ = events.send(WorkerEvent::Failed(format!("cannot start the demo emulator: {e:#}")));
+                    let _ = events.send(WorkerEvent::Failed(WorkerError::Demo(format!("{e:#}"))));
                 }
             },
-            Cmd::Clipboard(_) => {}
+            WorkerCmd::Load(path) => {
+                tokio::spawn(load(events.clone(), path));
+            }
+            WorkerCmd::SaveProfile { config, profile } => {
+                tokio::spawn(save_profile(events.clone(), config, profile));
+            }
         }
     }
     // The loop is gone (quit): stop what runs, so each job ends, says so and is journaled.
@@ -144,22 +146,55 @@ async fn fetch_attr_names(clients: Clients, events: UnboundedSender<WorkerEvent>
             let _ = events.send(WorkerEvent::AttrNames { fetch, profile: p.name, result: result.map(|r| r.body) });
         }
         Err(e) => {
-            let _ = events.send(WorkerEvent::Failed(format!("profile {}: {e}", p.name)));
+            let _ = events.send(WorkerEvent::Failed(e));
         }
     }
+}
+
+/// `:load`: read the file off the loop (it may be large, or on a slow disk).
+async fn load(events: UnboundedSender<WorkerEvent>, path: std::path::PathBuf) {
+    let read = path.clone();
+    let result = match tokio::task::spawn_blocking(move || std::fs::read(&read)).await {
+        Ok(Ok(bytes)) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    let _ = events.send(WorkerEvent::Loaded { path, result });
+}
+
+/// The profile form's save: the config file is written off the loop.
+async fn save_profile(
+    events: UnboundedSender<WorkerEvent>,
+    mut config: Box<crate::config::Config>,
+    profile: Box<Profile>,
+) {
+    let (config, result) = match tokio::task::spawn_blocking(move || {
+        let r = config.save_profile(&profile).map_err(|e| format!("{e:#}"));
+        (config, profile, r)
+    })
+    .await
+    {
+        Ok((config, profile, result)) => (config, (profile, result)),
+        Err(e) => {
+            let _ = events.send(WorkerEvent::Failed(WorkerError::Journal(format!("cannot save the profile: {e}"))));
+            return;
+        }
+    };
+    let (profile, result) = result;
+    let _ = events.send(WorkerEvent::ProfileSaved { config, profile, result });
 }
 
 /// Resolve the client (cancellable), run the job, stream its events, journal it.
 async fn run_job(clients: Clients, events: UnboundedSender<WorkerEvent>, run: JobRun) {
     let JobRun { job, profile, kind, input, cancel } = run;
     let client = tokio::select! {
-        _ = cancel.cancelled() => Err("cancelled before it started".to_string()),
+        _ = cancel.cancelled() => Err(WorkerError::Cancelled),
         c = clients.get(&profile) => c,
     };
     let client = match client {
         Ok(c) => c,
-        Err(e) => {
-            let _ = events.send(WorkerEvent::JobError { job, message: format!("profile {}: {e}", profile.name) });
+        Err(error) => {
+            let _ = events.send(WorkerEvent::JobError { job, error });
             return;
         }
     };
@@ -184,7 +219,7 @@ async fn run_job(clients: Clients, events: UnboundedSender<WorkerEvent>, run: Jo
     }
     if let Err(e) = crate::journal::after_job(&profile, kind.name(), &summary, &input) {
         tracing::warn!("{e}");
-        let _ = events.send(WorkerEvent::Failed(e.to_string()));
+        let _ = events.send(WorkerEvent::Failed(WorkerError::Journal(e.to_string())));
     }
 }
 

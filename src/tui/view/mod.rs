@@ -5,41 +5,15 @@ mod panes;
 mod results;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 
-use super::app::{App, Level, MIN_HEIGHT, MIN_WIDTH, Overlay, Pane};
+use super::app::{App, Level, MIN_HEIGHT, MIN_WIDTH, Pane};
+use super::layout::layout;
+use super::overlay::Overlay;
 use crate::text::escape;
-
-/// Where everything goes at the app's current size.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Areas {
-    pub header: Rect,
-    pub profiles: Rect,
-    pub attr_names: Rect,
-    pub accounts: Rect,
-    pub results: Rect,
-    /// The rows of the results table (inside borders, below tabs, progress and the header row).
-    pub results_table: Rect,
-    pub status: Rect,
-}
-
-pub fn layout(app: &App) -> Areas {
-    let area = Rect::new(0, 0, app.size.0, app.size.1);
-    let [header, body, status] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(0), Constraint::Length(1)]).areas(area);
-    let left_w = (area.width / 3).clamp(28, 44);
-    let [left, results] = Layout::horizontal([Constraint::Length(left_w), Constraint::Min(0)]).areas(body);
-    let profiles_h = (app.profiles.len() as u16 + 2).clamp(3, 8);
-    let [profiles, attr_names, accounts] =
-        Layout::vertical([Constraint::Length(profiles_h), Constraint::Length(12), Constraint::Min(5)]).areas(left);
-    // Inside the results block: tabs/progress line, table header row, then the rows.
-    let inner = results.inner(ratatui::layout::Margin::new(1, 1));
-    let results_table = Rect { y: inner.y + 2, height: inner.height.saturating_sub(2), ..inner };
-    Areas { header, profiles, attr_names, accounts, results, results_table, status }
-}
 
 pub fn pane_block<'a>(app: &App, pane: Pane, title: impl Into<Line<'a>>) -> Block<'a> {
     let focused = app.focus == pane && matches!(app.overlay, Overlay::None);
@@ -114,24 +88,11 @@ fn status_line(app: &App, f: &mut Frame, area: Rect) {
     f.render_widget(Paragraph::new(line), area);
 }
 
+/// The keys worth knowing here, from the keymap's hint column.
 fn hints(app: &App) -> Line<'static> {
     let t = &app.theme;
-    let pairs: &[(&str, &str)] = match app.focus {
-        Pane::Accounts => &[("Ctrl-R", "run"), ("Tab", "next pane"), ("Esc", "leave editor"), ("F1", "help")],
-        Pane::Results => &[
-            ("Enter", "detail"),
-            ("/", "filter"),
-            ("s", "sort"),
-            ("t", "tab"),
-            ("e", "export"),
-            ("y", "copy"),
-            ("?", "help"),
-            ("q", "quit"),
-        ],
-        _ => &[("Tab", "pane"), ("Enter", "select"), ("Ctrl-R", "run"), (":", "command"), ("?", "help"), ("q", "quit")],
-    };
     let mut spans = Vec::new();
-    for (k, d) in pairs {
+    for (k, d) in app.hints() {
         spans.push(Span::styled(format!(" {k}"), t.key));
         spans.push(Span::raw(format!(" {d} ")));
     }

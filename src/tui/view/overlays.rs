@@ -8,9 +8,11 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 
 use crate::api::ATTR_SLOTS;
 use crate::text::{escape, pad};
-use crate::tui::app::{App, Overlay};
-use crate::tui::form::{Field, SECRET_KINDS};
-use crate::tui::keymap;
+use crate::tui::app::App;
+use crate::tui::commands;
+use crate::tui::keymap::{self, Context};
+use crate::tui::overlay::Overlay;
+use crate::tui::overlay::form::{Field, SecretKind};
 
 fn popup(area: Rect, w_pct: u16, h_pct: u16) -> Rect {
     let w = (area.width * w_pct / 100).max(40).min(area.width);
@@ -30,19 +32,25 @@ fn framed<'a>(app: &App, title: impl Into<Line<'a>>) -> Block<'a> {
 pub fn draw(app: &App, f: &mut Frame, area: Rect, status: Rect) {
     match &app.overlay {
         Overlay::None => {}
-        Overlay::Help { scroll } => text_popup(app, f, area, " Help — Esc closes ", help_lines(app), *scroll),
-        Overlay::Detail { scroll } => {
-            text_popup(app, f, area, " Account — Esc closes, y/Y copy ", detail_lines(app), *scroll)
+        Overlay::Help(p) => text_popup(app, f, area, &titled("Help", Context::Popup), help_lines(app), p.scroll),
+        Overlay::Detail(p) => {
+            text_popup(app, f, area, &titled("Account", Context::Detail), detail_lines(app), p.scroll)
         }
         Overlay::Info { title, lines, scroll } => {
             let lines = lines.iter().map(|l| Line::raw(escape(l).into_owned())).collect();
-            text_popup(app, f, area, &format!(" {title} — Esc closes "), lines, *scroll)
+            text_popup(app, f, area, &titled(title, Context::Popup), lines, scroll.scroll)
         }
         Overlay::Command(input) => input_line(app, f, status, ":", &input.text),
         Overlay::Filter(input) => input_line(app, f, status, "/", &input.text),
         Overlay::Form(_) => form(app, f, area),
         Overlay::FirstRun => first_run(app, f, area),
     }
+}
+
+/// A popup title with its keys, from the keymap: " Account — Esc close · y copy ".
+fn titled(title: &str, context: Context) -> String {
+    let keys: Vec<String> = keymap::hints(context, false).iter().map(|(k, h)| format!("{k} {h}")).collect();
+    format!(" {title} — {} ", keys.join(" · "))
 }
 
 fn text_popup(app: &App, f: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'static>>, scroll: u16) {
@@ -65,25 +73,16 @@ fn input_line(app: &App, f: &mut Frame, area: Rect, prompt: &str, text: &str) {
 fn help_lines(app: &App) -> Vec<Line<'static>> {
     let t = &app.theme;
     let mut lines = Vec::new();
-    for (section, rows) in keymap::help_lines() {
+    for (section, rows) in keymap::help_sections() {
         lines.push(Line::styled(section, t.header));
         for (keys, desc) in rows {
-            lines.push(Line::from(vec![Span::styled(pad(keys, 16), t.key), Span::raw(desc)]));
+            lines.push(Line::from(vec![Span::styled(pad(&keys, 16), t.key), Span::raw(desc)]));
         }
         lines.push(Line::raw(""));
     }
     lines.push(Line::styled("Command line (:)", t.header));
-    for (c, d) in [
-        ("run", "run the accounts in the editor"),
-        ("profile NAME", "switch profile"),
-        ("family F", "all_member_push or timpush for this session"),
-        ("export PATH [filtered]", "write results as CSV/JSON/NDJSON (by extension), file mode 0600"),
-        ("load PATH", "replace the accounts with a file's lines"),
-        ("probe", "ask every region which holds this SDKAppID (after 70016/70020)"),
-        ("new", "new profile form"),
-        ("quit", "quit"),
-    ] {
-        lines.push(Line::from(vec![Span::styled(pad(c, 24), t.key), Span::raw(d)]));
+    for c in commands::COMMANDS {
+        lines.push(Line::from(vec![Span::styled(pad(&c.usage(), 24), t.key), Span::raw(c.help)]));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
@@ -157,10 +156,11 @@ fn first_run(app: &App, f: &mut Frame, area: Rect) {
         Line::raw(""),
         Line::raw(format!("No profiles in {} yet.", app.config.path.display())),
         Line::raw(""),
-        Line::from(vec![Span::styled("  d ", t.key), Span::raw("try the demo: a local emulator with 390 users")]),
-        Line::from(vec![Span::styled("  n ", t.key), Span::raw("create a profile for your app")]),
-        Line::from(vec![Span::styled("  q ", t.key), Span::raw("quit")]),
     ];
+    let mut lines = lines;
+    for b in keymap::BINDINGS.iter().filter(|b| b.context == Context::FirstRun) {
+        lines.push(Line::from(vec![Span::styled(format!("  {} ", keymap::label(b)), t.key), Span::raw(b.desc)]));
+    }
     f.render_widget(Paragraph::new(lines).block(framed(app, " timx ")).wrap(Wrap { trim: true }), r);
 }
 
@@ -183,12 +183,12 @@ fn form(app: &App, f: &mut Frame, area: Rect) {
             Field::SdkAppId => ("SDKAppID", escape(&form.sdkappid).into_owned()),
             Field::Admin => ("Admin account", escape(&form.admin).into_owned()),
             Field::Family => ("Family", format!("◀ {} ▶", form.family)),
-            Field::SecretKind => ("Secret key from", format!("◀ {} ▶", SECRET_KINDS[form.secret_kind])),
+            Field::SecretKind => ("Secret key from", format!("◀ {} ▶", form.secret_kind.label())),
             Field::SecretValue => (
                 match form.secret_kind {
-                    0 => "Variable name",
-                    1 => "File path",
-                    _ => "Command",
+                    SecretKind::Env => "Variable name",
+                    SecretKind::File => "File path",
+                    SecretKind::Command => "Command",
                 },
                 escape(&form.secret_value).into_owned(),
             ),
@@ -199,7 +199,12 @@ fn form(app: &App, f: &mut Frame, area: Rect) {
         lines.push(if field == current { line.style(t.selection) } else { line });
     }
     lines.push(Line::raw(""));
-    lines.push(Line::styled("Tab/↑↓ field · ←→ choose · Enter next/save · Esc cancel", t.dim));
+    let keys: Vec<String> = keymap::BINDINGS
+        .iter()
+        .filter(|b| b.context == Context::Form)
+        .map(|b| format!("{} {}", keymap::label(b), b.hint.unwrap_or(b.desc)))
+        .collect();
+    lines.push(Line::styled(keys.join(" · "), t.dim));
     if let Some(e) = &form.error {
         lines.push(Line::styled(escape(e).into_owned(), t.error));
     }

@@ -5,9 +5,11 @@ use std::path::PathBuf;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::Outcome;
 use crate::api::{Family, Region};
 use crate::config::{DEFAULT_RATE_LIMIT, Profile, ProfileFile};
 use crate::secret::SecretSource;
+use crate::tui::keymap::{self, Action, Context};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
@@ -24,30 +26,73 @@ pub enum Field {
     Save,
 }
 
-pub const SECRET_KINDS: [&str; 3] = ["environment variable", "file", "command"];
+/// Where the app lives: a region's domain, or a base URL (the emulator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Region(Region),
+    Custom,
+}
+
+impl Place {
+    /// Every choice, in the order the form cycles through them.
+    fn all() -> impl Iterator<Item = Place> {
+        Region::ALL.iter().map(|r| Place::Region(*r)).chain([Place::Custom])
+    }
+
+    fn step(self, d: isize) -> Place {
+        let all: Vec<Place> = Place::all().collect();
+        let i = all.iter().position(|p| *p == self).unwrap_or(0) as isize;
+        all[(i + d).rem_euclid(all.len() as isize) as usize]
+    }
+
+    pub fn label(self) -> String {
+        match self {
+            Place::Region(r) => format!("{} ({})", r.name(), r.primary()),
+            Place::Custom => "custom base URL".into(),
+        }
+    }
+}
+
+/// Where the secret key lives (never the key itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    Env,
+    File,
+    Command,
+}
+
+impl SecretKind {
+    pub const ALL: [SecretKind; 3] = [SecretKind::Env, SecretKind::File, SecretKind::Command];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SecretKind::Env => "environment variable",
+            SecretKind::File => "file",
+            SecretKind::Command => "command",
+        }
+    }
+
+    fn step(self, d: isize) -> SecretKind {
+        let i = SecretKind::ALL.iter().position(|k| *k == self).unwrap_or(0) as isize;
+        SecretKind::ALL[(i + d).rem_euclid(3) as usize]
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct ProfileForm {
     pub config_path: PathBuf,
     pub field: usize,
     pub name: String,
-    /// Index into Region::ALL; Region::ALL.len() means "custom base URL".
-    pub place: usize,
+    pub place: Place,
     pub backup: bool,
     pub base_url: String,
     pub sdkappid: String,
     pub admin: String,
     pub family: Family,
-    pub secret_kind: usize,
+    pub secret_kind: SecretKind,
     pub secret_value: String,
     pub read_only: bool,
     pub error: Option<String>,
-}
-
-pub enum FormOutcome {
-    Continue,
-    Cancel,
-    Save(Box<Profile>),
 }
 
 impl ProfileForm {
@@ -56,13 +101,13 @@ impl ProfileForm {
             config_path,
             field: 0,
             name: String::new(),
-            place: 0,
+            place: Place::Region(Region::ALL[0]),
             backup: false,
             base_url: "http://127.0.0.1:8080".into(),
             sdkappid: String::new(),
             admin: "administrator".into(),
             family: Family::Timpush,
-            secret_kind: 0,
+            secret_kind: SecretKind::Env,
             secret_value: "TIMX_SECRET_KEY".into(),
             read_only: true,
             error: None,
@@ -71,7 +116,7 @@ impl ProfileForm {
 
     /// The fields shown, in order (base URL only for a custom place, backup only for a region).
     pub fn fields(&self) -> Vec<Field> {
-        let custom = self.place == Region::ALL.len();
+        let custom = self.place == Place::Custom;
         let mut f = vec![Field::Name, Field::Where];
         f.push(if custom { Field::BaseUrl } else { Field::Backup });
         f.extend([
@@ -92,10 +137,7 @@ impl ProfileForm {
     }
 
     pub fn place_label(&self) -> String {
-        Region::ALL
-            .get(self.place)
-            .map(|r| format!("{} ({})", r.name(), r.primary()))
-            .unwrap_or_else(|| "custom base URL".into())
+        self.place.label()
     }
 
     fn text_mut(&mut self) -> Option<&mut String> {
@@ -118,15 +160,15 @@ impl ProfileForm {
 
     fn cycle(&mut self, d: isize) {
         match self.current() {
-            Field::Where => self.place = (self.place as isize + d).rem_euclid(Region::ALL.len() as isize + 1) as usize,
+            Field::Where => self.place = self.place.step(d),
             Field::Backup => self.backup = !self.backup,
             Field::Family => {
                 self.family = if self.family == Family::Timpush { Family::AllMemberPush } else { Family::Timpush }
             }
             Field::SecretKind => {
-                self.secret_kind = (self.secret_kind as isize + d).rem_euclid(SECRET_KINDS.len() as isize) as usize;
+                self.secret_kind = self.secret_kind.step(d);
                 self.secret_value = match self.secret_kind {
-                    0 => "TIMX_SECRET_KEY".into(),
+                    SecretKind::Env => "TIMX_SECRET_KEY".into(),
                     _ => String::new(),
                 };
             }
@@ -135,32 +177,36 @@ impl ProfileForm {
         }
     }
 
-    pub fn key(&mut self, k: &KeyEvent) -> FormOutcome {
+    pub fn key(&mut self, k: &KeyEvent) -> Outcome {
         let n = self.fields().len();
-        match k.code {
-            KeyCode::Esc => return FormOutcome::Cancel,
-            KeyCode::Tab | KeyCode::Down => self.field = (self.field + 1) % n,
-            KeyCode::BackTab | KeyCode::Up => self.field = (self.field + n - 1) % n,
-            KeyCode::Left => self.cycle(-1),
-            KeyCode::Right | KeyCode::Char(' ') if self.text_mut().is_none() => self.cycle(1),
-            KeyCode::Enter if self.current() == Field::Save => match self.build() {
-                Ok(p) => return FormOutcome::Save(Box::new(p)),
+        let typing = self.text_mut().is_some();
+        match keymap::lookup(k, Context::Form, false) {
+            Some(Action::Close) => return Outcome::Close,
+            Some(Action::NextField) => self.field = (self.field + 1) % n,
+            Some(Action::PrevField) => self.field = (self.field + n - 1) % n,
+            Some(Action::PrevChoice) => self.cycle(-1),
+            // In a text field the space is text.
+            Some(Action::NextChoice) if !typing => self.cycle(1),
+            Some(Action::Submit) if self.current() == Field::Save => match self.build() {
+                Ok(p) => return Outcome::Save(Box::new(p)),
                 Err(e) => self.error = Some(e),
             },
-            KeyCode::Enter => self.field = (self.field + 1) % n,
-            KeyCode::Backspace => {
-                if let Some(t) = self.text_mut() {
-                    t.pop();
-                }
-            }
-            KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
-                if let Some(t) = self.text_mut() {
-                    t.push(c);
-                }
-            }
-            _ => {}
+            Some(Action::Submit) => self.field = (self.field + 1) % n,
+            _ => return self.type_key(k),
         }
-        FormOutcome::Continue
+        Outcome::Changed
+    }
+
+    fn type_key(&mut self, k: &KeyEvent) -> Outcome {
+        let Some(t) = self.text_mut() else { return Outcome::Ignored };
+        match k.code {
+            KeyCode::Backspace if t.pop().is_some() => Outcome::Changed,
+            KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+                t.push(c);
+                Outcome::Changed
+            }
+            _ => Outcome::Ignored,
+        }
     }
 
     /// Check every field the way the config loader does.
@@ -176,15 +222,20 @@ impl ProfileForm {
             return Err("secret: say where the key lives (variable name, file path or command)".into());
         }
         let key = match self.secret_kind {
-            0 => SecretSource::Env { env: value.to_owned() },
-            1 => SecretSource::File { file: value.into() },
-            _ => SecretSource::Command { command: value.split_whitespace().map(String::from).collect() },
+            SecretKind::Env => SecretSource::Env { env: value.to_owned() },
+            SecretKind::File => SecretSource::File { file: value.into() },
+            SecretKind::Command => {
+                SecretSource::Command { command: value.split_whitespace().map(String::from).collect() }
+            }
         };
-        let custom = self.place == Region::ALL.len();
+        let region = match self.place {
+            Place::Region(r) => Some(r),
+            Place::Custom => None,
+        };
         let file = ProfileFile {
-            region: (!custom).then(|| Region::ALL[self.place].slug().to_owned()),
-            base_url: custom.then(|| self.base_url.trim().to_owned()),
-            backup_domain: !custom && self.backup,
+            region: region.map(|r| r.slug().to_owned()),
+            base_url: region.is_none().then(|| self.base_url.trim().to_owned()),
+            backup_domain: region.is_some() && self.backup,
             sdkappid,
             admin: self.admin.trim().to_owned(),
             family: self.family,
@@ -208,7 +259,7 @@ mod tests {
         }
     }
 
-    fn press(f: &mut ProfileForm, code: KeyCode) -> FormOutcome {
+    fn press(f: &mut ProfileForm, code: KeyCode) -> Outcome {
         f.key(&KeyEvent::new(code, KeyModifiers::NONE))
     }
 
@@ -230,7 +281,7 @@ mod tests {
         type_str(&mut f, "pass show tim/prod");
         press(&mut f, KeyCode::Tab); // read-only
         press(&mut f, KeyCode::Tab); // save
-        let FormOutcome::Save(p) = press(&mut f, KeyCode::Enter) else { panic!("{:?}", f.error) };
+        let Outcome::Save(p) = press(&mut f, KeyCode::Enter) else { panic!("{:?}", f.error) };
         assert_eq!(p.name, "prod-sg");
         assert_eq!(p.endpoint.root(), "https://adminapisgp.im.qcloud.com");
         assert_eq!(p.key, SecretSource::Command { command: vec!["pass".into(), "show".into(), "tim/prod".into()] });
@@ -241,7 +292,7 @@ mod tests {
     fn errors_stay_in_the_form() {
         let mut f = ProfileForm::new("c.toml".into());
         f.field = f.fields().len() - 1;
-        assert!(matches!(press(&mut f, KeyCode::Enter), FormOutcome::Continue));
+        assert!(matches!(press(&mut f, KeyCode::Enter), Outcome::Changed));
         assert!(f.error.as_deref().unwrap().starts_with("name"));
     }
 }

@@ -1,0 +1,174 @@
+//! The `:` commands, in one table: name, arguments, help and what it does. Parsing, the help
+//! overlay, the command line's completion and README's list all come from it.
+
+use std::path::PathBuf;
+
+use super::app::App;
+use super::msg::{Cmd, WorkerCmd};
+use super::overlay::{Overlay, Popup, ProfileForm};
+use crate::api::Family;
+
+pub struct Command {
+    pub name: &'static str,
+    /// Other spellings (`q` for `quit`).
+    pub aliases: &'static [&'static str],
+    pub args: &'static str,
+    pub help: &'static str,
+    pub run: fn(&mut App, &[&str]) -> Vec<Cmd>,
+}
+
+impl Command {
+    /// `export PATH [filtered]`.
+    pub fn usage(&self) -> String {
+        if self.args.is_empty() { self.name.to_string() } else { format!("{} {}", self.name, self.args) }
+    }
+}
+
+#[rustfmt::skip]
+pub const COMMANDS: &[Command] = &[
+    Command { name: "run", aliases: &[], args: "", help: "run the accounts in the editor", run: |app, _| app.run() },
+    Command { name: "profile", aliases: &[], args: "NAME", help: "switch profile", run: profile },
+    Command { name: "family", aliases: &[], args: "all_member_push|timpush", help: "the API family for this session", run: family },
+    Command { name: "export", aliases: &[], args: "PATH [filtered]", help: "write results as CSV/JSON/NDJSON (by extension), file mode 0600", run: export },
+    Command { name: "load", aliases: &[], args: "PATH", help: "replace the accounts with a file's lines", run: load },
+    Command { name: "probe", aliases: &[], args: "", help: "ask every region which holds this SDKAppID (after 70016/70020)", run: |app, _| app.probe() },
+    Command { name: "new", aliases: &[], args: "", help: "new profile form", run: |app, _| { app.open(Overlay::Form(Box::new(ProfileForm::new(app.config.path.clone())))); vec![] } },
+    Command { name: "help", aliases: &[], args: "", help: "this help", run: |app, _| { app.open(Overlay::Help(Popup::default())); vec![] } },
+    Command { name: "quit", aliases: &["q"], args: "", help: "quit", run: |app, _| { app.should_quit = true; vec![] } },
+];
+
+fn find(word: &str) -> Option<&'static Command> {
+    COMMANDS.iter().find(|c| c.name == word || c.aliases.contains(&word))
+}
+
+/// Run one command line.
+pub fn run(app: &mut App, line: &str) -> Vec<Cmd> {
+    let mut words = line.split_whitespace();
+    let Some(word) = words.next() else { return vec![] };
+    let rest: Vec<&str> = words.collect();
+    match find(word) {
+        Some(c) => (c.run)(app, &rest),
+        None => {
+            let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+            app.error(format!("unknown command {:?}; try: {}", crate::text::escape(word), names.join(", ")));
+            vec![]
+        }
+    }
+}
+
+/// Complete the last word of a command line: a command name, a profile or a family.
+pub fn complete(line: &str, profiles: &[String]) -> String {
+    let words: Vec<&str> = line.split(' ').collect();
+    let (last, head) = words.split_last().map(|(l, h)| (*l, h.join(" "))).unwrap_or(("", String::new()));
+    let candidates: Vec<String> = match (words.len(), words.first().copied()) {
+        (1, _) => COMMANDS.iter().map(|c| c.name.to_string()).collect(),
+        (2, Some("profile")) => profiles.to_vec(),
+        (2, Some("family")) => Family::ALL.iter().map(|f| f.to_string()).collect(),
+        (3, Some("export")) => vec!["filtered".into()],
+        _ => vec![],
+    };
+    let matching: Vec<&String> = candidates.iter().filter(|c| c.starts_with(last)).collect();
+    let done = match matching.as_slice() {
+        [] => return line.to_string(),
+        [one] => format!("{one} "),
+        many => common_prefix(many),
+    };
+    if head.is_empty() { done } else { format!("{head} {done}") }
+}
+
+fn common_prefix(words: &[&String]) -> String {
+    let first = words[0];
+    let len = words.iter().fold(first.len(), |n, w| {
+        first
+            .char_indices()
+            .zip(w.chars())
+            .take_while(|((_, a), b)| a == b)
+            .last()
+            .map_or(0, |((i, c), _)| i + c.len_utf8())
+            .min(n)
+    });
+    first[..len].to_string()
+}
+
+/// The `:` command list for README.md, generated (a test checks README holds it).
+#[cfg(test)]
+pub fn markdown() -> String {
+    let mut out = String::from("| command | does |\n| --- | --- |\n");
+    for c in COMMANDS {
+        out.push_str(&format!("| `{}` | {} |\n", c.usage().replace('|', "\\|"), c.help));
+    }
+    out
+}
+
+fn profile(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
+    match rest.first().and_then(|n| app.profiles.iter().position(|p| p.name == *n)) {
+        Some(i) => app.activate(i),
+        None => {
+            let names: Vec<&str> = app.profiles.iter().map(|p| p.name.as_str()).collect();
+            app.error(format!("no such profile; known: {}", names.join(", ")));
+            vec![]
+        }
+    }
+}
+
+fn family(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
+    match (rest.first().map(|f| f.parse::<Family>()), app.active) {
+        (Some(Ok(f)), Some(i)) => {
+            app.profiles[i].family = f;
+            return app.activate(i);
+        }
+        (Some(Err(e)), _) => app.error(e.to_string()),
+        (None, _) => app.error("usage: family all_member_push|timpush"),
+        (_, None) => app.error("pick a profile first"),
+    }
+    vec![]
+}
+
+fn export(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
+    match rest.first() {
+        Some(path) => app.start_export(PathBuf::from(path), rest.get(1) == Some(&"filtered")),
+        None => app.error("usage: export PATH [filtered]   (format from the extension: .csv .json .ndjson)"),
+    }
+    vec![]
+}
+
+fn load(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
+    match rest.first() {
+        Some(path) => {
+            app.info(format!("loading {path}…"));
+            vec![WorkerCmd::Load(PathBuf::from(path)).into()]
+        }
+        None => {
+            app.error("usage: load PATH");
+            vec![]
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn completes_commands_profiles_and_families() {
+        let profiles = vec!["prod-sg".to_string(), "prod-de".to_string(), "demo".to_string()];
+        assert_eq!(complete("ex", &profiles), "export ");
+        assert_eq!(complete("p", &profiles), "pro");
+        assert_eq!(complete("profile d", &profiles), "profile demo ");
+        assert_eq!(complete("profile prod", &profiles), "profile prod-");
+        assert_eq!(complete("family t", &profiles), "family timpush ");
+        assert_eq!(complete("export a.csv f", &profiles), "export a.csv filtered ");
+        assert_eq!(complete("zzz", &profiles), "zzz");
+    }
+
+    #[test]
+    fn every_command_and_alias_is_found_once() {
+        let mut names: Vec<&str> =
+            COMMANDS.iter().flat_map(|c| std::iter::once(c.name).chain(c.aliases.iter().copied())).collect();
+        let n = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(n, names.len());
+        assert!(find("q").is_some_and(|c| c.name == "quit"));
+    }
+}

@@ -1,0 +1,146 @@
+//! File work off the loop thread's critical path: exports are written in steps between frames
+//! (a million rows never freeze the screen), `:load` files are read by the worker, and the
+//! profile form's save is done by the worker; each reports back as an event or a status.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::config::{Config, Profile};
+use crate::export::{self, Columns, Format, RecordWriter};
+use crate::private_file::{Pending, PrivateFile};
+use crate::tui::app::{App, Effect, Pane};
+use crate::tui::msg::WorkerCmd;
+use crate::tui::overlay::Overlay;
+
+/// An export being written, a slice of rows per step.
+pub(crate) struct ExportTask {
+    path: PathBuf,
+    writer: Box<dyn RecordWriter>,
+    pending: Pending,
+    /// Input indices of the rows to write, in order.
+    rows: Vec<u32>,
+    next: usize,
+}
+
+impl App {
+    /// `:export PATH [filtered]`: open the file and start writing in steps.
+    pub(crate) fn start_export(&mut self, path: PathBuf, filtered: bool) {
+        let Some(format) = Format::from_path(&path).filter(|f| *f != Format::Table) else {
+            self.error("export needs a .csv, .json or .ndjson file name");
+            return;
+        };
+        self.finish_export();
+        let rows: Vec<u32> = if filtered {
+            self.results.finish_filter();
+            self.results.view().to_vec()
+        } else {
+            (0..self.results.total() as u32).filter(|i| self.results.row(*i).is_some()).collect()
+        };
+        let columns = Columns { attr_names: self.attr_names.columns(), attrs: true, tags: true };
+        let opened = PrivateFile::create(&path).and_then(|f| f.into_parts()).and_then(|(file, pending)| {
+            let writer = export::writer(format, columns, std::io::BufWriter::new(file))?;
+            Ok((writer, pending))
+        });
+        match opened {
+            Ok((writer, pending)) => {
+                self.export = Some(ExportTask { path, writer, pending, rows, next: 0 });
+                self.poll_export(Duration::from_millis(8));
+            }
+            Err(e) => self.error(format!("export failed: {e:#}")),
+        }
+    }
+
+    /// Write rows for up to `budget`; the last step closes the file and puts it in place.
+    pub(crate) fn poll_export(&mut self, budget: Duration) {
+        let Some(task) = self.export.as_mut() else { return };
+        let start = Instant::now();
+        let mut failed = None;
+        while task.next < task.rows.len() && start.elapsed() < budget {
+            let end = (task.next + 512).min(task.rows.len());
+            for i in &task.rows[task.next..end] {
+                if let Some(r) = self.results.get(*i)
+                    && let Err(e) = task.writer.write(&r)
+                {
+                    failed = Some(e.into());
+                    break;
+                }
+            }
+            task.next = end;
+            if failed.is_some() {
+                break;
+            }
+        }
+        let (done, total, path) = (task.next, task.rows.len(), task.path.display().to_string());
+        if failed.is_none() && done < total {
+            self.info(format!("exporting {done}/{total} rows to {path}…"));
+            return;
+        }
+        let Some(task) = self.export.take() else { return };
+        match failed.map_or_else(|| close(task), Err) {
+            Ok(n) => self.info(format!("exported {n} rows to {path}")),
+            Err(e) => self.error(format!("export failed: {e:#}")),
+        }
+    }
+
+    /// Write whatever is left of an export now (before its rows are replaced).
+    pub(crate) fn finish_export(&mut self) {
+        while self.export.is_some() {
+            self.poll_export(Duration::from_secs(3600));
+        }
+    }
+
+    pub(crate) fn loaded(&mut self, path: &Path, result: Result<String, String>) -> Effect {
+        match result {
+            Ok(text) => {
+                self.set_accounts_text(&text);
+                self.focus = Pane::Accounts;
+                self.info(format!("loaded {} accounts from {}", self.input_stats.accounts, path.display()));
+            }
+            Err(e) => self.error(format!("cannot read {}: {e}", path.display())),
+        }
+        Effect::redraw()
+    }
+
+    /// The form is filled in: the worker writes the config file.
+    pub(crate) fn save_profile(&mut self, profile: Profile) -> Effect {
+        self.info(format!("saving profile {} to {}…", profile.name, self.config.path.display()));
+        let config = Box::new(self.config.clone());
+        Effect::run(vec![WorkerCmd::SaveProfile { config, profile: Box::new(profile) }.into()])
+    }
+
+    pub(crate) fn profile_saved(&mut self, config: Config, profile: Profile, result: Result<(), String>) -> Effect {
+        if let Err(e) = result {
+            match &mut self.overlay {
+                Overlay::Form(form) => form.error = Some(format!("cannot save: {e}")),
+                _ => self.error(format!("cannot save the profile: {e}")),
+            }
+            return Effect::redraw();
+        }
+        self.config = config;
+        if matches!(self.overlay, Overlay::Form(_)) {
+            self.overlay = Overlay::None;
+        }
+        let i = match self.profiles.iter().position(|p| p.name == profile.name) {
+            Some(i) => {
+                self.profiles[i] = profile;
+                i
+            }
+            None => {
+                self.profiles.push(profile);
+                self.profiles.len() - 1
+            }
+        };
+        let path = self.config.path.display().to_string();
+        let cmds = self.activate(i);
+        self.info(format!("saved to {path}; reading attribute names…"));
+        Effect::run(cmds)
+    }
+}
+
+/// Close the writer and put the file in place; the number of rows written.
+fn close(mut task: ExportTask) -> anyhow::Result<usize> {
+    task.writer.finish()?;
+    drop(task.writer);
+    task.pending.commit()?;
+    Ok(task.rows.len())
+}

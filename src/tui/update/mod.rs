@@ -1,0 +1,5 @@
+//! `App::update`'s handlers, one module per source of messages.
+
+pub(crate) mod files;
+mod keys;
+mod worker;

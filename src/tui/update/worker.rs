@@ -1,0 +1,104 @@
+//! Worker events: attribute names, job progress, probe answers, the demo, files and saves.
+
+use crate::api::wire::AttrNames;
+use crate::client::CallError;
+use crate::engine::{self, Event, Summary};
+use crate::tui::app::{App, Effect};
+use crate::tui::keymap::{self, Action};
+use crate::tui::msg::WorkerEvent;
+use crate::tui::overlay::{Overlay, Popup};
+
+impl App {
+    pub(crate) fn worker(&mut self, ev: WorkerEvent) -> Effect {
+        match ev {
+            WorkerEvent::AttrNames { fetch, profile, result } => self.attr_names_answer(fetch, &profile, result),
+            WorkerEvent::Job { job, event } => self.job_event(job, event),
+            WorkerEvent::JobError { job, error } => {
+                if let Some(state) = self.job.as_mut().filter(|j| j.id == job) {
+                    state.summary = Some(Summary::default());
+                }
+                self.error(error.to_string());
+                Effect::redraw()
+            }
+            WorkerEvent::Probe { profile, results } => {
+                let lines = crate::tui::probe::report(&profile, &results);
+                self.open(Overlay::Info { title: "Region probe".into(), lines, scroll: Popup::default() });
+                Effect::redraw()
+            }
+            WorkerEvent::DemoReady(profile) => self.demo_ready(profile),
+            WorkerEvent::Loaded { path, result } => self.loaded(&path, result),
+            WorkerEvent::ProfileSaved { config, profile, result } => self.profile_saved(*config, *profile, result),
+            WorkerEvent::Failed(e) => {
+                self.attr_names.loading = false;
+                self.error(e.to_string());
+                Effect::redraw()
+            }
+        }
+    }
+
+    fn attr_names_answer(&mut self, fetch: u64, profile: &str, result: Result<AttrNames, CallError>) -> Effect {
+        if fetch != self.attr_names.fetch {
+            return Effect::none();
+        }
+        self.attr_names.loading = false;
+        match result {
+            Ok(names) => {
+                let n = names.attr_names.len();
+                self.attr_names.names = Some(names);
+                self.attr_names.error = None;
+                let run = keymap::key_for(Action::Run);
+                let hint = match self.input_stats.accounts {
+                    0 => format!(" — paste accounts in the Accounts pane, then {run}"),
+                    k => format!(" — {run} runs the {k} accounts in the editor"),
+                };
+                self.info(format!("profile {profile}: {n} attribute names{hint}"));
+            }
+            Err(e) => {
+                let ex = engine::ErrorDetail::from_call(&e, 1);
+                let hint = if ex.wrong_region() {
+                    format!(" — press {} to probe the other regions", keymap::key_for(Action::Probe))
+                } else {
+                    String::new()
+                };
+                self.error(format!("{}: {}{hint}", ex.label, ex.meaning));
+                self.attr_names.error = Some(ex);
+            }
+        }
+        Effect::redraw()
+    }
+
+    fn job_event(&mut self, job: u64, event: Event) -> Effect {
+        let Some(state) = self.job.as_mut().filter(|j| j.id == job) else { return Effect::none() };
+        match event {
+            Event::Started { .. } => {}
+            Event::Batch(records) => self.results.insert(records),
+            Event::Progress(p) => state.progress = p,
+            Event::Finished(s) => {
+                let line = s.line();
+                let failed = s.count(engine::Status::Failed) > 0 || s.aborted.is_some();
+                state.summary = Some(s);
+                if failed { self.warn(line) } else { self.info(line) }
+            }
+        }
+        let h = self.results_height();
+        self.results.scroll_into_view(h);
+        Effect::redraw()
+    }
+
+    fn demo_ready(&mut self, profile: crate::config::Profile) -> Effect {
+        let name = profile.name.clone();
+        self.profiles.retain(|p| p.name != name);
+        self.profiles.push(profile);
+        let i = self.profiles.len() - 1;
+        if matches!(self.overlay, Overlay::FirstRun) {
+            self.overlay = Overlay::None;
+        }
+        let cmds = self.activate(i);
+        if self.editor.is_empty() {
+            self.set_accounts_text(crate::demo::SAMPLE_ACCOUNTS);
+        }
+        let run = keymap::key_for(Action::Run);
+        self.info(format!("demo ready: sample accounts are in the Accounts pane — press {run} to run"));
+        Effect::run(cmds)
+    }
+}
