@@ -71,6 +71,9 @@ pub enum CallError {
     Malformed { reason: String },
     #[error("ErrorCode {code}: {} ({info}). {}", codes::lookup(*.code).meaning, codes::lookup(*.code).fix)]
     Service { code: i64, info: String },
+    /// The caller cancelled before an answer came.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl CallError {
@@ -89,10 +92,13 @@ impl CallError {
             // 429 is a gateway's "too many requests": slow down like 60007.
             CallError::Http { status: 429, .. } => codes::Action::RetrySlower,
             CallError::Http { status, .. } if *status >= 500 || *status == 408 => codes::Action::Retry,
+            // Not found, unauthorized, forbidden: the endpoint or the credentials are wrong.
+            CallError::Http { status: 401 | 403 | 404, .. } => codes::Action::Stop,
             CallError::Http { .. } => codes::Action::Fix,
             // A body cut short or garbled is most often a transient proxy fault.
             CallError::Malformed { .. } => codes::Action::Retry,
             CallError::Service { code, .. } => codes::lookup(*code).action,
+            CallError::Cancelled => codes::Action::Fix,
         }
     }
 
@@ -103,6 +109,7 @@ impl CallError {
             CallError::Http { status, .. } => format!("http:{status}"),
             CallError::Malformed { .. } => "malformed".into(),
             CallError::Service { code, .. } => code.to_string(),
+            CallError::Cancelled => "cancelled".into(),
         }
     }
 }
@@ -184,6 +191,7 @@ impl CallError {
             CallError::Http { status, snippet } => CallError::Http { status, snippet: scrub(&snippet, sig) },
             CallError::Malformed { reason } => CallError::Malformed { reason: scrub(&reason, sig) },
             CallError::Service { code, info } => CallError::Service { code, info: scrub(&info, sig) },
+            CallError::Cancelled => CallError::Cancelled,
         }
     }
 }

@@ -75,12 +75,27 @@ pub struct Profile {
 }
 
 impl Profile {
+    /// A profile with the defaults a config file gets for what it leaves out: the family's
+    /// default, the default pace, read-only, journaled without account lists.
+    pub fn new(name: &str, endpoint: Endpoint, sdkappid: u64, admin: &str, key: SecretSource) -> Profile {
+        Profile {
+            name: name.to_owned(),
+            endpoint,
+            sdkappid,
+            admin: admin.to_owned(),
+            family: Family::default(),
+            rate_limit: DEFAULT_RATE_LIMIT,
+            read_only: true,
+            key,
+            journal: true,
+            journal_accounts: false,
+        }
+    }
+
     pub fn from_file(name: &str, p: &ProfileFile) -> anyhow::Result<Profile> {
         let endpoint = match (&p.region, &p.base_url) {
             (Some(_), Some(_)) => bail!("set either region or base_url, not both"),
-            (Some(r), None) => {
-                Endpoint::Region { region: r.parse::<Region>().map_err(anyhow::Error::msg)?, backup: p.backup_domain }
-            }
+            (Some(r), None) => Endpoint::Region { region: r.parse::<Region>()?, backup: p.backup_domain },
             (None, Some(u)) => Endpoint::base_url(u).map_err(anyhow::Error::msg)?,
             (None, None) => bail!("set region (e.g. region = \"singapore\") or base_url"),
         };
@@ -97,16 +112,12 @@ impl Profile {
             );
         }
         Ok(Profile {
-            name: name.to_owned(),
-            endpoint,
-            sdkappid: p.sdkappid,
-            admin: p.admin.clone(),
             family: p.family,
             rate_limit: p.rate_limit,
             read_only: p.read_only,
-            key: p.key.clone(),
             journal: p.journal,
             journal_accounts: p.journal_accounts,
+            ..Profile::new(name, endpoint, p.sdkappid, &p.admin, p.key.clone())
         })
     }
 

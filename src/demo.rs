@@ -16,18 +16,13 @@ pub fn data() -> anyhow::Result<DataFile> {
 /// Start the demo emulator on a free loopback port and return it with its profile.
 pub async fn start() -> anyhow::Result<(Running, Profile)> {
     let running = emulator::start(EmulatorConfig::default(), Some(data()?), "127.0.0.1:0".parse()?).await?;
+    let endpoint = Endpoint::base_url(&running.base_url).map_err(anyhow::Error::msg)?;
+    // The public example key, in memory only: the demo profile is never saved.
+    let key = SecretSource::Value { value: emulator::PUBLIC_EXAMPLE_KEY.into() };
     let profile = Profile {
-        name: "demo".into(),
-        endpoint: Endpoint::base_url(&running.base_url).map_err(anyhow::Error::msg)?,
-        sdkappid: emulator::DEFAULT_SDKAPPID,
-        admin: emulator::DEFAULT_ADMIN.into(),
         family: Family::Timpush,
-        rate_limit: crate::config::DEFAULT_RATE_LIMIT,
-        read_only: true,
-        // The public example key, in memory only: the demo profile is never saved.
-        key: SecretSource::Value { value: emulator::PUBLIC_EXAMPLE_KEY.into() },
         journal: false,
-        journal_accounts: false,
+        ..Profile::new("demo", endpoint, emulator::DEFAULT_SDKAPPID, emulator::DEFAULT_ADMIN, key)
     };
     Ok((running, profile))
 }

@@ -17,15 +17,20 @@ pub enum Format {
     Ndjson,
 }
 
+/// An output format timx does not write.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown format {0:?}; expected table, csv, json or ndjson")]
+pub struct UnknownFormat(pub String);
+
 impl FromStr for Format {
-    type Err = String;
+    type Err = UnknownFormat;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "table" => Ok(Format::Table),
             "csv" => Ok(Format::Csv),
             "json" => Ok(Format::Json),
             "ndjson" | "jsonl" => Ok(Format::Ndjson),
-            _ => Err(format!("unknown format {s:?}; expected table, csv, json or ndjson")),
+            _ => Err(UnknownFormat(s.to_owned())),
         }
     }
 }

@@ -175,18 +175,7 @@ async fn demo_select_list_paste_run_filter_detail_export() {
 }
 
 fn slow_profile(base_url: &str) -> Profile {
-    Profile {
-        name: "slow".into(),
-        endpoint: Endpoint::base_url(base_url).unwrap(),
-        sdkappid: SDKAPPID,
-        admin: ADMIN.into(),
-        family: timx::api::Family::Timpush,
-        rate_limit: 10,
-        read_only: true,
-        key: SecretSource::Value { value: KEY.into() },
-        journal: false,
-        journal_accounts: false,
-    }
+    Profile { rate_limit: 10, ..test_profile("slow", base_url) }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

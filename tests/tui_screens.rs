@@ -8,7 +8,6 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::{Color, Modifier};
-use timx::api::Endpoint;
 use timx::api::wire::AttrNames;
 use timx::config::{Config, Profile};
 use timx::engine::{ErrorDetail, Event, Progress, Record, Status, Summary};
@@ -20,16 +19,8 @@ use timx::tui::{self, Launch};
 
 fn profile(name: &str) -> Profile {
     Profile {
-        name: name.into(),
-        endpoint: Endpoint::base_url("http://127.0.0.1:8080").unwrap(),
-        sdkappid: 1400000000,
-        admin: "administrator".into(),
-        family: timx::api::Family::Timpush,
-        rate_limit: 50,
-        read_only: true,
         key: SecretSource::Env { env: "TIMX_SECRET_KEY".into() },
-        journal: false,
-        journal_accounts: false,
+        ..common::test_profile(name, "http://127.0.0.1:8080")
     }
 }
 

@@ -349,17 +349,13 @@ fn b3(w: &Work, s: &Sizes, rt: &tokio::runtime::Runtime, latency: &[&str], out1:
 /// A results view with `n` rows (3 attributes, 3 tags each), as the TUI holds them.
 pub fn app_with_rows(n: usize, size: (u16, u16)) -> timx::tui::app::App {
     use timx::tui::msg::{Msg, WorkerEvent};
+    let key = timx::secret::SecretSource::Value { value: KEY.into() };
+    let endpoint = timx::api::Endpoint::base_url("http://127.0.0.1:1").unwrap();
     let profile = timx::config::Profile {
-        name: "bench".into(),
-        endpoint: timx::api::Endpoint::base_url("http://127.0.0.1:1").unwrap(),
-        sdkappid: SDKAPPID,
-        admin: ADMIN.into(),
         family: timx::api::Family::Timpush,
         rate_limit: 100,
-        read_only: true,
-        key: timx::secret::SecretSource::Value { value: KEY.into() },
         journal: false,
-        journal_accounts: false,
+        ..timx::config::Profile::new("bench", endpoint, SDKAPPID, ADMIN, key)
     };
     let launch = timx::tui::Launch {
         config: Default::default(),

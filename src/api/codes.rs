@@ -13,14 +13,17 @@ pub enum Action {
     RetrySlower,
     /// Generate a new UserSig and resend.
     Regen,
-    /// Generate a new UserSig and resend once; if it fails again, stop: configuration.
+    /// Generate a new UserSig and resend once; if it fails again, stop the job: configuration.
     RegenOnce,
     /// Re-batch into smaller requests.
     Split,
     /// Per-account result (e.g. 70107 account not found): report it, no retry.
     Report,
-    /// Stop: configuration or input must be fixed.
+    /// This request's input must be fixed (the rest of the job goes on).
     Fix,
+    /// Configuration must be fixed: every further call would fail the same way (and 70050
+    /// locks the key out after repeated signature failures), so the whole job stops sending.
+    Stop,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -34,8 +37,8 @@ pub struct CodeInfo {
 use Action::*;
 
 const CATALOG: &[(i64, &str, &str, Action)] = &[
-    (60002, "HTTP parse error: the request URL is malformed", "Check the base URL and query parameters.", Fix),
-    (60003, "request JSON parse error", "The request body was not valid JSON; report this as a timx bug.", Fix),
+    (60002, "HTTP parse error: the request URL is malformed", "Check the base URL and query parameters.", Stop),
+    (60003, "request JSON parse error", "The request body was not valid JSON; report this as a timx bug.", Stop),
     (
         60004,
         "account or signature wrong in the URL or JSON",
@@ -48,7 +51,7 @@ const CATALOG: &[(i64, &str, &str, Action)] = &[
         "Check identifier, key and SDKAppID in the profile.",
         RegenOnce,
     ),
-    (60006, "SDKAppID invalid", "Check the SDKAppID in the profile against the console.", Fix),
+    (60006, "SDKAppID invalid", "Check the SDKAppID in the profile against the console.", Stop),
     (
         60007,
         "REST API call rate over the limit",
@@ -61,12 +64,12 @@ const CATALOG: &[(i64, &str, &str, Action)] = &[
         "Retried automatically; if it repeats, check the network.",
         Retry,
     ),
-    (60009, "bad resource or URL", "Check the region/base URL and the family (all_member_push or timpush).", Fix),
+    (60009, "bad resource or URL", "Check the region/base URL and the family (all_member_push or timpush).", Stop),
     (
         60010,
         "the request needs App admin permission: the identifier is not an App admin",
         "Set `admin` in the profile to an App admin account (console: App admin).",
-        Fix,
+        Stop,
     ),
     (
         60011,
@@ -74,23 +77,23 @@ const CATALOG: &[(i64, &str, &str, Action)] = &[
         "timx retries with backoff and slows down; lower rate_limit.",
         RetrySlower,
     ),
-    (60012, "sdkappid missing from the URL", "Set sdkappid in the profile.", Fix),
+    (60012, "sdkappid missing from the URL", "Set sdkappid in the profile.", Stop),
     (60013, "response JSON parse error (server side)", "Retried automatically.", Retry),
     (60014, "account swap timeout", "Retried automatically.", Retry),
     (60015, "an account in the body is not a string", "Check the account list.", Fix),
-    (60016, "SDKAppID disabled", "Open a ticket with Tencent Cloud.", Fix),
-    (60017, "request disabled", "Open a ticket with Tencent Cloud.", Fix),
+    (60016, "SDKAppID disabled", "Open a ticket with Tencent Cloud.", Stop),
+    (60017, "request disabled", "Open a ticket with Tencent Cloud.", Stop),
     (60018, "requests too frequent, try later", "timx retries with backoff and slows down.", RetrySlower),
     (60019, "requests too frequent, try later", "timx retries with backoff and slows down.", RetrySlower),
     (
         60020,
         "the Pro/package has expired and the app is deactivated",
         "Renew the package; service returns ~5 minutes after purchase.",
-        Fix,
+        Stop,
     ),
-    (60021, "the REST API caller's IP is not allowed", "Add this machine's IP to the app's IP allow-list.", Fix),
+    (60021, "the REST API caller's IP is not allowed", "Add this machine's IP to the app's IP allow-list.", Stop),
     (70001, "UserSig expired", "timx makes a new UserSig and resends; check the machine clock if this repeats.", Regen),
-    (70002, "UserSig is empty", "timx makes a new UserSig; check the key source if this repeats.", Regen),
+    (70002, "UserSig is empty", "timx makes a new UserSig; check the key source if this repeats.", RegenOnce),
     (
         70003,
         "UserSig invalid or unparseable",
@@ -107,7 +110,7 @@ const CATALOG: &[(i64, &str, &str, Action)] = &[
         70009,
         "UserSig verification failed: signed with the wrong key or another SDKAppID's key",
         "Copy the secret key of this SDKAppID from the console into the profile's key source.",
-        Fix,
+        Stop,
     ),
     (
         70013,
@@ -119,22 +122,22 @@ const CATALOG: &[(i64, &str, &str, Action)] = &[
         70014,
         "the SDKAppID in the request does not match the one inside the UserSig",
         "Check `sdkappid` in the profile.",
-        Fix,
+        Stop,
     ),
     (
         70016,
         "key does not exist for this SDKAppID in this data center",
         "The SDKAppID probably belongs to another region: check the profile's region.",
-        Fix,
+        Stop,
     ),
     (
         70020,
         "SDKAppID not found in this data center",
         "The SDKAppID probably belongs to another region: check the profile's region.",
-        Fix,
+        Stop,
     ),
-    (70050, "too many failed UserSig verifications", "Fix the key, then wait at least 60 s before trying again.", Fix),
-    (70051, "account blacklisted", "Contact Tencent Cloud support.", Fix),
+    (70050, "too many failed UserSig verifications", "Fix the key, then wait at least 60 s before trying again.", Stop),
+    (70051, "account blacklisted", "Contact Tencent Cloud support.", Stop),
     (70052, "UserSig expired", "timx makes a new UserSig and resends.", Regen),
     (
         70107,
@@ -142,13 +145,13 @@ const CATALOG: &[(i64, &str, &str, Action)] = &[
         "The account is not in this app; import it or check the ID.",
         Report,
     ),
-    (70114, "login blocked for security reasons", "Contact Tencent Cloud support.", Fix),
+    (70114, "login blocked for security reasons", "Contact Tencent Cloud support.", Stop),
     (70169, "internal timeout", "Retried automatically.", Retry),
     (70202, "internal timeout", "Retried automatically.", Retry),
     (70206, "invalid batch size in the request", "timx splits the batch.", Split),
-    (70398, "account limit exceeded (trial edition: 100 accounts)", "Upgrade the edition.", Fix),
+    (70398, "account limit exceeded (trial edition: 100 accounts)", "Upgrade the edition.", Stop),
     (70402, "invalid parameter", "Check the request parameters.", Fix),
-    (70403, "the request needs App admin permission", "Set `admin` in the profile to an App admin account.", Fix),
+    (70403, "the request needs App admin permission", "Set `admin` in the profile to an App admin account.", Stop),
     (70500, "internal server error", "Retried automatically.", Retry),
     (
         90001,
@@ -161,7 +164,7 @@ const CATALOG: &[(i64, &str, &str, Action)] = &[
         90009,
         "the request needs App admin permission (push service)",
         "Set `admin` in the profile to an App admin account.",
-        Fix,
+        Stop,
     ),
     (90018, "too many accounts in one request", "timx splits the batch into ≤100 accounts.", Split),
     (90020, "tag longer than 50 bytes", "Shorten the tag to 50 bytes or fewer.", Fix),
@@ -192,7 +195,7 @@ const CATALOG: &[(i64, &str, &str, Action)] = &[
         90045,
         "push to all users / tag push / single push is not enabled for this app",
         "Enable the push feature in the console (needs the right edition).",
-        Fix,
+        Stop,
     ),
     (90047, "daily push limit exceeded", "Wait until tomorrow or raise the limit.", Fix),
     (90049, "invalid TaskId", "Check the TaskId.", Fix),
@@ -250,6 +253,13 @@ mod tests {
         assert!(lookup(70020).fix.contains("region"));
         assert!(!is_known(12345));
         assert_eq!(lookup(12345).action, Fix);
+        // Configuration errors stop the job; input errors fail their request only.
+        for code in [60010, 60020, 70009, 70016, 70020, 70050, 90009, 90045] {
+            assert_eq!(lookup(code).action, Stop, "{code}");
+        }
+        for code in [60015, 70402, 90001, 90033] {
+            assert_eq!(lookup(code).action, Fix, "{code}");
+        }
     }
 
     #[test]

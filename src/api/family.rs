@@ -34,13 +34,18 @@ impl fmt::Display for Family {
     }
 }
 
+/// A family name that is neither of the two.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown family {0:?}; expected all_member_push or timpush")]
+pub struct UnknownFamily(pub String);
+
 impl FromStr for Family {
-    type Err = String;
+    type Err = UnknownFamily;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
             "all_member_push" | "allmemberpush" | "amp" => Ok(Family::AllMemberPush),
             "timpush" | "tim_push" => Ok(Family::Timpush),
-            _ => Err(format!("unknown family {s:?}; expected all_member_push or timpush")),
+            _ => Err(UnknownFamily(s.to_owned())),
         }
     }
 }

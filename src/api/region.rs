@@ -71,8 +71,15 @@ impl fmt::Display for Region {
     }
 }
 
+/// A region name timx does not know; it lists the ones it does.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown region {given:?}; expected one of: {}", Region::ALL.iter().map(|r| r.slug()).collect::<Vec<_>>().join(", "))]
+pub struct UnknownRegion {
+    pub given: String,
+}
+
 impl FromStr for Region {
-    type Err = String;
+    type Err = UnknownRegion;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let norm = s.trim().to_ascii_lowercase().replace([' ', '_'], "-");
         let alias = match norm.as_str() {
@@ -86,10 +93,7 @@ impl FromStr for Region {
             "ind" | "in" => "mumbai",
             other => other,
         };
-        Region::ALL.into_iter().find(|r| r.slug() == alias).ok_or_else(|| {
-            let names: Vec<_> = Region::ALL.iter().map(|r| r.slug()).collect();
-            format!("unknown region {s:?}; expected one of: {}", names.join(", "))
-        })
+        Region::ALL.into_iter().find(|r| r.slug() == alias).ok_or_else(|| UnknownRegion { given: s.to_owned() })
     }
 }
 
@@ -171,7 +175,7 @@ mod tests {
             assert_eq!(r.name().parse::<Region>(), Ok(r));
         }
         assert_eq!("usa".parse::<Region>(), Ok(Region::SiliconValley));
-        assert!("mars".parse::<Region>().unwrap_err().contains("frankfurt"));
+        assert!("mars".parse::<Region>().unwrap_err().to_string().contains("frankfurt"));
     }
 
     #[test]

@@ -57,13 +57,31 @@ pub struct AttrNames {
     pub attr_types: Option<BTreeMap<String, u8>>,
 }
 
+/// One attribute slot of an app: its number, its name (None: empty) and its account type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot<'a> {
+    pub slot: usize,
+    pub name: Option<&'a str>,
+    /// timpush `AttrTypes` (0 UserID, 1 RegistrationID); 0 when not given.
+    pub attr_type: u8,
+}
+
 impl AttrNames {
+    /// Every slot 0–9 in order, named or empty.
+    pub fn slots(&self) -> impl Iterator<Item = Slot<'_>> {
+        (0..super::ATTR_SLOTS).map(move |slot| {
+            let key = slot.to_string();
+            Slot {
+                slot,
+                name: self.attr_names.get(&key).map(String::as_str),
+                attr_type: self.attr_types.as_ref().and_then(|t| t.get(&key)).copied().unwrap_or(ATTR_TYPE_USERID),
+            }
+        })
+    }
+
     /// Attribute names in slot order (0..9): the column order of tables and CSV.
     pub fn names_in_slot_order(&self) -> Vec<String> {
-        let mut v: Vec<(usize, &String)> =
-            self.attr_names.iter().filter_map(|(k, n)| Some((k.parse().ok()?, n))).collect();
-        v.sort();
-        v.into_iter().map(|(_, n)| n.clone()).collect()
+        self.slots().filter_map(|s| s.name.map(str::to_owned)).collect()
     }
 }
 

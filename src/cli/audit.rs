@@ -104,15 +104,14 @@ pub fn run_attr_names(args: AttrNamesArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    let types = names.attr_types.clone().unwrap_or_default();
+    let timpush = profile.family == crate::api::Family::Timpush;
     let mut out = std::io::stdout().lock();
-    let rows: Vec<serde_json::Value> = (0..crate::api::ATTR_SLOTS)
-        .filter_map(|slot| {
-            let key = slot.to_string();
-            let name = names.attr_names.get(&key)?;
-            let mut row = serde_json::json!({"slot": slot, "name": name});
-            if profile.family == crate::api::Family::Timpush {
-                row["type"] = wire::attr_type_name(types.get(&key).copied().unwrap_or(0)).into();
+    let rows: Vec<serde_json::Value> = names
+        .slots()
+        .filter_map(|s| {
+            let mut row = serde_json::json!({"slot": s.slot, "name": s.name?});
+            if timpush {
+                row["type"] = wire::attr_type_name(s.attr_type).into();
             }
             Some(row)
         })
@@ -130,21 +129,11 @@ pub fn run_attr_names(args: AttrNamesArgs) -> anyhow::Result<ExitCode> {
             w.flush()?;
         }
         Format::Table => {
-            writeln!(
-                out,
-                "SLOT  NAME{}",
-                if profile.family == crate::api::Family::Timpush { "                  TYPE" } else { "" }
-            )?;
-            for slot in 0..crate::api::ATTR_SLOTS {
-                let key = slot.to_string();
-                let name =
-                    names.attr_names.get(&key).map(|n| escape(n).into_owned()).unwrap_or_else(|| "(empty)".into());
-                let ty = if profile.family == crate::api::Family::Timpush && names.attr_names.contains_key(&key) {
-                    wire::attr_type_name(types.get(&key).copied().unwrap_or(0))
-                } else {
-                    ""
-                };
-                writeln!(out, "{slot:<4}  {name:<20}  {ty}")?;
+            writeln!(out, "SLOT  NAME{}", if timpush { "                  TYPE" } else { "" })?;
+            for s in names.slots() {
+                let name = s.name.map(|n| escape(n).into_owned()).unwrap_or_else(|| "(empty)".into());
+                let ty = if timpush && s.name.is_some() { wire::attr_type_name(s.attr_type) } else { "" };
+                writeln!(out, "{:<4}  {name:<20}  {ty}", s.slot)?;
             }
         }
     }

@@ -104,12 +104,7 @@ impl ServeArgs {
                 fail_rate: self.fail_rate,
                 http_error_rate: self.http_error_rate,
                 drop_rate: self.drop_rate,
-                extra: self
-                    .fault
-                    .iter()
-                    .map(|f| Fault::parse(f))
-                    .collect::<Result<_, _>>()
-                    .map_err(anyhow::Error::msg)?,
+                extra: self.fault.iter().map(|f| Fault::parse(f)).collect::<Result<_, _>>()?,
                 sig_max_age: self.sig_max_age.map(Duration::from_secs),
                 seed: self.fault_seed,
             },

@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::KeyArgs;
 use crate::api::{Endpoint, Family, Region};
-use crate::config::{self, Config, DEFAULT_RATE_LIMIT, Profile};
+use crate::config::{self, Config, Profile};
 
 #[derive(Debug, Clone, Args)]
 pub struct TargetArgs {
@@ -60,18 +60,7 @@ impl TargetArgs {
             };
             let Some(sdkappid) = self.sdkappid else { bail!("one-off use needs --sdkappid") };
             let Some(admin) = self.admin.clone() else { bail!("one-off use needs --admin (an App admin account)") };
-            Profile {
-                name: "(command line)".into(),
-                endpoint,
-                sdkappid,
-                admin,
-                family: Family::default(),
-                rate_limit: DEFAULT_RATE_LIMIT,
-                read_only: true,
-                key: self.key.source(),
-                journal: true,
-                journal_accounts: false,
-            }
+            Profile::new("(command line)", endpoint, sdkappid, &admin, self.key.source())
         } else {
             let cfg = Config::load(&config::config_path(self.config.as_deref())?)?;
             for w in cfg.warnings() {

@@ -65,12 +65,14 @@ impl Fault {
     }
 
     /// `KIND=RATE`, e.g. `503=0.1`, `stall=0.05`.
-    pub fn parse(spec: &str) -> Result<(Fault, f64), String> {
-        let (kind, rate) = spec.split_once('=').ok_or_else(|| format!("--fault {spec:?}: expected KIND=RATE"))?;
-        let rate: f64 = rate.parse().map_err(|_| format!("--fault {spec:?}: RATE must be a number"))?;
+    pub fn parse(spec: &str) -> Result<(Fault, f64), FaultError> {
+        let bad = |why: FaultProblem| FaultError { spec: spec.to_owned(), why };
+        let (kind, rate) = spec.split_once('=').ok_or(bad(FaultProblem::Shape))?;
+        let rate: f64 = rate.parse().map_err(|_| bad(FaultProblem::Rate))?;
         if !(0.0..=1.0).contains(&rate) {
-            return Err(format!("--fault {spec:?}: RATE must be between 0 and 1"));
+            return Err(bad(FaultProblem::Rate));
         }
+        let number = |prefix: &str| kind.strip_prefix(prefix).and_then(|n| n.parse::<i64>().ok());
         let fault = match kind {
             "stall" => Fault::Stall,
             "truncate" => Fault::Truncate,
@@ -79,25 +81,35 @@ impl Fault {
             "huge" => Fault::Huge,
             "unknown-code" => Fault::UnknownCode,
             "echo" => Fault::Echo(200),
-            code if code.starts_with("code-") => match code["code-".len()..].parse::<i64>() {
-                Ok(c) if c > 0 => Fault::Code(c),
-                _ => return Err(format!("--fault kind {kind:?}: expected code-ERRORCODE, e.g. code-60011")),
-            },
-            echo if echo.starts_with("echo-") => match echo["echo-".len()..].parse::<u16>() {
-                Ok(c) if (200..600).contains(&c) => Fault::Echo(c),
-                _ => return Err(format!("--fault kind {kind:?}: expected echo-STATUS, e.g. echo-502")),
-            },
-            code => match code.parse::<u16>() {
-                Ok(c) if (400..600).contains(&c) => Fault::Http(c),
-                _ => {
-                    return Err(format!(
-                        "--fault kind {kind:?}: expected an HTTP status (400-599), stall, truncate, garbage, shape, huge, unknown-code, code-ERRORCODE, echo or echo-STATUS"
-                    ));
-                }
+            _ => match (number("code-"), number("echo-"), number("")) {
+                (Some(c), _, _) if c > 0 => Fault::Code(c),
+                (_, Some(c), _) if (200..600).contains(&c) => Fault::Echo(c as u16),
+                (_, _, Some(c)) if (400..600).contains(&c) => Fault::Http(c as u16),
+                _ => return Err(bad(FaultProblem::Kind)),
             },
         };
         Ok((fault, rate))
     }
+}
+
+/// What is wrong with a `--fault` spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultProblem {
+    Shape,
+    Rate,
+    Kind,
+}
+
+/// A `--fault KIND=RATE` that cannot be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("--fault {spec:?}: {}", match why {
+    FaultProblem::Shape => "expected KIND=RATE",
+    FaultProblem::Rate => "RATE must be a number between 0 and 1",
+    FaultProblem::Kind => "KIND must be an HTTP status (400-599), stall, truncate, garbage, shape, huge, unknown-code, code-ERRORCODE, echo or echo-STATUS",
+})]
+pub struct FaultError {
+    pub spec: String,
+    pub why: FaultProblem,
 }
 
 /// Injected faults; rates are probabilities per request (0.0–1.0).

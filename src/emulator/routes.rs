@@ -116,7 +116,10 @@ fn early_fault(sh: &Shared, path: &str, query: &str) -> Result<Option<Fault>, Bo
     }
     if roll(sh, faults.http_error_rate) {
         lock(&sh.stats).injected_http_errors += 1;
-        return Err(Box::new(html(StatusCode::BAD_GATEWAY, "<html><body><h1>502 Bad Gateway</h1></body></html>".into())));
+        return Err(Box::new(html(
+            StatusCode::BAD_GATEWAY,
+            "<html><body><h1>502 Bad Gateway</h1></body></html>".into(),
+        )));
     }
     let fault = faults.extra.iter().find(|(_, p)| roll(sh, *p)).map(|(f, _)| *f);
     if let Some(f) = fault {

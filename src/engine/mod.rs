@@ -144,6 +144,7 @@ impl ErrorDetail {
                 e.to_string(),
                 "The answer was not what the API documents; timx retried. Report it if it persists.".into(),
             ),
+            CallError::Cancelled => ("cancelled before an answer came".into(), "Run it again.".into()),
         };
         ErrorDetail { code: e.code(), label: e.label(), meaning, fix, attempts }
     }

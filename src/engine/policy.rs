@@ -51,19 +51,6 @@ pub(crate) struct Ctx {
     pub abort: Mutex<Option<CallError>>,
 }
 
-/// Codes after which every further call would fail the same way (and 70050 locks the key out
-/// after repeated signature failures), so the job stops sending.
-fn is_job_fatal(e: &CallError) -> bool {
-    match e {
-        CallError::Service { code, .. } => matches!(
-            code,
-            60002..=60006 | 60009 | 60010 | 60012 | 60016 | 60017 | 60020 | 60021 | 70002..=70020 | 70050 | 70051 | 70114 | 70398 | 70403 | 90009 | 90045
-        ),
-        CallError::Http { status, .. } => *status == 404 || *status == 401 || *status == 403,
-        _ => false,
-    }
-}
-
 impl Ctx {
     pub fn aborted(&self) -> Option<CallError> {
         self.abort.lock().unwrap_or_else(|p| p.into_inner()).clone()
@@ -156,12 +143,13 @@ impl Ctx {
                     self.counters.retries.fetch_add(1, Ordering::Relaxed);
                 }
                 Action::Split => return Err(Stop::Split(err, attempt)),
-                _ => {
-                    if is_job_fatal(&err) {
-                        self.set_abort(&err);
-                    }
+                // Configuration (the catalog's `Stop`, or a signature a new UserSig did not
+                // mend): every further call would fail the same way, so the job stops sending.
+                Action::Stop | Action::RegenOnce => {
+                    self.set_abort(&err);
                     return Err(Stop::Failed(err, attempt));
                 }
+                _ => return Err(Stop::Failed(err, attempt)),
             }
         }
     }
@@ -179,8 +167,6 @@ pub async fn fetch_attr_names(
     match ctx.call(&pacer, || client.get_attr_names(family)).await {
         Ok((reply, _)) => Ok(reply),
         Err(Stop::Failed(e, _) | Stop::Split(e, _) | Stop::Aborted(e, _)) => Err(e),
-        Err(Stop::Cancelled) => {
-            Err(CallError::Transport { kind: crate::client::TransportKind::Other, message: "cancelled".into() })
-        }
+        Err(Stop::Cancelled) => Err(CallError::Cancelled),
     }
 }

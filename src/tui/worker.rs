@@ -140,7 +140,7 @@ async fn fetch_attr_names(clients: Clients, events: UnboundedSender<WorkerEvent>
     match clients.get(&p).await {
         Ok(client) => {
             let result = engine::fetch_attr_names(client, p.family, CancellationToken::new()).await;
-            if result.as_ref().is_err_and(|e| e.action() == crate::api::Action::Fix) {
+            if result.as_ref().is_err_and(|e| e.action() == crate::api::Action::Stop) {
                 clients.forget(&p.name);
             }
             let _ = events.send(WorkerEvent::AttrNames { fetch, profile: p.name, result: result.map(|r| r.body) });

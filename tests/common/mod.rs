@@ -41,6 +41,17 @@ pub fn start_isolated(cfg: EmulatorConfig, data: Option<DataFile>) -> (Running, 
     .unwrap()
 }
 
+/// A test profile for an emulator at `base_url`: timpush, its public key inline, no journal.
+pub fn test_profile(name: &str, base_url: &str) -> timx::config::Profile {
+    let key = timx::secret::SecretSource::Value { value: KEY.into() };
+    let endpoint = Endpoint::base_url(base_url).unwrap();
+    timx::config::Profile {
+        family: timx::api::Family::Timpush,
+        journal: false,
+        ..timx::config::Profile::new(name, endpoint, SDKAPPID, ADMIN, key)
+    }
+}
+
 pub fn client_cfg(emu: &Running) -> ClientConfig {
     ClientConfig::new(Endpoint::base_url(&emu.base_url).unwrap(), SDKAPPID, ADMIN, SecretKey::new(KEY))
 }

@@ -6,7 +6,6 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 
-use crate::api::ATTR_SLOTS;
 use crate::text::{escape, pad};
 use crate::tui::app::App;
 use crate::tui::commands;
@@ -121,15 +120,13 @@ fn detail_lines(app: &App) -> Vec<Line<'static>> {
     lines.push(Line::styled("Attributes", t.header));
     let names = app.attr_names.names.as_ref();
     let attrs = r.attrs.clone().unwrap_or_default();
-    for slot in 0..ATTR_SLOTS {
-        if let Some(name) = names.and_then(|n| n.attr_names.get(&slot.to_string())) {
-            let value = attrs.get(name).map(|v| escape(v).into_owned()).unwrap_or_else(|| "—".into());
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {slot} "), t.dim),
-                Span::raw(pad(&escape(name), 16)),
-                Span::raw(value),
-            ]));
-        }
+    for (slot, name) in names.iter().flat_map(|n| n.slots()).filter_map(|s| Some((s.slot, s.name?))) {
+        let value = attrs.get(name).map(|v| escape(v).into_owned()).unwrap_or_else(|| "—".into());
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {slot} "), t.dim),
+            Span::raw(pad(&escape(name), 16)),
+            Span::raw(value),
+        ]));
     }
     for (k, v) in attrs.iter().filter(|(k, _)| !names.is_some_and(|n| n.attr_names.values().any(|x| x == *k))) {
         lines.push(Line::raw(format!("  ? {} {}", pad(&escape(k), 16), escape(v))));

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::pane_block;
-use crate::api::{ATTR_SLOTS, Family, wire};
+use crate::api::{Family, wire};
 use crate::text::{escape, pad};
 use crate::tui::app::{App, Pane};
 
@@ -56,29 +56,21 @@ pub fn attr_names(app: &App, f: &mut Frame, area: Rect) {
         return;
     }
     let timpush = app.active_profile().is_some_and(|p| p.family == Family::Timpush);
-    let lines: Vec<Line> = (0..ATTR_SLOTS)
-        .map(|slot| {
-            let key = slot.to_string();
-            match st.names.as_ref().and_then(|n| n.attr_names.get(&key)) {
-                Some(name) => {
-                    let mut spans = vec![Span::styled(format!("{slot} "), t.dim), Span::raw(escape(name).into_owned())];
-                    if timpush {
-                        let ty = st
-                            .names
-                            .as_ref()
-                            .and_then(|n| n.attr_types.as_ref())
-                            .and_then(|m| m.get(&key))
-                            .copied()
-                            .unwrap_or(0);
-                        if ty != wire::ATTR_TYPE_USERID {
-                            let short = if ty == wire::ATTR_TYPE_REGISTRATION_ID { "RegID" } else { "?" };
-                            spans.push(Span::styled(format!("  {short}"), t.warn));
-                        }
-                    }
-                    Line::from(spans)
-                }
-                None => Line::from(vec![Span::styled(format!("{slot} "), t.dim), Span::styled("(empty)", t.dim)]),
+    let empty = wire::AttrNames::default();
+    let names = st.names.as_ref().unwrap_or(&empty);
+    let lines: Vec<Line> = names
+        .slots()
+        .map(|s| {
+            let mut spans = vec![Span::styled(format!("{} ", s.slot), t.dim)];
+            match s.name {
+                Some(name) => spans.push(Span::raw(escape(name).into_owned())),
+                None => spans.push(Span::styled("(empty)", t.dim)),
             }
+            if timpush && s.name.is_some() && s.attr_type != wire::ATTR_TYPE_USERID {
+                let short = if s.attr_type == wire::ATTR_TYPE_REGISTRATION_ID { "RegID" } else { "?" };
+                spans.push(Span::styled(format!("  {short}"), t.warn));
+            }
+            Line::from(spans)
         })
         .collect();
     f.render_widget(Paragraph::new(lines).block(block), area);
