@@ -10,7 +10,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::store::{AccountKind, Done, Fail};
 use super::{Fault, Shared, lock};
@@ -34,7 +34,7 @@ async fn stats(State(sh): State<Arc<Shared>>) -> Response {
 }
 
 fn reply_body(status: Status, done: Done) -> String {
-    let mut body = serde_json::to_value(&status).unwrap_or_else(|_| json!({}));
+    let mut body = serde_json::to_value(&status).unwrap_or_else(|_| Value::Object(Default::default()));
     if let Value::Object(map) = &mut body {
         map.extend(done.body);
         if !done.error_list.is_empty() {
@@ -216,9 +216,7 @@ fn answer(sh: &Shared, service: &str, command: &str, admitted: bool, query: &str
             }
             let failed: Vec<String> =
                 req.accounts.into_iter().filter(|a| !store.import(a, AccountKind::UserId)).collect();
-            let mut done = Done::default();
-            done.body.insert("FailAccounts".into(), json!(failed));
-            Ok(done)
+            Ok(Done::with(&wire::MultiAccountImportResponse { fail_accounts: failed }))
         }
     }
 }

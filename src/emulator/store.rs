@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::api::wire::{self, AccountError};
 use crate::api::{self, Command, Family};
@@ -17,6 +17,18 @@ pub type Fail = (i64, String);
 pub struct Done {
     pub body: serde_json::Map<String, Value>,
     pub error_list: Vec<AccountError>,
+}
+
+impl Done {
+    /// An answer whose body fields are one of the shared wire types, serialized: the emulator
+    /// speaks the same types the client reads.
+    pub fn with<T: Serialize>(body: &T) -> Done {
+        let body = match serde_json::to_value(body) {
+            Ok(Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        Done { body, error_list: vec![] }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -164,20 +176,14 @@ impl Store {
     }
 
     fn get_attr_name(&self, family: Family) -> Done {
-        let mut names = serde_json::Map::new();
-        let mut types = serde_json::Map::new();
-        for (i, n) in self.attr_names.iter().enumerate() {
-            if let Some(n) = n {
-                names.insert(i.to_string(), json!(n));
-                types.insert(i.to_string(), json!(self.attr_types[i].unwrap_or(wire::ATTR_TYPE_USERID)));
-            }
-        }
-        let mut done = Done::default();
-        done.body.insert("AttrNames".into(), Value::Object(names));
-        if family == Family::Timpush {
-            done.body.insert("AttrTypes".into(), Value::Object(types));
-        }
-        done
+        let named = || self.attr_names.iter().enumerate().filter_map(|(i, n)| Some((i, n.as_ref()?)));
+        let names = wire::AttrNames {
+            attr_names: named().map(|(i, n)| (i.to_string(), n.clone())).collect(),
+            attr_types: (family == Family::Timpush).then(|| {
+                named().map(|(i, _)| (i.to_string(), self.attr_types[i].unwrap_or(wire::ATTR_TYPE_USERID))).collect()
+            }),
+        };
+        Done::with(&names)
     }
 
     fn set_attr_name(&mut self, family: Family, req: wire::AttrNames) -> Result<Done, Fail> {
@@ -235,25 +241,21 @@ impl Store {
 
     fn get_attr(&self, family: Family, req: wire::AccountsRequest) -> Result<Done, Fail> {
         too_many(req.to_account.len(), self.max_per_call())?;
-        let mut done = Done::default();
-        let mut rows = Vec::new();
+        let mut answer = wire::GetAttrResponse::default();
+        let mut errors = Vec::new();
         for acc in &req.to_account {
-            match self.users.get(acc) {
-                Some(u) => {
-                    let attrs: serde_json::Map<String, Value> = u
-                        .attrs
-                        .iter()
-                        .filter_map(|(slot, v)| Some((self.attr_names[*slot].clone()?, json!(v))))
-                        .collect();
-                    rows.push(json!({"To_Account": acc, "Attrs": attrs}));
-                }
+            let attrs = match self.users.get(acc) {
+                Some(u) => u.attrs.iter().filter_map(|(slot, v)| Some((self.attr_names[*slot].clone()?, v.clone()))).collect(),
                 // all_member_push has no ErrorList: an unknown account simply has no attributes.
-                None if family == Family::AllMemberPush => rows.push(json!({"To_Account": acc, "Attrs": {}})),
-                None => done.error_list.push(not_found(acc)),
-            }
+                None if family == Family::AllMemberPush => Default::default(),
+                None => {
+                    errors.push(not_found(acc));
+                    continue;
+                }
+            };
+            answer.user_attrs.push(wire::UserAttrs { to_account: acc.clone(), attrs });
         }
-        done.body.insert("UserAttrs".into(), Value::Array(rows));
-        Ok(done)
+        Ok(Done { error_list: errors, ..Done::with(&answer) })
     }
 
     fn set_attr(&mut self, family: Family, req: wire::SetAttrRequest) -> Result<Done, Fail> {
@@ -317,17 +319,20 @@ impl Store {
 
     fn get_tag(&self, family: Family, req: wire::AccountsRequest) -> Result<Done, Fail> {
         too_many(req.to_account.len(), self.max_per_call())?;
-        let mut done = Done::default();
-        let mut rows = Vec::new();
+        let mut answer = wire::GetTagResponse::default();
+        let mut errors = Vec::new();
         for acc in &req.to_account {
-            match self.users.get(acc) {
-                Some(u) => rows.push(json!({"To_Account": acc, "Tags": u.tags})),
-                None if family == Family::AllMemberPush => rows.push(json!({"To_Account": acc, "Tags": []})),
-                None => done.error_list.push(not_found(acc)),
-            }
+            let tags = match self.users.get(acc) {
+                Some(u) => u.tags.clone(),
+                None if family == Family::AllMemberPush => vec![],
+                None => {
+                    errors.push(not_found(acc));
+                    continue;
+                }
+            };
+            answer.user_tags.push(wire::UserTags { to_account: acc.clone(), tags });
         }
-        done.body.insert("UserTags".into(), Value::Array(rows));
-        Ok(done)
+        Ok(Done { error_list: errors, ..Done::with(&answer) })
     }
 
     fn add_tag(&mut self, family: Family, req: wire::TagsRequest) -> Result<Done, Fail> {
@@ -425,6 +430,8 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn store() -> Store {
