@@ -245,7 +245,9 @@ impl Store {
         let mut errors = Vec::new();
         for acc in &req.to_account {
             let attrs = match self.users.get(acc) {
-                Some(u) => u.attrs.iter().filter_map(|(slot, v)| Some((self.attr_names[*slot].clone()?, v.clone()))).collect(),
+                Some(u) => {
+                    u.attrs.iter().filter_map(|(slot, v)| Some((self.attr_names[*slot].clone()?, v.clone()))).collect()
+                }
                 // all_member_push has no ErrorList: an unknown account simply has no attributes.
                 None if family == Family::AllMemberPush => Default::default(),
                 None => {

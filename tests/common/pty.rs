@@ -15,6 +15,9 @@ pub struct Session {
     pub writer: Box<dyn Write + Send>,
     /// The workspace, when the session made its own.
     pub dir: Option<tempfile::TempDir>,
+    /// When the binary was started, and when its first byte arrived (start-up time, B8).
+    pub started: Instant,
+    first_byte: Arc<Mutex<Option<Instant>>>,
 }
 
 impl Session {
@@ -42,7 +45,10 @@ impl Session {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        let started = Instant::now();
         let child = pair.slave.spawn_command(cmd).expect("spawn timx");
+        let first_byte = Arc::new(Mutex::new(None));
+        let first = first_byte.clone();
         let output = Arc::new(Mutex::new(Vec::new()));
         let mut reader = pair.master.try_clone_reader().unwrap();
         let sink = output.clone();
@@ -55,12 +61,37 @@ impl Session {
                 if n == 0 {
                     break;
                 }
+                first.lock().unwrap().get_or_insert_with(Instant::now);
                 sink.lock().unwrap().extend_from_slice(&buf[..n]);
                 screen.lock().unwrap().process(&buf[..n]);
             }
         });
         let writer = pair.master.take_writer().unwrap();
-        Session { pair, child, output, parser, writer, dir: None }
+        Session { pair, child, output, parser, writer, dir: None, started, first_byte }
+    }
+
+    /// From start to the first byte the binary wrote (zero if none yet).
+    pub fn first_output(&self) -> Duration {
+        self.first_byte.lock().unwrap().map(|t| t - self.started).unwrap_or_default()
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.output.lock().unwrap().len()
+    }
+
+    /// Wait until nothing has been written for `quiet`.
+    pub fn settle(&self, quiet: Duration) {
+        let mut last = self.len();
+        let mut since = Instant::now();
+        while since.elapsed() < quiet {
+            std::thread::sleep(Duration::from_millis(20));
+            let now = self.len();
+            if now != last {
+                last = now;
+                since = Instant::now();
+            }
+        }
     }
 
     pub fn screen(&self) -> String {
