@@ -4,7 +4,9 @@
 //! admin UserSig until shortly before it expires, and never lets the UserSig into an error.
 
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use crate::clock::unix_now;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -208,10 +210,6 @@ pub struct Client {
     http: reqwest::Client,
     cfg: ClientConfig,
     sig: Mutex<Option<CachedSig>>,
-}
-
-pub fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 impl Client {

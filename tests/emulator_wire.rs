@@ -12,7 +12,8 @@ use timx::api::wire::{
     self, AttrNames, RemoveAttrRequest, SetAttrRequest, TagsRequest, UserAttrNames, UserAttrs, UserTags,
 };
 use timx::api::{Command, Family};
-use timx::client::{CallError, Client, TransportKind, unix_now};
+use timx::client::{CallError, Client, TransportKind};
+use timx::clock::unix_now;
 use timx::emulator::{EmulatorConfig, Faults};
 use timx::usersig::{self, SecretKey};
 

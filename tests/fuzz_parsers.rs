@@ -210,7 +210,7 @@ async fn the_emulator_answers_hostile_requests_without_failing() {
     // Validly signed requests with arbitrary bodies, to every command: they get past the
     // signature check, and every answer is OK or a documented code.
     let key = timx::usersig::SecretKey::new(timx::emulator::PUBLIC_EXAMPLE_KEY);
-    let sig = timx::usersig::generate(1_400_000_000, &key, "administrator", timx::client::unix_now(), 3600);
+    let sig = timx::usersig::generate(1_400_000_000, &key, "administrator", timx::clock::unix_now(), 3600);
     let bodies = (0usize..18, json());
     for _ in 0..128 {
         let (cmd, body) = bodies.new_tree(&mut runner).unwrap().current();

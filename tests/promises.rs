@@ -201,7 +201,7 @@ async fn the_emulator_answers_60003_70402_70403_and_honours_max_accounts() {
             SDKAPPID,
             &timx::usersig::SecretKey::new(KEY),
             ADMIN,
-            timx::client::unix_now(),
+            timx::clock::unix_now(),
             3600,
         );
         let url = format!(

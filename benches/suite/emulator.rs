@@ -15,7 +15,7 @@ fn throughput(s: &Sizes, rt: &tokio::runtime::Runtime) -> Figure {
     let serve = Serve::spawn(&["--rate-limit", "0"], &[]);
     let addr = serve.url.trim_start_matches("http://").to_owned();
     let sig =
-        timx::usersig::generate(SDKAPPID, &timx::usersig::SecretKey::new(KEY), ADMIN, timx::client::unix_now(), 86_400);
+        timx::usersig::generate(SDKAPPID, &timx::usersig::SecretKey::new(KEY), ADMIN, timx::clock::unix_now(), 86_400);
     let body = r#"{"To_Account":["u0000001"]}"#;
     let request = format!(
         "POST /v4/timpush/get_tag?sdkappid={SDKAPPID}&identifier={ADMIN}&usersig={sig}&random=7&contenttype=json HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",

@@ -1,12 +1,8 @@
 //! Command-line entry: argument definitions and dispatch to one module per command.
 
-pub mod audit;
-mod config_cmd;
+pub mod commands;
 mod keys;
-mod serve;
 pub mod target;
-mod tui_cmd;
-mod usersig_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,6 +12,7 @@ use clap::{Parser, Subcommand};
 pub use keys::KeyArgs;
 
 use crate::engine::JobKind;
+use commands::{audit, config, serve, tui, usersig};
 
 #[derive(Debug, Parser)]
 #[command(name = "timx", version, about = "Explore and audit Tencent Cloud Chat (IM) user attributes and tags")]
@@ -27,7 +24,7 @@ pub struct Cli {
     #[arg(long, global = true, default_value = "info")]
     pub log_level: String,
     #[command(flatten)]
-    pub tui: tui_cmd::TuiArgs,
+    pub tui: tui::TuiArgs,
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
@@ -43,14 +40,14 @@ pub enum Cmd {
     /// Read users' attributes and tags, merged per account.
     Inspect(audit::AuditArgs),
     /// Where the config is, write an example, check profiles.
-    Config(config_cmd::ConfigArgs),
+    Config(config::ConfigArgs),
     /// Generate or verify UserSigs (v2, HMAC-SHA256).
     #[command(subcommand)]
-    Usersig(usersig_cmd::UsersigCmd),
+    Usersig(usersig::UsersigCmd),
     /// Run the local emulator of the attr/tag REST API.
     Serve(serve::ServeArgs),
     /// The explorer on the built-in demo app (an in-process emulator).
-    Demo(tui_cmd::TuiArgs),
+    Demo(tui::TuiArgs),
 }
 
 /// Exit codes: 0 success, 1 a negative answer (invalid sig, failed accounts), 2 usage or
@@ -63,11 +60,11 @@ pub fn main() -> ExitCode {
         Some(Cmd::Attrs(a)) => audit::run_audit(JobKind::Attrs, a),
         Some(Cmd::Tags(a)) => audit::run_audit(JobKind::Tags, a),
         Some(Cmd::Inspect(a)) => audit::run_audit(JobKind::Inspect, a),
-        Some(Cmd::Config(a)) => config_cmd::run(a),
-        Some(Cmd::Usersig(cmd)) => usersig_cmd::run(cmd),
+        Some(Cmd::Config(a)) => config::run(a),
+        Some(Cmd::Usersig(cmd)) => usersig::run(cmd),
         Some(Cmd::Serve(args)) => serve::run(args),
-        Some(Cmd::Demo(a)) => tui_cmd::run(a, true),
-        None => tui_cmd::run(cli.tui, false),
+        Some(Cmd::Demo(a)) => tui::run(a, true),
+        None => tui::run(cli.tui, false),
     };
     match result {
         Ok(code) => code,

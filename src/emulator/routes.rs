@@ -16,7 +16,7 @@ use super::store::{AccountKind, Done, Fail};
 use super::{Fault, Shared, lock};
 use crate::api::wire::{self, Status};
 use crate::api::{self, Command, Family, codes};
-use crate::client::unix_now;
+use crate::clock::unix_now;
 use crate::usersig::{self, Expect, VerifyError};
 
 pub(super) fn router(shared: Arc<Shared>) -> Router {

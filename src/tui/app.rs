@@ -208,7 +208,7 @@ impl App {
     }
 
     /// Where keys go now: the overlay's context, or the focused pane's.
-    pub fn key_context(&self) -> Context {
+    pub(crate) fn key_context(&self) -> Context {
         self.overlay.context().unwrap_or(match self.focus {
             Pane::Profiles => Context::Profiles,
             Pane::Results => Context::Results,

@@ -5,7 +5,7 @@
 pub mod app;
 pub(crate) mod clipboard;
 pub(crate) mod commands;
-pub mod keymap;
+pub(crate) mod keymap;
 pub(crate) mod layout;
 pub mod msg;
 pub mod overlay;

@@ -12,8 +12,8 @@ use anyhow::{Context, bail};
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
-use super::target::TargetArgs;
 use crate::api::wire;
+use crate::cli::target::TargetArgs;
 use crate::client::Client;
 use crate::config::Profile;
 use crate::engine::{self, Event, JobConfig, JobKind, Normalized, Normalizer, Record};

@@ -7,8 +7,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use anyhow::bail;
 use clap::{Args, Subcommand};
 
-use super::KeyArgs;
-use crate::client::unix_now;
+use crate::cli::KeyArgs;
+use crate::clock::unix_now;
 use crate::text::escape;
 use crate::usersig::{self, Expect};
 

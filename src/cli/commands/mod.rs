@@ -1,0 +1,8 @@
+//! One module per `timx` command (the shared argument groups live in `cli::target` and
+//! `cli::keys`).
+
+pub mod audit;
+pub mod config;
+pub mod serve;
+pub mod tui;
+pub mod usersig;
