@@ -155,27 +155,16 @@ pub fn generate_with_userbuf(
     to_url_safe(&STANDARD.encode(compressed))
 }
 
+/// std base64 and the UserSig alphabet, character for character.
+const URL_SAFE: [(char, char); 3] = [('+', '*'), ('/', '-'), ('=', '_')];
+
 /// std base64 → the UserSig alphabet: `+`→`*`, `/`→`-`, `=`→`_`.
 fn to_url_safe(b64: &str) -> String {
-    b64.chars()
-        .map(|c| match c {
-            '+' => '*',
-            '/' => '-',
-            '=' => '_',
-            c => c,
-        })
-        .collect()
+    b64.chars().map(|c| URL_SAFE.iter().find(|(std, _)| *std == c).map_or(c, |(_, safe)| *safe)).collect()
 }
 
 fn from_url_safe(sig: &str) -> String {
-    sig.chars()
-        .map(|c| match c {
-            '*' => '+',
-            '-' => '/',
-            '_' => '=',
-            c => c,
-        })
-        .collect()
+    sig.chars().map(|c| URL_SAFE.iter().find(|(_, safe)| *safe == c).map_or(c, |(std, _)| *std)).collect()
 }
 
 /// Decode a UserSig into its document, without checking anything but its form. Like the

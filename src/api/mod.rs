@@ -26,3 +26,8 @@ pub const MAX_TAGS_PER_ADD: usize = 10;
 pub const MAX_TAGS_PER_USER: usize = 100;
 /// Distinct tags per app.
 pub const MAX_TAGS_PER_APP: usize = 1000;
+
+/// A slot key of `AttrNames` ("0".."9") as its number; None when it is not one.
+pub fn slot_index(key: &str) -> Option<usize> {
+    key.parse().ok().filter(|s| *s < ATTR_SLOTS)
+}

@@ -52,11 +52,7 @@ impl DataFile {
     pub fn into_store(self) -> anyhow::Result<Store> {
         let mut store = Store::default();
         for (k, name) in &self.attr_names {
-            let slot: usize = k
-                .parse()
-                .ok()
-                .filter(|s| *s < api::ATTR_SLOTS)
-                .with_context(|| format!("attr slot {k:?} is not 0-9"))?;
+            let slot = api::slot_index(k).with_context(|| format!("attr slot {k:?} is not 0-9"))?;
             if name.is_empty() || name.len() > api::MAX_FIELD_BYTES {
                 bail!("attr name {name:?} must be 1-{} bytes", api::MAX_FIELD_BYTES);
             }

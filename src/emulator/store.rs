@@ -191,11 +191,7 @@ impl Store {
         let mut types = self.attr_types;
         let mut slots = Vec::new();
         for (k, name) in &req.attr_names {
-            let slot: usize = k
-                .parse()
-                .ok()
-                .filter(|s| *s < api::ATTR_SLOTS)
-                .ok_or_else(|| (90033, format!("attr index {k:?} is not 0-9")))?;
+            let slot = api::slot_index(k).ok_or_else(|| (90033, format!("attr index {k:?} is not 0-9")))?;
             check_len("attr name", name, 90033)?;
             slots.push(slot);
             names[slot] = Some(name.clone());
@@ -239,25 +235,33 @@ impl Store {
         Ok(Done::default())
     }
 
-    fn get_attr(&self, family: Family, req: wire::AccountsRequest) -> Result<Done, Fail> {
-        too_many(req.to_account.len(), self.max_per_call())?;
-        let mut answer = wire::GetAttrResponse::default();
-        let mut errors = Vec::new();
-        for acc in &req.to_account {
-            let attrs = match self.users.get(acc) {
-                Some(u) => {
-                    u.attrs.iter().filter_map(|(slot, v)| Some((self.attr_names[*slot].clone()?, v.clone()))).collect()
-                }
-                // all_member_push has no ErrorList: an unknown account simply has no attributes.
-                None if family == Family::AllMemberPush => Default::default(),
-                None => {
-                    errors.push(not_found(acc));
-                    continue;
-                }
-            };
-            answer.user_attrs.push(wire::UserAttrs { to_account: acc.clone(), attrs });
+    /// What `read` says of each account, in request order; an unknown account is empty in
+    /// all_member_push (no ErrorList there) and a 70107 entry in timpush.
+    fn read_each<T: Default>(
+        &self,
+        family: Family,
+        accounts: &[String],
+        read: impl Fn(&User) -> T,
+    ) -> Result<(Vec<(String, T)>, Vec<AccountError>), Fail> {
+        too_many(accounts.len(), self.max_per_call())?;
+        let (mut rows, mut errors) = (Vec::new(), Vec::new());
+        for acc in accounts {
+            match self.users.get(acc) {
+                Some(u) => rows.push((acc.clone(), read(u))),
+                None if family == Family::AllMemberPush => rows.push((acc.clone(), T::default())),
+                None => errors.push(not_found(acc)),
+            }
         }
-        Ok(Done { error_list: errors, ..Done::with(&answer) })
+        Ok((rows, errors))
+    }
+
+    fn get_attr(&self, family: Family, req: wire::AccountsRequest) -> Result<Done, Fail> {
+        let named = |u: &User| {
+            u.attrs.iter().filter_map(|(slot, v)| Some((self.attr_names[*slot].clone()?, v.clone()))).collect()
+        };
+        let (rows, errors) = self.read_each(family, &req.to_account, named)?;
+        let user_attrs = rows.into_iter().map(|(to_account, attrs)| wire::UserAttrs { to_account, attrs }).collect();
+        Ok(Done { error_list: errors, ..Done::with(&wire::GetAttrResponse { user_attrs }) })
     }
 
     fn set_attr(&mut self, family: Family, req: wire::SetAttrRequest) -> Result<Done, Fail> {
@@ -320,21 +324,9 @@ impl Store {
     }
 
     fn get_tag(&self, family: Family, req: wire::AccountsRequest) -> Result<Done, Fail> {
-        too_many(req.to_account.len(), self.max_per_call())?;
-        let mut answer = wire::GetTagResponse::default();
-        let mut errors = Vec::new();
-        for acc in &req.to_account {
-            let tags = match self.users.get(acc) {
-                Some(u) => u.tags.clone(),
-                None if family == Family::AllMemberPush => vec![],
-                None => {
-                    errors.push(not_found(acc));
-                    continue;
-                }
-            };
-            answer.user_tags.push(wire::UserTags { to_account: acc.clone(), tags });
-        }
-        Ok(Done { error_list: errors, ..Done::with(&answer) })
+        let (rows, errors) = self.read_each(family, &req.to_account, |u| u.tags.clone())?;
+        let user_tags = rows.into_iter().map(|(to_account, tags)| wire::UserTags { to_account, tags }).collect();
+        Ok(Done { error_list: errors, ..Done::with(&wire::GetTagResponse { user_tags }) })
     }
 
     fn add_tag(&mut self, family: Family, req: wire::TagsRequest) -> Result<Done, Fail> {

@@ -260,29 +260,21 @@ async fn guarded(idx: &[u32], input: &Normalized, batch: impl Future<Output = Ve
 /// One batch: the calls its job needs, each lane split on 90018 on its own, merged per account.
 async fn process(ctx: &Ctx, lanes: &Lanes, input: &Normalized, idx: &[u32]) -> Vec<Record> {
     let accounts: Vec<String> = idx.iter().map(|i| input.entries.get(*i as usize).to_owned()).collect();
-    let attrs = async {
-        let wanted = ctx.cfg.kind.wants_attrs();
-        if wanted {
-            Some(lane(ctx, &lanes.attrs, &accounts, |a| ctx.client.get_attrs(ctx.cfg.family, a), attrs_of).await)
-        } else {
-            None
-        }
-    };
-    let tags = async {
-        let wanted = ctx.cfg.kind.wants_tags();
-        if wanted {
-            Some(lane(ctx, &lanes.tags, &accounts, |a| ctx.client.get_tags(ctx.cfg.family, a), tags_of).await)
-        } else {
-            None
-        }
-    };
-    let (attr_parts, tag_parts) = tokio::join!(attrs, tags);
+    let (kind, family) = (ctx.cfg.kind, ctx.cfg.family);
+    let attrs = lane(ctx, &lanes.attrs, &accounts, |a| ctx.client.get_attrs(family, a), attrs_of);
+    let tags = lane(ctx, &lanes.tags, &accounts, |a| ctx.client.get_tags(family, a), tags_of);
+    let (attr_parts, tag_parts) = tokio::join!(wanted(kind.wants_attrs(), attrs), wanted(kind.wants_tags(), tags));
     idx.iter()
         .enumerate()
         .map(|(k, i)| {
             merge(*i, &accounts[k], attr_parts.as_ref().map(|p| p[k].clone()), tag_parts.as_ref().map(|p| p[k].clone()))
         })
         .collect()
+}
+
+/// Run `lane` only when the job wants that part.
+async fn wanted<T>(yes: bool, lane: impl Future<Output = T>) -> Option<T> {
+    if yes { Some(lane.await) } else { None }
 }
 
 type LaneFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = Vec<Part<T>>> + Send + 'a>>;

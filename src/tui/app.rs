@@ -34,8 +34,7 @@ pub enum Pane {
 impl Pane {
     const ORDER: [Pane; 4] = [Pane::Profiles, Pane::AttrNames, Pane::Accounts, Pane::Results];
     pub(crate) fn step(self, d: isize) -> Pane {
-        let i = Pane::ORDER.iter().position(|p| *p == self).unwrap_or(0) as isize;
-        Pane::ORDER[(i + d).rem_euclid(4) as usize]
+        super::cycle(&Pane::ORDER, self, d)
     }
 }
 

@@ -30,6 +30,12 @@ use crate::config::{Config, Profile};
 use app::App;
 use msg::{Cmd, Msg, TerminalCmd, WorkerCmd};
 
+/// The item `d` places from `current` in `items`, wrapping around (panes, form choices).
+pub(crate) fn cycle<T: PartialEq + Copy>(items: &[T], current: T, d: isize) -> T {
+    let i = items.iter().position(|x| *x == current).unwrap_or(0) as isize;
+    items[(i + d).rem_euclid(items.len().max(1) as isize) as usize]
+}
+
 /// What the TUI starts with.
 pub struct Launch {
     pub config: Config,

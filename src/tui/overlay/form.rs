@@ -41,8 +41,7 @@ impl Place {
 
     fn step(self, d: isize) -> Place {
         let all: Vec<Place> = Place::all().collect();
-        let i = all.iter().position(|p| *p == self).unwrap_or(0) as isize;
-        all[(i + d).rem_euclid(all.len() as isize) as usize]
+        crate::tui::cycle(&all, self, d)
     }
 
     pub fn label(self) -> String {
@@ -73,8 +72,7 @@ impl SecretKind {
     }
 
     fn step(self, d: isize) -> SecretKind {
-        let i = SecretKind::ALL.iter().position(|k| *k == self).unwrap_or(0) as isize;
-        SecretKind::ALL[(i + d).rem_euclid(3) as usize]
+        crate::tui::cycle(&SecretKind::ALL, self, d)
     }
 }
 
