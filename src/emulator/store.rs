@@ -70,6 +70,9 @@ pub struct Store {
     pub max_accounts: usize,
 }
 
+/// Per-account reads of a request, and the accounts it could not find (timpush).
+type Reads<T> = (Vec<(String, T)>, Vec<AccountError>);
+
 /// Move one user's tag references from `old` to `new`.
 fn retag(refs: &mut HashMap<String, (usize, AccountKind)>, old: &[String], new: &[String], kind: AccountKind) {
     for t in old {
@@ -242,7 +245,7 @@ impl Store {
         family: Family,
         accounts: &[String],
         read: impl Fn(&User) -> T,
-    ) -> Result<(Vec<(String, T)>, Vec<AccountError>), Fail> {
+    ) -> Result<Reads<T>, Fail> {
         too_many(accounts.len(), self.max_per_call())?;
         let (mut rows, mut errors) = (Vec::new(), Vec::new());
         for acc in accounts {
