@@ -144,3 +144,51 @@ fn close(mut task: ExportTask) -> anyhow::Result<usize> {
     task.pending.commit()?;
     Ok(task.rows.len())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Record, Status};
+
+    fn app_with_rows(n: u32) -> App {
+        let mut app = App::new(Config::default(), vec![], None, crate::tui::theme::Theme::new(false));
+        app.overlay = Overlay::None;
+        app.results.reset(n as usize);
+        app.results.insert(
+            (0..n)
+                .map(|i| Record {
+                    tags: Some(vec![format!("t{}", i % 3)]),
+                    ..Record::new(i, &format!("u{i}"), Status::Found)
+                })
+                .collect(),
+        );
+        app
+    }
+
+    #[test]
+    fn a_large_export_is_written_in_steps_and_put_in_place_at_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.ndjson");
+        let mut app = app_with_rows(200_000);
+        app.start_export(path.clone(), false);
+        // The first step does not write everything: the loop stays free between steps.
+        assert!(app.background_pending(), "{:?}", app.status);
+        assert!(!path.exists(), "the file appears only when complete");
+        let mut steps = 1;
+        while app.background_pending() {
+            app.poll_export(Duration::from_millis(1));
+            steps += 1;
+        }
+        assert!(steps > 2);
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 200_000);
+        assert!(app.status.as_ref().unwrap().text.starts_with("exported 200000 rows"));
+    }
+
+    #[test]
+    fn an_export_to_a_name_without_a_format_is_refused() {
+        let mut app = app_with_rows(3);
+        app.start_export(PathBuf::from("out.txt"), false);
+        assert!(app.export.is_none());
+        assert!(app.status.as_ref().unwrap().text.contains(".csv, .json or .ndjson"));
+    }
+}
