@@ -182,7 +182,7 @@ proptest! {
         let family = if timpush { Family::Timpush } else { Family::AllMemberPush };
         match store.run(family, Command::ALL[cmd], &body) {
             Ok(_) => {}
-            Err((code, _)) => prop_assert!([90001, 90018, 90020, 90032, 90033, 70402].contains(&code), "code {}", code),
+            Err(f) => prop_assert!([90001, 90018, 90020, 90032, 90033, 70402].contains(&f.code), "code {}", f.code),
         }
     }
 }

@@ -80,11 +80,11 @@ async fn handle(
         tokio::time::sleep(Duration::from_secs(60)).await;
     }
     let result = answer(&sh, &service, &command, admitted, &query, &body);
-    let code = result.as_ref().map(|_| 0).unwrap_or_else(|(c, _)| *c);
+    let code = result.as_ref().map(|_| 0).unwrap_or_else(|f| f.code);
     *lock(&sh.stats).by_path.entry(path).or_default().entry(code).or_default() += 1;
     let response = match result {
         Ok(done) => reply_body(Status::ok(), done),
-        Err((code, info)) => reply_body(Status::fail(code, info), Done::default()),
+        Err(f) => reply_body(Status::fail(f.code, f.info), Done::default()),
     };
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], damage(fault, response)).into_response()
 }
@@ -174,45 +174,47 @@ fn answer(sh: &Shared, service: &str, command: &str, admitted: bool, query: &str
         ("im_open_login_svc", "account_import") => Target::AccountImport,
         ("im_open_login_svc", "multiaccount_import") => Target::MultiAccountImport,
         _ => {
-            let family = Family::from_service(service).ok_or_else(|| (60009, format!("unknown service {service}")))?;
+            let family =
+                Family::from_service(service).ok_or_else(|| Fail::new(60009, format!("unknown service {service}")))?;
             let cmd = Command::from_wire(family, command)
-                .ok_or_else(|| (60009, format!("unknown command {command} in {service}")))?;
+                .ok_or_else(|| Fail::new(60009, format!("unknown command {command} in {service}")))?;
             Target::Push(family, cmd)
         }
     };
     let identifier = authenticate(sh, query)?;
     if identifier != sh.cfg.admin {
         return Err(match target {
-            Target::Push(..) => (90009, "the request requires App admin permission".into()),
-            _ => (70403, "the request requires App admin permission".into()),
+            Target::Push(..) => Fail::new(90009, "the request requires App admin permission"),
+            _ => Fail::new(70403, "the request requires App admin permission"),
         });
     }
     if !admitted {
-        return Err((60007, "REST API call rate over the limit".into()));
+        return Err(Fail::new(60007, "REST API call rate over the limit"));
     }
     if roll(sh, sh.cfg.faults.fail_rate) {
         lock(&sh.stats).injected_91000 += 1;
-        return Err((codes::PUSH_INTERNAL_ERROR, "internal error, please retry (injected)".into()));
+        return Err(Fail::new(codes::PUSH_INTERNAL_ERROR, "internal error, please retry (injected)"));
     }
     let json: Value = serde_json::from_slice(body).map_err(|e| match target {
-        Target::Push(..) => (90001, format!("json parse error: {e}")),
-        _ => (60003, format!("json parse error: {e}")),
+        Target::Push(..) => Fail::new(90001, format!("json parse error: {e}")),
+        _ => Fail::new(60003, format!("json parse error: {e}")),
     })?;
     let mut store = lock(&sh.store);
     match target {
         Target::Push(family, cmd) => store.run(family, cmd, &json),
         Target::AccountImport => {
-            let req: wire::AccountImport = serde_json::from_value(json).map_err(|e| (60003, e.to_string()))?;
+            let req: wire::AccountImport = serde_json::from_value(json).map_err(|e| Fail::new(60003, e.to_string()))?;
             if store.import(&req.user_id, AccountKind::UserId) {
                 Ok(Done::default())
             } else {
-                Err((70402, format!("invalid UserID: must be 1-{} bytes", api::MAX_USERID_BYTES)))
+                Err(Fail::new(70402, format!("invalid UserID: must be 1-{} bytes", api::MAX_USERID_BYTES)))
             }
         }
         Target::MultiAccountImport => {
-            let req: wire::MultiAccountImport = serde_json::from_value(json).map_err(|e| (60003, e.to_string()))?;
+            let req: wire::MultiAccountImport =
+                serde_json::from_value(json).map_err(|e| Fail::new(60003, e.to_string()))?;
             if req.accounts.len() > api::MAX_ACCOUNTS_PER_CALL {
-                return Err((70402, format!("at most {} accounts per import", api::MAX_ACCOUNTS_PER_CALL)));
+                return Err(Fail::new(70402, format!("at most {} accounts per import", api::MAX_ACCOUNTS_PER_CALL)));
             }
             let failed: Vec<String> =
                 req.accounts.into_iter().filter(|a| !store.import(a, AccountKind::UserId)).collect();
@@ -229,19 +231,22 @@ fn authenticate(sh: &Shared, query: &str) -> Result<String, Fail> {
     }
     let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let sdkappid: u64 = get("sdkappid")
-        .ok_or((60012, "sdkappid missing from the URL".to_string()))?
+        .ok_or(Fail::new(60012, "sdkappid missing from the URL"))?
         .parse()
-        .map_err(|_| (60002, "sdkappid is not a number".to_string()))?;
-    let identifier = get("identifier").ok_or((60002, "identifier missing from the URL".to_string()))?;
-    let sig = get("usersig").ok_or((70002, "usersig is empty".to_string()))?;
+        .map_err(|_| Fail::new(60002, "sdkappid is not a number"))?;
+    let identifier = get("identifier").ok_or(Fail::new(60002, "identifier missing from the URL"))?;
+    let sig = get("usersig").ok_or(Fail::new(70002, "usersig is empty"))?;
     get("random")
         .and_then(|r| r.parse::<u32>().ok())
-        .ok_or((60002, "random must be a 32-bit unsigned integer".to_string()))?;
+        .ok_or(Fail::new(60002, "random must be a 32-bit unsigned integer"))?;
     if get("contenttype") != Some("json") {
-        return Err((60002, "contenttype must be json".into()));
+        return Err(Fail::new(60002, "contenttype must be json"));
     }
     if sdkappid != sh.cfg.sdkappid {
-        return Err((70020, format!("sdkappid {sdkappid} not found; check that the SDKAppID matches the data center")));
+        return Err(Fail::new(
+            70020,
+            format!("sdkappid {sdkappid} not found; check that the SDKAppID matches the data center"),
+        ));
     }
     let expect = Expect { sdkappid, identifier, now: unix_now(), key: Some(&sh.cfg.key), userbuf: None };
     let cached = lock(&sh.verified).get(sig).cloned();
@@ -264,12 +269,12 @@ fn authenticate(sh: &Shared, query: &str) -> Result<String, Fail> {
             VerifyError::SdkAppIdMismatch { .. } => 70014,
             _ => 70003,
         };
-        (code, e.to_string())
+        Fail::new(code, e.to_string())
     })?;
     if let Some(max) = sh.cfg.faults.sig_max_age
         && unix_now().saturating_sub(doc.time) > max.as_secs()
     {
-        return Err((70001, format!("UserSig expired (older than {} s here)", max.as_secs())));
+        return Err(Fail::new(70001, format!("UserSig expired (older than {} s here)", max.as_secs())));
     }
     Ok(identifier.to_owned())
 }

@@ -9,8 +9,19 @@ use serde_json::Value;
 use crate::api::wire::{self, AccountError};
 use crate::api::{self, Command, Family};
 
-/// A failed request: ErrorCode and ErrorInfo for the body.
-pub type Fail = (i64, String);
+/// A failed request: the ErrorCode and ErrorInfo of the answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("ErrorCode {code}: {info}")]
+pub struct Fail {
+    pub code: i64,
+    pub info: String,
+}
+
+impl Fail {
+    pub fn new(code: i64, info: impl Into<String>) -> Fail {
+        Fail { code, info: info.into() }
+    }
+}
 
 /// What a successful command returns: extra body fields and per-account errors.
 #[derive(Debug, Default)]
@@ -105,22 +116,25 @@ fn not_found(account: &str) -> AccountError {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(body: &Value) -> Result<T, Fail> {
-    serde_json::from_value(body.clone()).map_err(|e| (90001, format!("json parse error: {e}")))
+    serde_json::from_value(body.clone()).map_err(|e| Fail::new(90001, format!("json parse error: {e}")))
 }
 
 fn too_many(n: usize, max: usize) -> Result<(), Fail> {
     if n > max {
-        return Err((90018, format!("too many accounts: {n} > {max}")));
+        return Err(Fail::new(90018, format!("too many accounts: {n} > {max}")));
     }
     Ok(())
 }
 
 fn check_len(what: &str, s: &str, code: i64) -> Result<(), Fail> {
     if s.is_empty() {
-        return Err((code, format!("{what} is empty")));
+        return Err(Fail::new(code, format!("{what} is empty")));
     }
     if s.len() > api::MAX_FIELD_BYTES {
-        return Err((code, format!("{what} is {} bytes, over the {}-byte limit", s.len(), api::MAX_FIELD_BYTES)));
+        return Err(Fail::new(
+            code,
+            format!("{what} is {} bytes, over the {}-byte limit", s.len(), api::MAX_FIELD_BYTES),
+        ));
     }
     Ok(())
 }
@@ -194,13 +208,13 @@ impl Store {
         let mut types = self.attr_types;
         let mut slots = Vec::new();
         for (k, name) in &req.attr_names {
-            let slot = api::slot_index(k).ok_or_else(|| (90033, format!("attr index {k:?} is not 0-9")))?;
+            let slot = api::slot_index(k).ok_or_else(|| Fail::new(90033, format!("attr index {k:?} is not 0-9")))?;
             check_len("attr name", name, 90033)?;
             slots.push(slot);
             names[slot] = Some(name.clone());
         }
         if slots.len() > api::ATTR_SLOTS {
-            return Err((90033, "more than 10 attributes".into()));
+            return Err(Fail::new(90033, "more than 10 attributes"));
         }
         // Names must be unique across all slots.
         for (i, a) in names.iter().enumerate() {
@@ -208,24 +222,24 @@ impl Store {
                 && let Some(j) = names.iter().position(|b| b.as_deref() == Some(a.as_str()))
                 && j != i
             {
-                return Err((90033, format!("attrName:{a} already exists at index:{}", j.min(i))));
+                return Err(Fail::new(90033, format!("attrName:{a} already exists at index:{}", j.min(i))));
             }
         }
         if family == Family::Timpush
             && let Some(req_types) = &req.attr_types
         {
             for (k, t) in req_types {
-                let slot: usize = k.parse().map_err(|_| (90033, format!("AttrTypes key {k:?} is not 0-9")))?;
+                let slot: usize = k.parse().map_err(|_| Fail::new(90033, format!("AttrTypes key {k:?} is not 0-9")))?;
                 if !req.attr_names.contains_key(k) {
-                    return Err((90033, format!("AttrTypes key {k} is not in AttrNames")));
+                    return Err(Fail::new(90033, format!("AttrTypes key {k} is not in AttrNames")));
                 }
                 if *t > wire::ATTR_TYPE_REGISTRATION_ID {
-                    return Err((90033, format!("AttrTypes value {t} must be 0 or 1")));
+                    return Err(Fail::new(90033, format!("AttrTypes value {t} must be 0 or 1")));
                 }
                 if let Some(old) = self.attr_types[slot]
                     && old != *t
                 {
-                    return Err((90033, format!("attr type of index:{slot} cannot be changed")));
+                    return Err(Fail::new(90033, format!("attr type of index:{slot} cannot be changed")));
                 }
                 types[slot] = Some(*t);
             }
@@ -274,9 +288,13 @@ impl Store {
         for ua in &req.user_attrs {
             let mut slots = Vec::new();
             for (name, value) in &ua.attrs {
-                let slot = self.slot_of(name).ok_or_else(|| (90033, format!("attr name {name} not exists")))?;
+                let slot =
+                    self.slot_of(name).ok_or_else(|| Fail::new(90033, format!("attr name {name} not exists")))?;
                 if value.len() > api::MAX_FIELD_BYTES {
-                    return Err((90033, format!("attr value of {name} is over {} bytes", api::MAX_FIELD_BYTES)));
+                    return Err(Fail::new(
+                        90033,
+                        format!("attr value of {name} is over {} bytes", api::MAX_FIELD_BYTES),
+                    ));
                 }
                 slots.push((slot, value.clone()));
             }
@@ -308,7 +326,7 @@ impl Store {
             let slots = ua
                 .attrs
                 .iter()
-                .map(|n| self.slot_of(n).ok_or_else(|| (90033, format!("attr name {n} not exists"))))
+                .map(|n| self.slot_of(n).ok_or_else(|| Fail::new(90033, format!("attr name {n} not exists"))))
                 .collect::<Result<Vec<_>, _>>()?;
             if self.users.contains_key(&ua.to_account) {
                 removals.push((ua.to_account.clone(), slots));
@@ -344,7 +362,7 @@ impl Store {
         let mut refs = self.tag_refs.clone();
         for ut in &req.user_tags {
             if ut.tags.len() > per_request {
-                return Err((
+                return Err(Fail::new(
                     90032,
                     format!("{} tags for {} in one request, limit {per_request}", ut.tags.len(), ut.to_account),
                 ));
@@ -375,7 +393,7 @@ impl Store {
                 }
             }
             if tags.len() > api::MAX_TAGS_PER_USER {
-                return Err((
+                return Err(Fail::new(
                     90032,
                     format!("{} would have {} tags, limit {}", ut.to_account, tags.len(), api::MAX_TAGS_PER_USER),
                 ));
@@ -385,7 +403,7 @@ impl Store {
             pending[slot].1 = tags;
         }
         if refs.len() > api::MAX_TAGS_PER_APP {
-            return Err((
+            return Err(Fail::new(
                 70402,
                 format!("the app would have {} distinct tags, limit {}", refs.len(), api::MAX_TAGS_PER_APP),
             ));
@@ -448,12 +466,12 @@ mod tests {
     fn duplicate_attr_names_fail_as_documented() {
         let mut s = store();
         let e = s.run(Family::Timpush, Command::SetAttrName, &json!({"AttrNames": {"3": "city"}})).unwrap_err();
-        assert_eq!(e, (90033, "attrName:city already exists at index:1".into()));
+        assert_eq!(e, Fail::new(90033, "attrName:city already exists at index:1"));
         // Types cannot change once set.
         let e = s
             .run(Family::Timpush, Command::SetAttrName, &json!({"AttrNames": {"2": "device"}, "AttrTypes": {"2": 0}}))
             .unwrap_err();
-        assert_eq!(e.0, 90033);
+        assert_eq!(e.code, 90033);
     }
 
     #[test]
@@ -480,7 +498,7 @@ mod tests {
         let e = s
             .run(Family::Timpush, Command::AddTag, &json!({"UserTags": [{"To_Account": "alice", "Tags": eleven}]}))
             .unwrap_err();
-        assert_eq!(e.0, 90032);
+        assert_eq!(e.code, 90032);
         // Replace=1 allows up to 100 in one request, and only in timpush.
         s.run(
             Family::Timpush,
@@ -497,12 +515,12 @@ mod tests {
                 &json!({"Replace": 1, "UserTags": [{"To_Account": "alice", "Tags": eleven}]}),
             )
             .unwrap_err();
-        assert_eq!(e.0, 90032);
+        assert_eq!(e.code, 90032);
         let long = "x".repeat(51);
         let e = s
             .run(Family::Timpush, Command::AddTag, &json!({"UserTags": [{"To_Account": "alice", "Tags": [long]}]}))
             .unwrap_err();
-        assert_eq!(e.0, 90020);
+        assert_eq!(e.code, 90020);
         s.run(Family::Timpush, Command::RemoveAllTags, &json!({"To_Account": ["alice"]})).unwrap();
         assert_eq!(s.distinct_tags(), 0);
     }
@@ -600,6 +618,6 @@ mod tests {
         let e = s
             .run(Family::Timpush, Command::AddTag, &json!({"UserTags": [{"To_Account": "bob", "Tags": ["new"]}]}))
             .unwrap_err();
-        assert_eq!(e.0, 70402);
+        assert_eq!(e.code, 70402);
     }
 }
