@@ -57,10 +57,12 @@ pub struct Columns {
     pub tags: bool,
 }
 
-/// A cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP CSV injection).
+/// A cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP CSV injection);
+/// so does one that starts with an apostrophe, so reading the file back (`state_file`) can
+/// take exactly one off and get the value.
 pub fn neutralize_formula(cell: &str) -> std::borrow::Cow<'_, str> {
     match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n') => format!("'{cell}").into(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '\'') => format!("'{cell}").into(),
         _ => cell.into(),
     }
 }
@@ -204,20 +206,21 @@ impl<W: Write> Csv<W> {
 
 impl<W: Write> RecordWriter for Csv<W> {
     fn write(&mut self, r: &Record) -> io::Result<()> {
-        let mut row: Vec<String> = vec![r.account.clone()];
+        let cell = |c: &str| neutralize_formula(c).into_owned();
+        let mut row: Vec<String> = vec![cell(&r.account)];
         if self.columns.attrs {
             for name in &self.columns.attr_names {
-                row.push(r.attrs.as_ref().and_then(|a| a.get(name)).cloned().unwrap_or_default());
+                row.push(cell(r.attrs.as_ref().and_then(|a| a.get(name)).map(String::as_str).unwrap_or_default()));
             }
-            row.push(other_attrs(r, &self.columns.attr_names));
+            row.push(cell(&other_attrs(r, &self.columns.attr_names)));
         }
         if self.columns.tags {
+            // Neutralized tag by tag already.
             row.push(r.tags.as_ref().map(|t| join_tags(t)).unwrap_or_default());
         }
         row.push(r.status.label().into());
-        row.push(r.error.as_ref().map(|e| e.label.clone()).unwrap_or_default());
-        row.push(error_text(r));
-        let row: Vec<String> = row.iter().map(|c| neutralize_formula(c).into_owned()).collect();
+        row.push(cell(&r.error.as_ref().map(|e| e.label.clone()).unwrap_or_default()));
+        row.push(cell(&error_text(r)));
         self.out.write_record(&row)?;
         Ok(())
     }

@@ -286,3 +286,54 @@ fn ctrl_c_prints_what_finished_and_exits_130() {
     assert!(text(&o.stderr).contains("cancelled"));
     rt.block_on(emu.shutdown());
 }
+
+/// `timx diff`: an inspect exported as CSV, edited as in a spreadsheet, compared with the
+/// original, and with an NDJSON export of the same data (no change).
+#[test]
+fn diff_lists_exactly_the_edits_between_two_exports() {
+    let (emu, _rt) = emulator(EmulatorConfig::default());
+    let env = Env::new();
+    let mut args = vec!["inspect".to_string(), "bob".into(), "张小红".into(), "ghost-user".into()];
+    args.extend(one_off(&emu));
+    let export = |format: &str| {
+        let mut a = args.clone();
+        a.extend(["--format".into(), format.into()]);
+        let o = env.run(&a.iter().map(String::as_str).collect::<Vec<_>>(), Some(KEY));
+        text(&o.stdout)
+    };
+    let (csv_before, nd_before) = (export("csv"), export("ndjson"));
+    let dir = env.dir.path();
+    std::fs::write(dir.join("before.csv"), &csv_before).unwrap();
+    std::fs::write(dir.join("before.ndjson"), &nd_before).unwrap();
+    let same =
+        env.run(&["diff", dir.join("before.csv").to_str().unwrap(), dir.join("before.ndjson").to_str().unwrap()], None);
+    assert_eq!(same.status.code(), Some(0), "{} {}", text(&same.stdout), text(&same.stderr));
+    // Edit bob's city and add a tag starting with `=` (the CSV neutralizes it; diff reads it back).
+    let mut rdr = csv::Reader::from_reader(csv_before.as_bytes());
+    let header = rdr.headers().unwrap().clone();
+    let city = header.iter().position(|h| h == "city").unwrap();
+    let tags = header.iter().position(|h| h == "tags").unwrap();
+    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+    w.write_record(&header).unwrap();
+    for rec in rdr.records() {
+        let mut rec: Vec<String> = rec.unwrap().iter().map(String::from).collect();
+        if rec[0] == "bob" {
+            rec[city] = "深圳".into();
+            rec[tags] = format!("{};'=vip", rec[tags]);
+        }
+        w.write_record(&rec).unwrap();
+    }
+    std::fs::write(dir.join("after.csv"), w.into_inner().unwrap()).unwrap();
+    let o =
+        env.run(&["diff", dir.join("before.ndjson").to_str().unwrap(), dir.join("after.csv").to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let rows: Vec<serde_json::Value> = text(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let changed: Vec<&serde_json::Value> = rows.iter().filter(|r| r["status"] == "changed").collect();
+    assert_eq!(changed.len(), 1, "{rows:?}");
+    assert_eq!(changed[0]["account"], "bob");
+    assert_eq!(
+        changed[0]["changes"],
+        serde_json::json!([{"op": "set", "name": "city", "from": "São Paulo", "to": "深圳"}, {"op": "add", "tag": "=vip"}])
+    );
+    assert!(text(&o.stderr).contains("1 changed"), "{}", text(&o.stderr));
+}

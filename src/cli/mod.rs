@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 pub use keys::KeyArgs;
 
 use crate::engine::JobKind;
-use commands::{audit, config, serve, tui, usersig};
+use commands::{audit, config, diff, serve, tui, usersig};
 
 #[derive(Debug, Parser)]
 #[command(name = "timx", version, about = "Explore and audit Tencent Cloud Chat (IM) user attributes and tags")]
@@ -39,6 +39,8 @@ pub enum Cmd {
     Tags(audit::AuditArgs),
     /// Read users' attributes and tags, merged per account.
     Inspect(audit::AuditArgs),
+    /// What changed between two exports (CSV, JSON or NDJSON), per account; exit 1 if anything did.
+    Diff(diff::DiffArgs),
     /// Where the config is, write an example, check profiles.
     Config(config::ConfigArgs),
     /// Generate or verify UserSigs (v2, HMAC-SHA256).
@@ -61,6 +63,7 @@ pub fn main() -> ExitCode {
         Some(Cmd::Tags(a)) => audit::run_audit(JobKind::Tags, a),
         Some(Cmd::Inspect(a)) => audit::run_audit(JobKind::Inspect, a),
         Some(Cmd::Config(a)) => config::run(a),
+        Some(Cmd::Diff(a)) => diff::run(a),
         Some(Cmd::Usersig(cmd)) => usersig::run(cmd),
         Some(Cmd::Serve(args)) => serve::run(args),
         Some(Cmd::Demo(a)) => tui::run(a, true),

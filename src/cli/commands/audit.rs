@@ -43,7 +43,7 @@ pub struct AttrNamesArgs {
     pub target: TargetArgs,
 }
 
-fn default_format(f: Option<Format>) -> Format {
+pub(crate) fn default_format(f: Option<Format>) -> Format {
     f.unwrap_or(if std::io::stdout().is_terminal() { Format::Table } else { Format::Ndjson })
 }
 

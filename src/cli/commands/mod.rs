@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod config;
+pub mod diff;
 pub mod serve;
 pub mod tui;
 pub mod usersig;

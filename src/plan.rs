@@ -1,0 +1,173 @@
+//! What would change for an account, going from one state to another: `set NAME: from → to`,
+//! `unset NAME (was …)`, `add tag`, `remove tag`. The plan of a write and the output of
+//! `timx diff` are rows of these.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::export::{Format, neutralize_formula};
+use crate::state_file::AccountState;
+use crate::text::escape;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    Set,
+    Unset,
+    Add,
+    Remove,
+}
+
+/// One change: an attribute set or unset (`name`), or a tag added or removed (`tag`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub op: Op,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+}
+
+impl Change {
+    /// As a person reads it (escaped for a terminal).
+    pub fn text(&self) -> String {
+        let e = |s: &Option<String>| escape(s.as_deref().unwrap_or_default()).into_owned();
+        match self.op {
+            Op::Set if self.from.is_some() => format!("set {}: {} → {}", e(&self.name), e(&self.from), e(&self.to)),
+            Op::Set => format!("set {}: {}", e(&self.name), e(&self.to)),
+            Op::Unset => format!("unset {} (was {})", e(&self.name), e(&self.from)),
+            Op::Add => format!("add tag {}", e(&self.tag)),
+            Op::Remove => format!("remove tag {}", e(&self.tag)),
+        }
+    }
+}
+
+/// The changes from `attrs`/`tags` to what `want` states (only what it states).
+pub fn changes(attrs: &BTreeMap<String, String>, tags: &[String], want: &AccountState) -> Vec<Change> {
+    let mut out = Vec::new();
+    if let Some(w) = &want.attrs {
+        let names: Vec<&String> = attrs.keys().chain(w.values.keys()).collect();
+        let mut seen: Vec<&String> = Vec::new();
+        for name in names.into_iter().filter(|n| w.covers(n)) {
+            if seen.contains(&name) {
+                continue;
+            }
+            seen.push(name);
+            let (from, to) = (attrs.get(name), w.values.get(name));
+            let change = |op| Change { op, name: Some(name.clone()), tag: None, from: from.cloned(), to: to.cloned() };
+            match (from, to) {
+                (a, Some(b)) if a != Some(b) => out.push(change(Op::Set)),
+                (Some(_), None) => out.push(change(Op::Unset)),
+                _ => {}
+            }
+        }
+    }
+    if let Some(want_tags) = &want.tags {
+        let tag = |op, t: &String| Change { op, name: None, tag: Some(t.clone()), from: None, to: None };
+        out.extend(want_tags.iter().filter(|t| !tags.contains(t)).map(|t| tag(Op::Add, t)));
+        out.extend(tags.iter().filter(|t| !want_tags.contains(t)).map(|t| tag(Op::Remove, t)));
+    }
+    out
+}
+
+/// One account's row of a plan or a diff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanRow {
+    pub account: String,
+    pub status: String,
+    pub changes: Vec<Change>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Write plan rows in a format: JSON keeps every string; CSV neutralizes formulas; the table
+/// escapes control characters.
+pub fn write(format: Format, rows: &[PlanRow], out: &mut impl Write) -> io::Result<()> {
+    match format {
+        Format::Ndjson => rows.iter().try_for_each(|r| writeln!(out, "{}", serde_json::to_string(r)?)),
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(rows)?),
+        Format::Csv => {
+            let mut w = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(out);
+            w.write_record(["account", "status", "changes", "error"])?;
+            for r in rows {
+                let changes: Vec<String> = r.changes.iter().map(Change::text).collect();
+                let cells = [r.account.as_str(), &r.status, &changes.join("; "), r.error.as_deref().unwrap_or("")];
+                w.write_record(cells.map(|c| neutralize_formula(c).into_owned()))?;
+            }
+            w.flush()
+        }
+        Format::Table => {
+            writeln!(out, "{}  {:<10}  CHANGES", crate::text::pad("ACCOUNT", 20), "STATUS")?;
+            for r in rows {
+                let changes: Vec<String> = r.changes.iter().map(Change::text).collect();
+                let tail = r.error.as_deref().map(|e| format!("  {}", escape(e))).unwrap_or_default();
+                let line = format!(
+                    "{}  {:<10}  {}{tail}",
+                    crate::text::pad(&escape(&r.account), 20),
+                    r.status,
+                    changes.join("; ")
+                );
+                writeln!(out, "{}", line.trim_end())?;
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state_file::AttrSet;
+
+    /// Attribute values, and the names a CSV's columns speak for (None: every name).
+    type Attrs<'a> = (&'a [(&'a str, &'a str)], Option<&'a [&'a str]>);
+
+    fn state(attrs: Option<Attrs<'_>>, tags: Option<&[&str]>) -> AccountState {
+        AccountState {
+            account: "a".into(),
+            attrs: attrs.map(|(v, names)| AttrSet {
+                values: v.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                names: names.map(|n| n.iter().map(|s| s.to_string()).collect()),
+            }),
+            tags: tags.map(|t| t.iter().map(|s| s.to_string()).collect()),
+        }
+    }
+
+    #[test]
+    fn sets_unsets_adds_and_removes_only_what_the_state_speaks_for() {
+        let attrs: BTreeMap<String, String> = [("city", "北京"), ("sex", "F"), ("plan", "gold")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let tags = vec!["vip".to_string(), "old".to_string()];
+        // CSV columns city and sex: city changes, sex is emptied, plan is not a column.
+        let want = state(Some((&[("city", "深圳")], Some(&["city", "sex"]))), Some(&["vip", "new"]));
+        let c: Vec<String> = changes(&attrs, &tags, &want).iter().map(Change::text).collect();
+        assert_eq!(c, ["set city: 北京 → 深圳", "unset sex (was F)", "add tag new", "remove tag old"]);
+        // JSON attrs: the whole set, so plan goes too; no tags: tags are left alone.
+        let want = state(Some((&[("city", "北京"), ("sex", "F"), ("lang", "=1")], None)), None);
+        let c: Vec<String> = changes(&attrs, &tags, &want).iter().map(Change::text).collect();
+        assert_eq!(c, ["unset plan (was gold)", "set lang: =1"]);
+        assert!(changes(&attrs, &tags, &state(None, Some(&["old", "vip"]))).is_empty(), "tag order is no change");
+    }
+
+    #[test]
+    fn csv_rows_cannot_start_a_formula() {
+        let row = PlanRow {
+            account: "=cmd".into(),
+            status: "changed".into(),
+            changes: vec![Change { op: Op::Add, name: None, tag: Some("=x".into()), from: None, to: None }],
+            error: None,
+        };
+        let mut out = Vec::new();
+        write(Format::Csv, &[row], &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("\"'=cmd\"") && text.contains("\"add tag =x\""), "{text}");
+    }
+}
