@@ -178,9 +178,11 @@ async fn a_bad_signature_gets_one_new_usersig_then_stops_the_job() {
             "{code}: {:?}",
             summary.aborted
         );
-        // Two calls (the first and the one with a new UserSig) per command sent before the stop.
-        assert_eq!(stats.injected[&format!("code-{code}")] % 2, 0, "{code}: {stats:?}");
-        assert!(summary.calls <= 2 * 12, "{code}: {} calls", summary.calls);
+        // A lane stops the job only after its second call (with a new UserSig) failed too, and
+        // no lane makes a third: how many lanes were under way when it stopped is up to timing.
+        let calls = stats.injected[&format!("code-{code}")];
+        assert!((2..=2 * 12).contains(&calls), "{code}: {calls} calls: {stats:?}");
+        assert_eq!(summary.calls, calls);
         assert!(records.iter().all(|r| r.error.as_ref().is_some_and(|e| e.code == Some(code))));
     }
 }

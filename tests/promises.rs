@@ -172,7 +172,7 @@ async fn audit(faults: Faults) -> (Vec<engine::Record>, engine::Summary, timx::e
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retryable_codes_are_retried_split_and_resigned() {
-    for code in [60008, 70169, 70202, 70500, 70052] {
+    for code in [60008, 70169, 70202, 70500] {
         let (records, summary, stats) =
             audit(Faults { extra: vec![(Fault::Code(code), 0.3)], ..Faults::default() }).await;
         assert_eq!(records.len(), 600, "{code}");
@@ -180,6 +180,12 @@ async fn retryable_codes_are_retried_split_and_resigned() {
         assert_eq!(summary.count(Status::Found) + summary.count(Status::NotFound), 600, "{code}");
         assert_eq!(summary.retries, stats.injected[&format!("code-{code}")], "{code}: one retry per fault");
     }
+    // 70052 (UserSig expired) on every call: each call gets a new UserSig twice, then fails
+    // with the explained code; deterministic whatever the order of calls.
+    let (records, summary, stats) = audit(Faults { extra: vec![(Fault::Code(70052), 1.0)], ..Faults::default() }).await;
+    assert_eq!(stats.injected["code-70052"], 12 * 3, "6 batches × 2 commands × (1 + 2 new UserSigs)");
+    assert_eq!(summary.retries, 12 * 2);
+    assert!(records.iter().all(|r| r.error.as_ref().is_some_and(|e| e.code == Some(70052) && e.attempts == 3)));
     // 70206 "invalid batch size": the batch is split, and every account still answered.
     let (records, summary, stats) = audit(Faults { extra: vec![(Fault::Code(70206), 0.3)], ..Faults::default() }).await;
     assert_eq!(records.len(), 600);

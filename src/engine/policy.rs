@@ -170,3 +170,59 @@ pub async fn fetch_attr_names(
         Err(Stop::Cancelled) => Err(CallError::Cancelled),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{Endpoint, Family};
+    use crate::client::ClientConfig;
+    use crate::engine::JobKind;
+    use crate::usersig::SecretKey;
+
+    fn ctx() -> Ctx {
+        let cfg = ClientConfig::new(Endpoint::base_url("http://127.0.0.1:1").unwrap(), 1, "a", SecretKey::new("k"));
+        let mut job = JobConfig::new(JobKind::Attrs, Family::Timpush, 100);
+        job.backoff_base = std::time::Duration::from_millis(1);
+        Ctx {
+            client: std::sync::Arc::new(Client::new(cfg).unwrap()),
+            cfg: job,
+            counters: Counters::default(),
+            cancel: CancellationToken::new(),
+            abort: Mutex::new(None),
+        }
+    }
+
+    /// A call that was retrying when another batch stopped the job keeps its attempt count.
+    #[tokio::test]
+    async fn an_aborted_retry_keeps_its_attempts() {
+        let ctx = ctx();
+        let pacer = Pacer::new(100);
+        let fatal = CallError::Service { code: 70009, info: String::new() };
+        let mut calls = 0;
+        let result: Result<((), u32), Stop> = ctx
+            .call(&pacer, || {
+                calls += 1;
+                if calls == 2 {
+                    ctx.set_abort(&fatal); // another batch meets a configuration error meanwhile
+                }
+                async { Err(CallError::Service { code: 91000, info: String::new() }) }
+            })
+            .await;
+        match result {
+            Err(Stop::Aborted(e, attempts)) => assert_eq!((e.code(), attempts), (Some(70009), 2)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_configuration_error_stops_the_job_and_an_input_error_does_not() {
+        let pacer = Pacer::new(100);
+        for (code, stops) in [(70009, true), (60020, true), (70402, false), (90033, false)] {
+            let ctx = ctx();
+            let r: Result<((), u32), Stop> =
+                ctx.call(&pacer, || async move { Err(CallError::Service { code, info: String::new() }) }).await;
+            assert!(matches!(r, Err(Stop::Failed(_, 1))), "{code}");
+            assert_eq!(ctx.aborted().is_some(), stops, "{code}");
+        }
+    }
+}
