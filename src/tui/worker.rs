@@ -89,11 +89,15 @@ async fn run(mut rx: UnboundedReceiver<WorkerCmd>, events: UnboundedSender<Worke
                 tokio::spawn(fetch_attr_names(clients.clone(), events.clone(), fetch, profile));
             }
             WorkerCmd::RunJob { job, profile, kind, input } => {
-                jobs.retain(|_, t| !t.is_cancelled());
+                // Forget the jobs that finished.
+                while let Some(done) = running.try_join_next() {
+                    if let Ok(id) = done {
+                        jobs.remove(&id);
+                    }
+                }
                 let cancel = CancellationToken::new();
                 jobs.insert(job, cancel.clone());
                 let run = JobRun { job, profile, kind, input, cancel };
-                while running.try_join_next().is_some() {}
                 running.spawn(run_job(clients.clone(), events.clone(), run));
             }
             WorkerCmd::Cancel(job) => {
@@ -184,8 +188,9 @@ async fn save_profile(
     let _ = events.send(WorkerEvent::ProfileSaved { config, profile, result });
 }
 
-/// Resolve the client (cancellable), run the job, stream its events, journal it.
-async fn run_job(clients: Clients, events: UnboundedSender<WorkerEvent>, run: JobRun) {
+/// Resolve the client (cancellable), run the job, stream its events, journal it. Returns the
+/// job's id, so the worker forgets it.
+async fn run_job(clients: Clients, events: UnboundedSender<WorkerEvent>, run: JobRun) -> u64 {
     let JobRun { job, profile, kind, input, cancel } = run;
     let client = tokio::select! {
         _ = cancel.cancelled() => Err(WorkerError::Cancelled),
@@ -195,7 +200,7 @@ async fn run_job(clients: Clients, events: UnboundedSender<WorkerEvent>, run: Jo
         Ok(c) => c,
         Err(error) => {
             let _ = events.send(WorkerEvent::JobError { job, error });
-            return;
+            return job;
         }
     };
     let cfg = JobConfig::new(kind, profile.family, profile.rate_limit);
@@ -221,6 +226,7 @@ async fn run_job(clients: Clients, events: UnboundedSender<WorkerEvent>, run: Jo
         tracing::warn!("{e}");
         let _ = events.send(WorkerEvent::Failed(WorkerError::Journal(e.to_string())));
     }
+    job
 }
 
 /// Ask every region's primary domain for the attribute names with this app's credentials.
