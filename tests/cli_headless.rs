@@ -337,3 +337,32 @@ fn diff_lists_exactly_the_edits_between_two_exports() {
     );
     assert!(text(&o.stderr).contains("1 changed"), "{}", text(&o.stderr));
 }
+
+/// Completions and the man page come from the same clap definitions: every command is in them,
+/// and bash accepts the script.
+#[test]
+fn completions_and_man_page_list_every_command() {
+    let env = Env::new();
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let o = env.run(&["completions", shell], None);
+        assert!(o.status.success(), "{shell}: {}", text(&o.stderr));
+        let script = text(&o.stdout);
+        for cmd in ["inspect", "diff", "serve", "usersig", "completions"] {
+            assert!(script.contains(cmd), "{shell} completions lack {cmd}");
+        }
+    }
+    let bash = env.run(&["completions", "bash"], None);
+    let script = env.dir.path().join("timx.bash");
+    std::fs::write(&script, &bash.stdout).unwrap();
+    let loaded = Command::new("bash")
+        .arg("-c")
+        .arg(format!("source {} && complete -p timx", script.display()))
+        .output()
+        .unwrap();
+    assert!(text(&loaded.stdout).contains("timx"), "{}", text(&loaded.stderr));
+    let man = env.run(&["man"], None);
+    let page = text(&man.stdout);
+    assert!(page.starts_with(".ie") || page.contains(".TH timx 1"), "{page:.200}");
+    assert!(page.contains("diff") && page.contains("inspect"));
+    assert_eq!(env.run(&["completions", "tcsh"], None).status.code(), Some(2));
+}

@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 pub use keys::KeyArgs;
 
 use crate::engine::JobKind;
-use commands::{audit, config, diff, serve, tui, usersig};
+use commands::{audit, config, diff, serve, shell, tui, usersig};
 
 #[derive(Debug, Parser)]
 #[command(name = "timx", version, about = "Explore and audit Tencent Cloud Chat (IM) user attributes and tags")]
@@ -50,6 +50,10 @@ pub enum Cmd {
     Serve(serve::ServeArgs),
     /// The explorer on the built-in demo app (an in-process emulator).
     Demo(tui::TuiArgs),
+    /// Shell completions (bash, zsh, fish, powershell) on standard output.
+    Completions(shell::CompletionsArgs),
+    /// The man page (roff) on standard output.
+    Man,
 }
 
 /// Exit codes: 0 success, 1 a negative answer (invalid sig, failed accounts), 2 usage or
@@ -67,6 +71,8 @@ pub fn main() -> ExitCode {
         Some(Cmd::Usersig(cmd)) => usersig::run(cmd),
         Some(Cmd::Serve(args)) => serve::run(args),
         Some(Cmd::Demo(a)) => tui::run(a, true),
+        Some(Cmd::Completions(a)) => shell::completions(a),
+        Some(Cmd::Man) => shell::man(),
         None => tui::run(cli.tui, false),
     };
     match result {

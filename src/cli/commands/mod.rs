@@ -5,5 +5,6 @@ pub mod audit;
 pub mod config;
 pub mod diff;
 pub mod serve;
+pub mod shell;
 pub mod tui;
 pub mod usersig;
