@@ -105,6 +105,9 @@ pub fn split_tags(cell: &str) -> Vec<String> {
 
 pub trait RecordWriter {
     fn write(&mut self, r: &Record) -> io::Result<()>;
+    /// Push what was written so far to the file, so a killed process leaves a valid prefix
+    /// (NDJSON, CSV, a table; a JSON array is closed only by `finish`).
+    fn flush(&mut self) -> io::Result<()>;
     /// Close the document (JSON's closing bracket) and flush.
     fn finish(&mut self) -> io::Result<()>;
 }
@@ -127,6 +130,9 @@ impl<W: Write> RecordWriter for Ndjson<W> {
         serde_json::to_writer(&mut self.out, r)?;
         self.out.write_all(b"\n")
     }
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
     fn finish(&mut self) -> io::Result<()> {
         self.out.flush()
     }
@@ -144,6 +150,9 @@ impl<W: Write> RecordWriter for Json<W> {
         self.first = false;
         serde_json::to_writer(&mut self.out, r)?;
         Ok(())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
     }
     fn finish(&mut self) -> io::Result<()> {
         self.out.write_all(if self.first { b"[]\n" } else { b"\n]\n" })?;
@@ -224,6 +233,9 @@ impl<W: Write> RecordWriter for Csv<W> {
         self.out.write_record(&row)?;
         Ok(())
     }
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
     fn finish(&mut self) -> io::Result<()> {
         self.out.flush()
     }
@@ -273,6 +285,9 @@ impl<W: Write> RecordWriter for Table<W> {
             line += &format!("  {code}{}", escape(&error_text(r)));
         }
         writeln!(self.out, "{}", line.trim_end())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
     }
     fn finish(&mut self) -> io::Result<()> {
         self.out.flush()

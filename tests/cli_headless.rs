@@ -366,3 +366,58 @@ fn completions_and_man_page_list_every_command() {
     assert!(page.contains("diff") && page.contains("inspect"));
     assert_eq!(env.run(&["completions", "tcsh"], None).status.code(), Some(2));
 }
+
+/// `-o FILE`: the same rows as standard output, mode 0600, the format from the extension, and
+/// flushed per batch: a run killed with SIGKILL leaves a valid prefix in input order.
+#[test]
+fn output_file_is_written_per_batch_and_survives_a_kill() {
+    let (emu, _rt) = emulator(EmulatorConfig::default());
+    let env = Env::new();
+    let dir = env.dir.path();
+    let mut base = vec!["inspect".to_string(), "bob".into(), "张小红".into(), "ghost-user".into()];
+    base.extend(one_off(&emu));
+    let run = |extra: &[&str]| {
+        let mut a: Vec<&str> = base.iter().map(String::as_str).collect();
+        a.extend_from_slice(extra);
+        env.run(&a, Some(KEY))
+    };
+    let stdout = run(&["--format", "ndjson"]);
+    let out = dir.join("rows.ndjson");
+    let to_file = run(&["-o", out.to_str().unwrap()]);
+    assert_eq!(to_file.status.code(), Some(0), "{}", text(&to_file.stderr));
+    assert!(to_file.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), text(&stdout.stdout));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let csv_out = dir.join("rows.csv");
+    run(&["-o", csv_out.to_str().unwrap()]);
+    assert!(std::fs::read_to_string(&csv_out).unwrap().starts_with("\"account\""));
+
+    // A slow audit (2 calls/s) killed after some batches: every line in the file is a whole row.
+    let accounts = dir.join("many.txt");
+    std::fs::write(&accounts, (0..2_000).map(|i| format!("user_{i}\n")).collect::<String>()).unwrap();
+    let partial = dir.join("partial.ndjson");
+    let mut a = one_off(&emu);
+    a.extend(["--rate-limit".into(), "2".into()]);
+    let mut child = env.cmd();
+    child.args(["attrs", "-f", accounts.to_str().unwrap(), "-o", partial.to_str().unwrap()]).args(&a);
+    child.env("TIMX_SECRET_KEY", KEY).stdout(Stdio::null()).stderr(Stdio::null());
+    let mut child = child.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::read_to_string(&partial).map(|t| t.lines().count()).unwrap_or(0) < 200 {
+        assert!(std::time::Instant::now() < deadline, "no rows reached the file");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let text = std::fs::read_to_string(&partial).unwrap();
+    assert!(text.ends_with('\n'), "the last row is whole");
+    let rows: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(rows.len() < 2_000, "killed before the end");
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r["account"], format!("user_{i}"), "input order, no gaps");
+    }
+}

@@ -198,6 +198,24 @@ pub struct Progress {
     pub rate: f64,
 }
 
+impl Progress {
+    /// Time left at the rate so far; None before there is a rate, or when done.
+    pub fn eta(&self) -> Option<Duration> {
+        let left = self.total.saturating_sub(self.done);
+        (self.rate > 0.0 && left > 0).then(|| Duration::from_secs_f64(left as f64 / self.rate))
+    }
+
+    /// `1h02m`, `3m20s`, `42s`: an ETA as people read it.
+    pub fn eta_text(&self) -> Option<String> {
+        let s = self.eta()?.as_secs();
+        Some(match (s / 3600, s % 3600 / 60, s % 60) {
+            (0, 0, s) => format!("{s}s"),
+            (0, m, s) => format!("{m}m{s:02}s"),
+            (h, m, _) => format!("{h}h{m:02}m"),
+        })
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Summary {
     pub kind: Option<JobKind>,
@@ -272,4 +290,19 @@ pub enum Event {
     Batch(Vec<Record>),
     Progress(Progress),
     Finished(Summary),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eta_reads_as_people_read_it() {
+        let p = |done, total, rate| Progress { done, total, rate, ..Progress::default() };
+        assert_eq!(p(0, 100, 0.0).eta_text(), None, "no rate yet");
+        assert_eq!(p(100, 100, 50.0).eta_text(), None, "done");
+        assert_eq!(p(58, 100, 1.0).eta_text().as_deref(), Some("42s"));
+        assert_eq!(p(0, 200_000, 1000.0).eta_text().as_deref(), Some("3m20s"));
+        assert_eq!(p(0, 10_000_000, 2700.0).eta_text().as_deref(), Some("1h01m"));
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,9 +27,14 @@ pub struct AuditArgs {
     /// Read accounts from a file, one per line; `-` reads standard input.
     #[arg(short = 'f', long, value_name = "FILE")]
     pub file: Vec<PathBuf>,
-    /// table, csv, json or ndjson (default: table on a terminal, else ndjson).
+    /// table, csv, json or ndjson (default: from -o's extension; else table on a terminal, else
+    /// ndjson).
     #[arg(long)]
     pub format: Option<Format>,
+    /// Write the rows to FILE (mode 0600) as batches finish, flushed per batch, so a killed run
+    /// leaves a valid prefix (NDJSON, CSV).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     #[command(flatten)]
     pub target: TargetArgs,
 }
@@ -161,13 +166,33 @@ impl Reorder {
     }
 }
 
+/// Where an audit's rows go: standard output, or `-o FILE` (0600, flushed per batch).
+fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
+    let Some(path) = path else { return Ok(Box::new(std::io::BufWriter::new(std::io::stdout()))) };
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let file = opts.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    // Room for a whole batch, so each per-batch flush is one write: a kill leaves whole rows.
+    Ok(Box::new(std::io::BufWriter::with_capacity(1 << 20, file)))
+}
+
 pub fn run_audit(kind: JobKind, args: AuditArgs) -> anyhow::Result<ExitCode> {
     let profile = args.target.resolve()?;
     let input = Arc::new(read_accounts(&args)?);
     let client = client(&profile)?;
-    let format = default_format(args.format);
+    let format = match (args.format, &args.output) {
+        (Some(f), _) => f,
+        (None, Some(path)) => Format::from_path(path).unwrap_or(Format::Ndjson),
+        (None, None) => default_format(None),
+    };
+    let out = open_output(args.output.as_deref())?;
     let rt = runtime()?;
-    rt.block_on(audit(kind, profile, client, input, format))
+    rt.block_on(audit(kind, profile, client, input, format, out))
 }
 
 async fn audit(
@@ -176,6 +201,7 @@ async fn audit(
     client: Arc<Client>,
     input: Arc<Normalized>,
     format: Format,
+    out: Box<dyn Write>,
 ) -> anyhow::Result<ExitCode> {
     // Tabular formats need the attribute names for their columns.
     let mut columns = Columns { attr_names: vec![], attrs: kind.wants_attrs(), tags: kind.wants_tags() };
@@ -187,7 +213,7 @@ async fn audit(
                 // Every account still gets its row: failed, with the reason.
                 eprintln!("timx: cannot read attribute names ({}): {}", profile.name, escape(&e.to_string()));
                 let (records, summary) = engine::failed_job(&cfg, &input, &e, "cannot read the attribute names");
-                let mut writer = export::writer(format, columns, std::io::BufWriter::new(std::io::stdout().lock()))?;
+                let mut writer = export::writer(format, columns, out)?;
                 records.iter().try_for_each(|r| writer.write(r))?;
                 writer.finish()?;
                 return Ok(finish(&profile, kind, &input, &summary, false));
@@ -195,8 +221,7 @@ async fn audit(
         }
     }
     let job = engine::spawn_job(client, cfg, input.clone());
-    let stdout = std::io::stdout();
-    let mut writer = export::writer(format, columns, std::io::BufWriter::new(stdout.lock()))?;
+    let mut writer = export::writer(format, columns, out)?;
     let streamed = stream(job, writer.as_mut()).await?;
     if let Some(e) = streamed.write_failed {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
@@ -242,12 +267,11 @@ async fn stream(mut job: engine::JobHandle, writer: &mut dyn export::RecordWrite
         match event {
             Event::Started { .. } => {}
             Event::Batch(records) if write_failed.is_none() => {
-                for r in records {
-                    if let Err(e) = reorder.push(r, |r| writer.write(&r)) {
-                        job.cancel.cancel();
-                        write_failed = Some(e);
-                        break;
-                    }
+                let written = records.into_iter().try_for_each(|r| reorder.push(r, |r| writer.write(&r)));
+                // Per batch, so a killed run leaves every row it finished in the file.
+                if let Err(e) = written.and_then(|()| writer.flush()) {
+                    job.cancel.cancel();
+                    write_failed = Some(e);
                 }
             }
             Event::Batch(_) => {}

@@ -62,7 +62,12 @@ fn progress_line(app: &App) -> Line<'static> {
             elapsed.as_secs_f64()
         )));
         match &job.summary {
-            None => spans.push(Span::styled(" Esc cancels", t.warn)),
+            None => {
+                if let Some(eta) = p.eta_text() {
+                    spans.push(Span::raw(format!(" ETA {eta}")));
+                }
+                spans.push(Span::styled(" Esc cancels", t.warn));
+            }
             Some(s) if s.cancelled => spans.push(Span::styled(" cancelled", t.warn)),
             Some(s) if s.aborted.is_some() => spans.push(Span::styled(" stopped: config error", t.error)),
             Some(_) => spans.push(Span::styled(" done", t.ok)),
