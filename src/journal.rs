@@ -19,6 +19,8 @@ pub struct Entry<'a> {
     pub family: &'a str,
     pub command: &'a str,
     pub accounts: u64,
+    /// How far the job got: accounts that ended in anything but `cancelled`.
+    pub done: u64,
     pub duplicates: u64,
     pub outcomes: std::collections::BTreeMap<&'static str, u64>,
     pub errors_seen: &'a std::collections::BTreeMap<String, u64>,
@@ -51,6 +53,7 @@ pub fn entry<'a>(
         family: profile.family.service(),
         command,
         accounts: summary.total,
+        done: summary.total.saturating_sub(summary.count(crate::engine::Status::Cancelled)),
         duplicates: summary.duplicates,
         outcomes: summary.counts.iter().map(|(s, n)| (s.label(), *n)).collect(),
         errors_seen: &summary.errors_seen,

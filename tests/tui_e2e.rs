@@ -429,3 +429,31 @@ async fn load_copy_all_family_and_probe_hint() {
     }));
     assert!(h.app.status.as_ref().unwrap().text.contains("press p to probe"), "{:?}", h.app.status);
 }
+
+/// `q` while a job runs asks first: a second `q` quits, any other key disarms it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quitting_mid_job_asks_first() {
+    let faults = Faults { latency: Duration::from_millis(30), ..Faults::default() };
+    let emu = start(EmulatorConfig { faults, ..EmulatorConfig::default() }, Some(timx::demo::data().unwrap())).await;
+    let launch = Launch {
+        config: Config::default(),
+        profiles: vec![slow_profile(&emu.base_url)],
+        select: None,
+        demo: false,
+        problems: vec![],
+    };
+    let mut h = Harness::start(launch).await;
+    h.wait_for("attribute names", |a| a.attr_names.names.is_some()).await;
+    h.send(Msg::Paste((0..3_000).map(|i| format!("user_{i}\n")).collect()));
+    h.ctrl('r');
+    assert_eq!(h.app.focus, Pane::Results);
+    h.key(KeyCode::Char('q'));
+    assert!(!h.app.should_quit);
+    assert!(h.app.status.as_ref().unwrap().text.contains("press q again to quit"), "{:?}", h.app.status);
+    h.key(KeyCode::Char('j'));
+    h.key(KeyCode::Char('q'));
+    assert!(!h.app.should_quit, "another key in between disarms it");
+    h.key(KeyCode::Char('q'));
+    assert!(h.app.should_quit);
+    emu.shutdown().await;
+}

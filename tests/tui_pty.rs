@@ -145,7 +145,9 @@ fn quitting_mid_job_journals_the_job_as_cancelled() {
     assert_eq!(lines.len(), 1, "{journal}");
     assert_eq!(lines[0]["cancelled"], true);
     assert_eq!(lines[0]["accounts"], 2000);
-    assert!(lines[0]["outcomes"]["cancelled"].as_u64().unwrap() > 0, "{journal}");
+    let cancelled = lines[0]["outcomes"]["cancelled"].as_u64().unwrap();
+    assert!(cancelled > 0, "{journal}");
+    assert_eq!(lines[0]["done"].as_u64().unwrap(), 2000 - cancelled, "how far the job got");
 }
 
 /// With `mouse = true` in the config, the wheel moves the selection like ↓.

@@ -140,6 +140,8 @@ pub struct App {
     pub fatal: Option<String>,
     /// F11/F12 raise an error/panic, for the terminal tests (`TIMX_TEST_TRIGGERS`, read once).
     pub(crate) test_triggers: bool,
+    /// `q` was pressed once while a job ran: the next key decides (q quits, anything else not).
+    pub(crate) quit_armed: bool,
 }
 
 impl App {
@@ -172,6 +174,7 @@ impl App {
             dirty: true,
             fatal: None,
             test_triggers: std::env::var_os("TIMX_TEST_TRIGGERS").is_some(),
+            quit_armed: false,
         }
     }
 

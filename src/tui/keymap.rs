@@ -210,7 +210,7 @@ pub const BINDINGS: &[Binding] = &[
     b(&[(NONE, Esc)], Cancel, Always, "cancel the running job / leave the editor / clear the filter", Some("back")),
     b(&[(NONE, F(1))], Help, Always, "help", Some("help")),
     b(&[(NONE, Char('?'))], Help, Global, "help", Some("help")),
-    b(&[(NONE, Char('q'))], Quit, Global, "quit", Some("quit")),
+    b(&[(NONE, Char('q'))], Quit, Global, "quit (asks first while a job runs)", Some("quit")),
     b(&[(NONE, Char(':'))], CommandLine, Global, "command line (see the commands below)", Some("command")),
     b(&[(NONE, Char('n'))], NewProfile, Global, "new profile form", None),
     b(&[(NONE, Char('R'))], Refresh, Global, "reload attribute names (reads the key again)", None),

@@ -12,6 +12,7 @@ use crate::tui::results::{SortKey, Tab};
 
 impl App {
     pub(crate) fn key(&mut self, k: KeyEvent) -> Effect {
+        let armed = std::mem::take(&mut self.quit_armed);
         if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
             self.should_quit = true;
             return Effect::redraw();
@@ -37,6 +38,7 @@ impl App {
             return self.outcome(outcome);
         }
         match keymap::lookup(&k, self.key_context(), self.editing()) {
+            Some(Action::Quit) => self.quit(armed),
             Some(a) => self.action(a),
             None if self.editing() => {
                 if self.editor.input(k) {
@@ -93,7 +95,8 @@ impl App {
 
     pub(crate) fn action(&mut self, a: Action) -> Effect {
         match a {
-            Action::Quit | Action::ForceQuit => self.should_quit = true,
+            Action::Quit => return self.quit(false),
+            Action::ForceQuit => self.should_quit = true,
             Action::NextPane => self.focus = self.focus.step(1),
             Action::PrevPane => self.focus = self.focus.step(-1),
             Action::Help => self.open(Overlay::Help(Popup::default())),
@@ -110,6 +113,22 @@ impl App {
             Action::Filter => self.open(Overlay::Filter(LineInput::new(self.results.filter.clone()))),
             Action::Export => self.open(Overlay::Command(LineInput::new("export timx-results.csv"))),
             _ => return self.results_action(a),
+        }
+        Effect::redraw()
+    }
+
+    /// `q`: quits, but asks first while a job runs (a second `q` quits; the job is cancelled and
+    /// journaled). Ctrl-C always quits at once.
+    fn quit(&mut self, armed: bool) -> Effect {
+        let running = self.job.as_ref().is_some_and(crate::tui::app::JobState::running);
+        if running && !armed {
+            self.quit_armed = true;
+            let (q, esc) = (keymap::key_for(Action::Quit), keymap::key_for(Action::Cancel));
+            self.warn(format!(
+                "a job is running: press {q} again to quit (the job is cancelled and journaled), {esc} to cancel it"
+            ));
+        } else {
+            self.should_quit = true;
         }
         Effect::redraw()
     }
