@@ -178,8 +178,9 @@ fn slow_profile(base_url: &str) -> Profile {
     Profile { rate_limit: 10, ..test_profile("slow", base_url) }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_long_job_streams_and_cancels_with_esc() {
+/// The explorer on a slow profile (30 ms a call, 10 calls/s) over an emulator with the demo
+/// data, its attribute names read.
+async fn slow_explorer() -> (Harness, timx::emulator::Running) {
     let faults = Faults { latency: Duration::from_millis(30), ..Faults::default() };
     let emu = start(EmulatorConfig { faults, ..EmulatorConfig::default() }, Some(timx::demo::data().unwrap())).await;
     let launch = Launch {
@@ -191,6 +192,12 @@ async fn a_long_job_streams_and_cancels_with_esc() {
     };
     let mut h = Harness::start(launch).await;
     h.wait_for("attribute names", |a| a.attr_names.names.is_some()).await;
+    (h, emu)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_job_streams_and_cancels_with_esc() {
+    let (mut h, emu) = slow_explorer().await;
     let accounts: String = (0..5_000).map(|i| format!("user_{i}\n")).collect();
     h.send(Msg::Paste(accounts));
     assert_eq!(h.app.input_stats.accounts, 5_000);
@@ -433,17 +440,7 @@ async fn load_copy_all_family_and_probe_hint() {
 /// `q` while a job runs asks first: a second `q` quits, any other key disarms it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quitting_mid_job_asks_first() {
-    let faults = Faults { latency: Duration::from_millis(30), ..Faults::default() };
-    let emu = start(EmulatorConfig { faults, ..EmulatorConfig::default() }, Some(timx::demo::data().unwrap())).await;
-    let launch = Launch {
-        config: Config::default(),
-        profiles: vec![slow_profile(&emu.base_url)],
-        select: None,
-        demo: false,
-        problems: vec![],
-    };
-    let mut h = Harness::start(launch).await;
-    h.wait_for("attribute names", |a| a.attr_names.names.is_some()).await;
+    let (mut h, emu) = slow_explorer().await;
     h.send(Msg::Paste((0..3_000).map(|i| format!("user_{i}\n")).collect()));
     h.ctrl('r');
     assert_eq!(h.app.focus, Pane::Results);
