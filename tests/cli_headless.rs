@@ -5,62 +5,20 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use common::*;
 use timx::emulator::{EmulatorConfig, Running};
-
-const BIN: &str = env!("CARGO_BIN_EXE_timx");
 
 /// The emulator on its own runtime thread, so the test can block on the child process.
 fn emulator(cfg: EmulatorConfig) -> (Running, tokio::runtime::Runtime) {
     start_isolated(cfg, Some(timx::emulator::data::DataFile::load(Path::new("assets/demo/demo.json")).unwrap()))
 }
 
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Env {
-        Env { dir: tempfile::tempdir().unwrap() }
-    }
-    fn cmd(&self) -> Command {
-        let mut c = Command::new(BIN);
-        c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .env("TIMX_CONFIG", self.dir.path().join("config.toml"))
-            .env("TIMX_DATA_DIR", self.dir.path().join("data"))
-            .env("TIMX_STATE_DIR", self.dir.path().join("state"))
-            .stdin(Stdio::null());
-        c
-    }
-    fn run(&self, args: &[&str], key: Option<&str>) -> Output {
-        let mut c = self.cmd();
-        c.args(args);
-        if let Some(k) = key {
-            c.env("TIMX_SECRET_KEY", k);
-        }
-        c.output().unwrap()
-    }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn one_off(emu: &Running) -> Vec<String> {
-    ["--base-url", &emu.base_url, "--sdkappid", "1400000000", "--admin", ADMIN, "--family", "timpush"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
-}
-
 #[test]
 fn config_init_check_and_an_inspect_as_a_new_user_would() {
     let (emu, _rt) = emulator(EmulatorConfig::default());
-    let env = Env::new();
+    let env = Workspace::new();
     let init = env.run(&["config", "init"], None);
     assert!(init.status.success(), "{}", text(&init.stderr));
     let path = env.dir.path().join("config.toml");
@@ -122,7 +80,7 @@ fn emu_shutdown(emu: Running, rt: tokio::runtime::Runtime) {
 #[test]
 fn formats_and_exit_codes() {
     let (emu, rt) = emulator(EmulatorConfig::default());
-    let env = Env::new();
+    let env = Workspace::new();
     let base = one_off(&emu);
     let args = |extra: &[&str]| -> Vec<String> {
         let mut v = vec!["tags".to_string()];
@@ -170,7 +128,7 @@ fn formats_and_exit_codes() {
 #[test]
 fn service_errors_surface_with_meaning_and_fix() {
     let (emu, rt) = emulator(EmulatorConfig::default());
-    let env = Env::new();
+    let env = Workspace::new();
     let cases: [(&[&str], &str, &str); 3] = [
         (&[], "wrong", "70009"),
         (&["--admin", "support-bob"], KEY, "90009"),
@@ -206,7 +164,7 @@ fn service_errors_surface_with_meaning_and_fix() {
 #[test]
 fn attr_names_and_usersig_tools() {
     let (emu, rt) = emulator(EmulatorConfig::default());
-    let env = Env::new();
+    let env = Workspace::new();
     let mut a = vec!["attr-names".to_string(), "--format".into(), "csv".into()];
     a.extend(one_off(&emu));
     let o = env.run(&a.iter().map(String::as_str).collect::<Vec<_>>(), Some(KEY));
@@ -265,7 +223,7 @@ fn attr_names_and_usersig_tools() {
 fn ctrl_c_prints_what_finished_and_exits_130() {
     let faults = timx::emulator::Faults { latency: std::time::Duration::from_millis(100), ..Default::default() };
     let (emu, rt) = emulator(EmulatorConfig { faults, ..EmulatorConfig::default() });
-    let env = Env::new();
+    let env = Workspace::new();
     let accounts = env.dir.path().join("many.txt");
     std::fs::write(&accounts, (0..20_000).map(|i| format!("user{i}\n")).collect::<String>()).unwrap();
     let mut a =
@@ -292,7 +250,7 @@ fn ctrl_c_prints_what_finished_and_exits_130() {
 #[test]
 fn diff_lists_exactly_the_edits_between_two_exports() {
     let (emu, _rt) = emulator(EmulatorConfig::default());
-    let env = Env::new();
+    let env = Workspace::new();
     let mut args = vec!["inspect".to_string(), "bob".into(), "张小红".into(), "ghost-user".into()];
     args.extend(one_off(&emu));
     let export = |format: &str| {
@@ -342,7 +300,7 @@ fn diff_lists_exactly_the_edits_between_two_exports() {
 /// and bash accepts the script.
 #[test]
 fn completions_and_man_page_list_every_command() {
-    let env = Env::new();
+    let env = Workspace::new();
     for shell in ["bash", "zsh", "fish", "powershell"] {
         let o = env.run(&["completions", shell], None);
         assert!(o.status.success(), "{shell}: {}", text(&o.stderr));
@@ -372,7 +330,7 @@ fn completions_and_man_page_list_every_command() {
 #[test]
 fn output_file_is_written_per_batch_and_survives_a_kill() {
     let (emu, _rt) = emulator(EmulatorConfig::default());
-    let env = Env::new();
+    let env = Workspace::new();
     let dir = env.dir.path();
     let mut base = vec!["inspect".to_string(), "bob".into(), "张小红".into(), "ghost-user".into()];
     base.extend(one_off(&emu));

@@ -14,7 +14,7 @@ use common::*;
 use timx::api::Family;
 use timx::client::Client;
 use timx::emulator::{EmulatorConfig, Fault, Faults};
-use timx::engine::{self, Event, JobConfig, JobKind, Normalized, Record, Status, Summary};
+use timx::engine::{self, JobConfig, JobKind, Normalized, Record, Status, Summary};
 
 fn users(n: usize) -> timx::emulator::data::DataFile {
     let users: Vec<serde_json::Value> = (0..n)
@@ -42,21 +42,11 @@ async fn audit(
     jcfg.backoff_base = Duration::from_millis(10);
     jcfg.backoff_max = Duration::from_millis(100);
     tweak(&mut ccfg, &mut jcfg);
-    let mut job = engine::spawn_job(Arc::new(Client::new(ccfg).unwrap()), jcfg, input());
-    let mut records = Vec::new();
-    let mut summary = None;
-    while let Some(e) = job.events.recv().await {
-        match e {
-            Event::Batch(b) => records.extend(b),
-            Event::Finished(s) => summary = Some(s),
-            _ => {}
-        }
-    }
-    records.sort_by_key(|r| r.index);
+    let (records, summary) = drain(engine::spawn_job(Arc::new(Client::new(ccfg).unwrap()), jcfg, input())).await;
     let stats = emu.stats();
     rt.spawn(emu.shutdown());
     rt.shutdown_background();
-    (records, summary.unwrap(), stats)
+    (records, summary, stats)
 }
 
 fn one_outcome_each(records: &[Record]) {
@@ -219,10 +209,6 @@ fn an_echoed_request_url_never_leaks_the_usersig() {
             assert!(!s.contains("eJ"), "{fault}: a UserSig in {name}: {s:.400}");
         }
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 /// The real binaries: `timx serve` with faults, `timx inspect` against it.

@@ -47,18 +47,12 @@ async fn hostile_records() -> Vec<Record> {
     });
     let mut n = engine::Normalizer::new();
     (0..HOSTILE.len()).for_each(|i| n.push_line(&format!("h{i}")));
-    let mut job = engine::spawn_job(
+    let job = engine::spawn_job(
         Arc::new(client(&emu)),
         JobConfig::new(JobKind::Inspect, Family::Timpush, 100),
         Arc::new(n.finish()),
     );
-    let mut records = Vec::new();
-    while let Some(e) = job.events.recv().await {
-        if let Event::Batch(b) = e {
-            records.extend(b);
-        }
-    }
-    records.sort_by_key(|r| r.index);
+    let (records, _) = drain(job).await;
     emu.shutdown().await;
     records
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use common::*;
 use timx::api::Family;
 use timx::emulator::EmulatorConfig;
-use timx::engine::{self, Event, JobConfig, JobKind, Status};
+use timx::engine::{self, JobConfig, JobKind, Status};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_audit_at_the_limit_is_never_refused_by_a_strict_sliding_window() {
@@ -24,14 +24,7 @@ async fn an_audit_at_the_limit_is_never_refused_by_a_strict_sliding_window() {
     let mut n = engine::Normalizer::new();
     (0..20_000).for_each(|i| n.push_line(&format!("u{i:05}")));
     let cfg = JobConfig::new(JobKind::Inspect, Family::Timpush, RATE);
-    let mut job = engine::spawn_job(Arc::new(client(&emu)), cfg, Arc::new(n.finish()));
-    let mut summary = None;
-    while let Some(e) = job.events.recv().await {
-        if let Event::Finished(s) = e {
-            summary = Some(s);
-        }
-    }
-    let summary = summary.unwrap();
+    let (_, summary) = drain(engine::spawn_job(Arc::new(client(&emu)), cfg, Arc::new(n.finish()))).await;
     let stats = emu.stats();
     assert_eq!(summary.count(Status::Found), 20_000);
     assert_eq!(stats.count(60007), 0, "the strict limiter never refused a call: {:?}", stats.by_path);

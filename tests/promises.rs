@@ -5,52 +5,16 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
 use common::*;
 use timx::api::Family;
 use timx::emulator::{EmulatorConfig, Fault, Faults, Running};
-use timx::engine::{self, Event, JobConfig, JobKind, Status};
-
-const BIN: &str = env!("CARGO_BIN_EXE_timx");
+use timx::engine::{self, JobConfig, JobKind, Status};
 
 fn demo_emulator(cfg: EmulatorConfig) -> (Running, tokio::runtime::Runtime) {
     start_isolated(cfg, Some(timx::emulator::data::DataFile::load(Path::new("assets/demo/demo.json")).unwrap()))
-}
-
-/// `timx ARGS` in a workspace of its own, with `stdin` fed to it.
-fn timx(dir: &Path, args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", dir)
-        .env("TIMX_CONFIG", dir.join("config.toml"))
-        .env("TIMX_DATA_DIR", dir.join("data"))
-        .env("TIMX_STATE_DIR", dir.join("state"))
-        .envs(env.iter().copied())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The child may exit before reading it all (a refused command): a closed pipe is fine.
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    child.wait_with_output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn one_off(emu: &Running) -> Vec<String> {
-    ["--base-url", &emu.base_url, "--sdkappid", "1400000000", "--admin", ADMIN, "--family", "timpush"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
 }
 
 fn args<'a>(head: &[&'a str], rest: &'a [String]) -> Vec<&'a str> {
@@ -67,19 +31,19 @@ fn profile_toml(emu: &Running, key: &str, extra: &str) -> String {
 #[test]
 fn every_key_source_works_and_stdin_is_not_wanted_twice() {
     let (emu, _rt) = demo_emulator(EmulatorConfig::default());
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
+    let ws = Workspace::new();
+    let d = ws.dir.path();
     let base = one_off(&emu);
     // --key-file
     let key_file = d.join("key");
     std::fs::write(&key_file, format!("{KEY}\n")).unwrap();
-    let o = timx(d, &args(&["attrs", "bob", "--key-file", key_file.to_str().unwrap()], &base), &[], b"");
+    let o = ws.run_with(&args(&["attrs", "bob", "--key-file", key_file.to_str().unwrap()], &base), &[], b"");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     // --key-stdin
-    let o = timx(d, &args(&["attrs", "bob", "--key-stdin"], &base), &[], format!("{KEY}\n").as_bytes());
+    let o = ws.run_with(&args(&["attrs", "bob", "--key-stdin"], &base), &[], format!("{KEY}\n").as_bytes());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     // -f - with --key-stdin is refused: both want standard input.
-    let o = timx(d, &args(&["attrs", "-f", "-", "--key-stdin"], &base), &[], b"bob\n");
+    let o = ws.run_with(&args(&["attrs", "-f", "-", "--key-stdin"], &base), &[], b"bob\n");
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("both want standard input"), "{}", text(&o.stderr));
     // key = { file = ... } and key = { command = [...] } in a profile.
@@ -87,13 +51,13 @@ fn every_key_source_works_and_stdin_is_not_wanted_twice() {
     let command_key = format!("{{ command = [\"printf\", \"{KEY}\"] }}");
     for key in [file_key, command_key] {
         std::fs::write(d.join("config.toml"), profile_toml(&emu, &key, "")).unwrap();
-        let o = timx(d, &["tags", "-p", "p", "bob", "--format", "json"], &[], b"");
+        let o = ws.run_with(&["tags", "-p", "p", "bob", "--format", "json"], &[], b"");
         assert_eq!(o.status.code(), Some(0), "{key}: {}", text(&o.stderr));
         assert!(text(&o.stdout).contains("\"account\": \"bob\"") || text(&o.stdout).contains("\"account\":\"bob\""));
     }
     // A wrong key from a file: the service's answer, explained; the key never printed.
     std::fs::write(&key_file, "not-the-key").unwrap();
-    let o = timx(d, &args(&["attrs", "bob", "--key-file", key_file.to_str().unwrap()], &base), &[], b"");
+    let o = ws.run_with(&args(&["attrs", "bob", "--key-file", key_file.to_str().unwrap()], &base), &[], b"");
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stdout).contains("70009") && !text(&o.stdout).contains("not-the-key"));
 }
@@ -101,18 +65,18 @@ fn every_key_source_works_and_stdin_is_not_wanted_twice() {
 #[test]
 fn the_journal_can_be_turned_off_and_can_list_accounts() {
     let (emu, _rt) = demo_emulator(EmulatorConfig::default());
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
+    let ws = Workspace::new();
+    let d = ws.dir.path();
     let key = format!("{{ value = \"{KEY}\" }}");
     let journal = d.join("data").join("journal.ndjson");
     std::fs::write(d.join("config.toml"), profile_toml(&emu, &key, "journal = false")).unwrap();
-    let o = timx(d, &["attrs", "-p", "p", "bob", "alice"], &[], b"");
+    let o = ws.run_with(&["attrs", "-p", "p", "bob", "alice"], &[], b"");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(!journal.exists(), "journal = false writes nothing");
     std::fs::write(d.join("config.toml"), profile_toml(&emu, &key, "journal_accounts = true")).unwrap();
-    timx(d, &["attrs", "-p", "p", "bob", "alice"], &[], b"");
+    ws.run_with(&["attrs", "-p", "p", "bob", "alice"], &[], b"");
     std::fs::write(d.join("config.toml"), profile_toml(&emu, &key, "")).unwrap();
-    timx(d, &["attrs", "-p", "p", "carol"], &[], b"");
+    ws.run_with(&["attrs", "-p", "p", "carol"], &[], b"");
     let lines: Vec<serde_json::Value> =
         std::fs::read_to_string(&journal).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 2);
@@ -128,18 +92,18 @@ fn the_journal_can_be_turned_off_and_can_list_accounts() {
 fn an_inline_key_in_a_file_others_can_read_is_warned_about() {
     use std::os::unix::fs::PermissionsExt;
     let (emu, _rt) = demo_emulator(EmulatorConfig::default());
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
+    let ws = Workspace::new();
+    let d = ws.dir.path();
     let cfg = d.join("config.toml");
     std::fs::write(&cfg, profile_toml(&emu, &format!("{{ value = \"{KEY}\" }}"), "")).unwrap();
     std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let o = timx(d, &["attrs", "-p", "p", "bob"], &[], b"");
+    let o = ws.run_with(&["attrs", "-p", "p", "bob"], &[], b"");
     assert_eq!(o.status.code(), Some(0));
     let err = text(&o.stderr);
     assert!(err.contains("chmod 600"), "{err}");
     assert!(!err.contains(KEY));
     std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let o = timx(d, &["attrs", "-p", "p", "bob"], &[], b"");
+    let o = ws.run_with(&["attrs", "-p", "p", "bob"], &[], b"");
     assert!(!text(&o.stderr).contains("chmod"), "{}", text(&o.stderr));
 }
 
@@ -154,20 +118,11 @@ async fn audit(faults: Faults) -> (Vec<engine::Record>, engine::Summary, timx::e
     let mut cfg = JobConfig::new(JobKind::Inspect, Family::Timpush, 100);
     cfg.backoff_base = std::time::Duration::from_millis(5);
     cfg.backoff_max = std::time::Duration::from_millis(20);
-    let mut job = engine::spawn_job(Arc::new(client(&emu)), cfg, Arc::new(n.finish()));
-    let (mut records, mut summary) = (Vec::new(), None);
-    while let Some(e) = job.events.recv().await {
-        match e {
-            Event::Batch(b) => records.extend(b),
-            Event::Finished(s) => summary = Some(s),
-            _ => {}
-        }
-    }
-    records.sort_by_key(|r| r.index);
+    let (records, summary) = drain(engine::spawn_job(Arc::new(client(&emu)), cfg, Arc::new(n.finish()))).await;
     let stats = emu.stats();
     rt.spawn(emu.shutdown());
     rt.shutdown_background();
-    (records, summary.unwrap(), stats)
+    (records, summary, stats)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -240,10 +195,9 @@ async fn the_emulator_answers_60003_70402_70403_and_honours_max_accounts() {
 #[test]
 fn invalid_utf8_on_standard_input_marks_that_line_invalid_only() {
     let (emu, _rt) = demo_emulator(EmulatorConfig::default());
-    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::new();
     let base = one_off(&emu);
-    let o = timx(
-        dir.path(),
+    let o = ws.run_with(
         &args(&["attrs", "-f", "-", "--format", "ndjson"], &base),
         &[("TIMX_SECRET_KEY", KEY)],
         b"bob\nbad\xff\xfeid\nalice\n",

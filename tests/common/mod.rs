@@ -144,3 +144,76 @@ pub fn assert_no_usersig(s: &str, what: &str) {
         assert!(run < 100, "{what}: something that looks like a UserSig: {}", &s[i..(i + 60).min(s.len())]);
     }
 }
+
+/// Run a job to its end: its records in input order, and its summary.
+pub async fn drain(mut job: timx::engine::JobHandle) -> (Vec<timx::engine::Record>, timx::engine::Summary) {
+    let (mut records, mut summary) = (Vec::new(), None);
+    while let Some(e) = job.events.recv().await {
+        match e {
+            timx::engine::Event::Batch(b) => records.extend(b),
+            timx::engine::Event::Finished(s) => summary = Some(s),
+            _ => {}
+        }
+    }
+    records.sort_by_key(|r| r.index);
+    (records, summary.expect("every job ends with a summary"))
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The one-off target flags for an emulator (timpush, the default app and admin).
+pub fn one_off(emu: &Running) -> Vec<String> {
+    ["--base-url", &emu.base_url, "--sdkappid", "1400000000", "--admin", ADMIN, "--family", "timpush"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// A workspace of its own for the real binary: config, data and state dirs, HOME, a clean env.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Workspace {
+        Workspace { dir: tempfile::tempdir().unwrap() }
+    }
+
+    pub fn cmd(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_timx"));
+        c.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("TIMX_CONFIG", self.dir.path().join("config.toml"))
+            .env("TIMX_DATA_DIR", self.dir.path().join("data"))
+            .env("TIMX_STATE_DIR", self.dir.path().join("state"))
+            .stdin(std::process::Stdio::null());
+        c
+    }
+
+    /// `timx ARGS`, with the key in `TIMX_SECRET_KEY` when given.
+    pub fn run(&self, args: &[&str], key: Option<&str>) -> std::process::Output {
+        let env: Vec<(&str, &str)> = key.map(|k| ("TIMX_SECRET_KEY", k)).into_iter().collect();
+        self.run_with(args, &env, b"")
+    }
+
+    /// `timx ARGS` with extra environment and `stdin` fed to it.
+    pub fn run_with(&self, args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> std::process::Output {
+        use std::io::Write;
+        use std::process::Stdio;
+        let mut child = self
+            .cmd()
+            .envs(env.iter().copied())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The child may exit before reading it all (a refused command): a closed pipe is fine.
+        let _ = child.stdin.take().unwrap().write_all(stdin);
+        child.wait_with_output().unwrap()
+    }
+}
