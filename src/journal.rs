@@ -82,14 +82,7 @@ pub fn append(path: &Path, entry: &Entry<'_>) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.append(true).create(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path)?;
+    let mut f = crate::private_file::open(path, crate::private_file::Open::Append)?;
     let mut line = serde_json::to_vec(entry)?;
     line.push(b'\n');
     f.write_all(&line)?;

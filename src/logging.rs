@@ -55,14 +55,7 @@ pub fn init(path: Option<&Path>, level: &str) -> Option<PathBuf> {
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.append(true).create(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let file = match opts.open(&path) {
+    let file = match crate::private_file::open(&path, crate::private_file::Open::Append) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("timx: logging disabled: cannot open {}: {e}", path.display());

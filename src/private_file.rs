@@ -8,6 +8,32 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+/// How a private file is opened: appended to (logs, the journal), truncated (an output that
+/// grows as a job runs), or created anew (a temporary file, never an existing one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Open {
+    Append,
+    Truncate,
+    CreateNew,
+}
+
+/// Open `path` as a file only its owner can read (a new file is made 0600).
+pub fn open(path: &Path, how: Open) -> std::io::Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    match how {
+        Open::Append => opts.append(true).create(true),
+        Open::Truncate => opts.write(true).create(true).truncate(true),
+        // create_new: never reuse (or follow a symlink planted at) the name.
+        Open::CreateNew => opts.write(true).create_new(true),
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)
+}
+
 /// A private file being written; `commit` puts it in place. Dropped uncommitted, it is removed.
 #[derive(Debug)]
 pub struct PrivateFile {
@@ -54,15 +80,7 @@ impl PrivateFile {
         let mut last_err = None;
         for _ in 0..16 {
             let tmp = dir.join(format!(".{name}.{:08x}.tmp", rand::random::<u32>()));
-            let mut opts = std::fs::OpenOptions::new();
-            // create_new: never reuse (or follow a symlink planted at) the temporary name.
-            opts.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o600);
-            }
-            match opts.open(&tmp) {
+            match open(&tmp, Open::CreateNew) {
                 Ok(file) => return Ok(PrivateFile { file: Some(file), tmp, target: target.to_owned() }),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last_err = Some(e),
                 Err(e) => return Err(e).with_context(|| format!("cannot write {}", target.display())),

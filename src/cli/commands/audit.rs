@@ -169,14 +169,8 @@ impl Reorder {
 /// Where an audit's rows go: standard output, or `-o FILE` (0600, flushed per batch).
 fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
     let Some(path) = path else { return Ok(Box::new(std::io::BufWriter::new(std::io::stdout()))) };
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let file = opts.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let file = crate::private_file::open(path, crate::private_file::Open::Truncate)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     // Room for a whole batch, so each per-batch flush is one write: a kill leaves whole rows.
     Ok(Box::new(std::io::BufWriter::with_capacity(1 << 20, file)))
 }
