@@ -61,10 +61,12 @@ pub struct Columns {
 /// so does one that starts with an apostrophe, so reading the file back (`state_file`) can
 /// take exactly one off and get the value.
 pub fn neutralize_formula(cell: &str) -> std::borrow::Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '\'') => format!("'{cell}").into(),
-        _ => cell.into(),
-    }
+    if needs_mark(cell) { format!("'{cell}").into() } else { cell.into() }
+}
+
+/// The inverse of `neutralize_formula`: a leading `'` that protected a formula (or a `'`).
+pub fn unneutralize(cell: &str) -> &str {
+    cell.strip_prefix('\'').filter(|rest| needs_mark(rest)).unwrap_or(cell)
 }
 
 /// Starts a formula in a spreadsheet (OWASP CSV injection), or marks a neutralized cell.
@@ -95,12 +97,7 @@ pub fn split_tags(cell: &str) -> Vec<String> {
     if cell.is_empty() {
         return vec![];
     }
-    cell.split(';')
-        .map(|t| {
-            let t = t.strip_prefix('\'').filter(|rest| needs_mark(rest)).unwrap_or(t);
-            t.replace("%3B", ";").replace("%3b", ";").replace("%25", "%")
-        })
-        .collect()
+    cell.split(';').map(|t| unneutralize(t).replace("%3B", ";").replace("%3b", ";").replace("%25", "%")).collect()
 }
 
 pub trait RecordWriter {

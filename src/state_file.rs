@@ -12,7 +12,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use serde_json::Value;
 
-use crate::export::{Format, split_tags};
+use crate::export::{Format, split_tags, unneutralize};
 
 /// Columns an export writes that are not the account's data.
 const EXPORT_ONLY: [&str; 4] = ["status", "error_code", "error", "other_attrs"];
@@ -88,14 +88,6 @@ pub fn parse(text: &str, format: Format) -> anyhow::Result<StateFile> {
             }))
         }
         Format::Table => bail!("a table is for reading, not a state file"),
-    }
-}
-
-/// Undo the export's neutralization: a leading `'` that protected a formula (or a `'`).
-pub fn unneutralize(cell: &str) -> &str {
-    match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r', '\n', '\'']) => rest,
-        _ => cell,
     }
 }
 
