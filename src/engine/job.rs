@@ -202,9 +202,7 @@ pub fn failed_job(cfg: &JobConfig, input: &Normalized, e: &CallError, why: &str)
                     Record { reason: Some(reason.clone()), ..Record::new(i, account, Status::Invalid) }
                 }
                 None => {
-                    let mut d = ErrorDetail::from_call(e, 0);
-                    d.meaning = format!("{why}: {}", d.meaning);
-                    Record { error: Some(d), ..Record::new(i, account, Status::Failed) }
+                    Record { error: Some(ErrorDetail::because(e, 0, why)), ..Record::new(i, account, Status::Failed) }
                 }
             };
             *counts.entry(r.status).or_default() += 1;
@@ -225,11 +223,7 @@ pub fn failed_job(cfg: &JobConfig, input: &Normalized, e: &CallError, why: &str)
 }
 
 fn failed_unsent(index: u32, account: &str, e: &CallError) -> Record {
-    let mut r = Record::new(index, account, Status::Failed);
-    let mut d = ErrorDetail::from_call(e, 0);
-    d.meaning = format!("not sent: the job stopped after this error on another batch: {}", d.meaning);
-    r.error = Some(d);
-    r
+    Record { error: Some(ErrorDetail::not_sent(e, 0)), ..Record::new(index, account, Status::Failed) }
 }
 
 /// Run one batch's future; if it panics (a bug), its accounts still end in one outcome each:
@@ -325,11 +319,7 @@ fn per_account<R, T: Clone>(accounts: &[String], result: Result<(R, u32), Stop>,
         Err(stop) => {
             let part = match stop {
                 Stop::Cancelled => Part::Cancelled,
-                Stop::Aborted(e, n) => Part::Error({
-                    let mut d = ErrorDetail::from_call(&e, n);
-                    d.meaning = format!("not sent: the job stopped after this error on another batch: {}", d.meaning);
-                    d
-                }),
+                Stop::Aborted(e, n) => Part::Error(ErrorDetail::not_sent(&e, n)),
                 Stop::Split(e, n) | Stop::Failed(e, n) => Part::Error(ErrorDetail::from_call(&e, n)),
             };
             return vec![part; accounts.len()];

@@ -149,6 +149,17 @@ impl ErrorDetail {
         ErrorDetail { code: e.code(), label: e.label(), meaning, fix, attempts }
     }
 
+    /// `e`, with why the account did not get its own answer in front of the meaning.
+    pub fn because(e: &CallError, attempts: u32, why: &str) -> ErrorDetail {
+        let d = ErrorDetail::from_call(e, attempts);
+        ErrorDetail { meaning: format!("{why}: {}", d.meaning), ..d }
+    }
+
+    /// Not sent (or not sent again) because another batch stopped the job with `e`.
+    pub fn not_sent(e: &CallError, attempts: u32) -> ErrorDetail {
+        ErrorDetail::because(e, attempts, "not sent: the job stopped after this error on another batch")
+    }
+
     /// 70016/70020: the SDKAppID lives in another data center.
     pub fn wrong_region(&self) -> bool {
         self.code.is_some_and(codes::is_wrong_region)
