@@ -172,20 +172,16 @@ async fn save_profile(
     mut config: Box<crate::config::Config>,
     profile: Box<Profile>,
 ) {
-    let (config, result) = match tokio::task::spawn_blocking(move || {
-        let r = config.save_profile(&profile).map_err(|e| format!("{e:#}"));
-        (config, profile, r)
+    let name = profile.name.clone();
+    let saved = tokio::task::spawn_blocking(move || {
+        let result = config.save_profile(&profile).map_err(|e| format!("{e:#}"));
+        WorkerEvent::ProfileSaved { config, profile, result }
     })
-    .await
-    {
-        Ok((config, profile, result)) => (config, (profile, result)),
-        Err(e) => {
-            let _ = events.send(WorkerEvent::Failed(WorkerError::Journal(format!("cannot save the profile: {e}"))));
-            return;
-        }
-    };
-    let (profile, result) = result;
-    let _ = events.send(WorkerEvent::ProfileSaved { config, profile, result });
+    .await;
+    let event = saved.unwrap_or_else(|e| {
+        WorkerEvent::Failed(WorkerError::Profile { profile: name, message: format!("cannot save the profile: {e}") })
+    });
+    let _ = events.send(event);
 }
 
 /// Resolve the client (cancellable), run the job, stream its events, journal it. Returns the
