@@ -313,12 +313,12 @@ pub fn label(b: &Binding) -> String {
 
 /// The first key of an action, for messages ("press p to probe").
 pub fn key_for(action: Action) -> String {
-    BINDINGS
-        .iter()
-        .find(|b| b.action == action)
-        .and_then(|b| b.keys.first())
-        .map(|(m, c)| key_label(*m, *c))
-        .unwrap_or_default()
+    BINDINGS.iter().find(|b| b.action == action).map(first_key).unwrap_or_default()
+}
+
+/// A binding's first key, as messages and hints name it.
+fn first_key(b: &Binding) -> String {
+    b.keys.first().map(|(m, c)| key_label(*m, *c)).unwrap_or_default()
 }
 
 /// The help text: one section per context, straight from the table.
@@ -340,7 +340,7 @@ pub fn hints(context: Context, editing: bool) -> Vec<(String, &'static str)> {
                 && !seen.contains(&b.action)
             {
                 seen.push(b.action);
-                out.push((b.keys.first().map(|(m, k)| key_label(*m, *k)).unwrap_or_default(), h));
+                out.push((first_key(b), h));
             }
         }
     }
