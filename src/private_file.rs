@@ -31,7 +31,14 @@ pub fn open(path: &Path, how: Open) -> std::io::Result<std::fs::File> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    opts.open(path)
+    let file = opts.open(path)?;
+    // That mode is for a new file only: a file written anew is made private too.
+    #[cfg(unix)]
+    if how == Open::Truncate {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
 }
 
 /// A private file being written; `commit` puts it in place. Dropped uncommitted, it is removed.
@@ -179,6 +186,18 @@ mod tests {
         assert!(!p.exists(), "not in place before the commit");
         pending.commit().unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "{}\n");
+        assert_eq!(mode(&p), 0o600);
+    }
+
+    #[test]
+    fn a_file_written_anew_in_place_is_made_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("rows.ndjson");
+        std::fs::write(&p, "old").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let mut f = open(&p, Open::Truncate).unwrap();
+        f.write_all(b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
         assert_eq!(mode(&p), 0o600);
     }
 
