@@ -76,6 +76,10 @@ pub enum CallError {
     /// The caller cancelled before an answer came.
     #[error("cancelled")]
     Cancelled,
+    /// Something on this machine stopped the call from being made (the undo file of a write
+    /// could not be written, say). Nothing was sent.
+    #[error("{reason}")]
+    Local { reason: String },
 }
 
 impl CallError {
@@ -101,6 +105,7 @@ impl CallError {
             CallError::Malformed { .. } => codes::Action::Retry,
             CallError::Service { code, .. } => codes::lookup(*code).action,
             CallError::Cancelled => codes::Action::Fix,
+            CallError::Local { .. } => codes::Action::Stop,
         }
     }
 
@@ -112,6 +117,7 @@ impl CallError {
             CallError::Malformed { .. } => "malformed".into(),
             CallError::Service { code, .. } => code.to_string(),
             CallError::Cancelled => "cancelled".into(),
+            CallError::Local { .. } => "local".into(),
         }
     }
 }
@@ -194,6 +200,7 @@ impl CallError {
             CallError::Malformed { reason } => CallError::Malformed { reason: scrub(&reason, sig) },
             CallError::Service { code, info } => CallError::Service { code, info: scrub(&info, sig) },
             CallError::Cancelled => CallError::Cancelled,
+            CallError::Local { reason } => CallError::Local { reason },
         }
     }
 }

@@ -20,4 +20,5 @@ pub mod secret;
 pub mod state_file;
 pub mod text;
 pub mod tui;
+pub mod undo;
 pub mod usersig;

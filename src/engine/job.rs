@@ -12,15 +12,15 @@ use tokio_util::sync::CancellationToken;
 
 use super::pacer::Pacer;
 use super::policy::{Counters, Ctx, Stop};
-use super::{ErrorDetail, Event, JobConfig, Normalized, Progress, Record, Status, Summary};
-use crate::api::{MAX_ACCOUNTS_PER_CALL, codes, wire};
+use super::{ErrorDetail, Event, JobConfig, Normalized, Outcome, Progress, Record, Status, Summary};
+use crate::api::{Command, MAX_ACCOUNTS_PER_CALL, codes, wire};
 use crate::client::{CallError, Client, Reply};
 
 /// A running job: its event stream, a way to cancel it, and its final summary.
-pub struct JobHandle {
-    pub events: mpsc::Receiver<Event>,
+pub struct JobHandle<R: Outcome = Record> {
+    pub events: mpsc::Receiver<Event<R>>,
     pub cancel: CancellationToken,
-    pub task: JoinHandle<Summary>,
+    pub task: JoinHandle<Summary<R::Status>>,
 }
 
 /// Start a job on the current tokio runtime.
@@ -35,6 +35,19 @@ pub fn spawn_job_with(
     input: Arc<Normalized>,
     cancel: CancellationToken,
 ) -> JobHandle {
+    let work = Arc::new(Reads { input: input.clone() });
+    spawn_work(client, cfg, input, cancel, work)
+}
+
+/// Start any job: `work` says what each batch does and what an account that never got that far
+/// ends as.
+pub(crate) fn spawn_work<W: Work>(
+    client: Arc<Client>,
+    cfg: JobConfig,
+    input: Arc<Normalized>,
+    cancel: CancellationToken,
+    work: Arc<W>,
+) -> JobHandle<W::Row> {
     let (tx, rx) = mpsc::channel(256);
     let ctx = Arc::new(Ctx {
         client,
@@ -43,18 +56,49 @@ pub fn spawn_job_with(
         cancel: cancel.clone(),
         abort: std::sync::Mutex::new(None),
     });
-    let task = tokio::spawn(run(ctx, input, tx));
+    let task = tokio::spawn(run(ctx, input, work, tx));
     JobHandle { events: rx, cancel, task }
 }
 
-struct Lanes {
-    attrs: Pacer,
-    tags: Pacer,
+/// How an account ended that no batch answered.
+pub(crate) enum End<'a> {
+    Invalid(&'a str),
+    Cancelled,
+    Failed(ErrorDetail),
+}
+
+/// What a job does with each batch of accounts.
+pub(crate) trait Work: Send + Sync + 'static {
+    type Row: Outcome;
+    /// One batch: its accounts' indices into the input; one row per index.
+    fn batch(
+        self: Arc<Self>,
+        ctx: Arc<Ctx>,
+        lanes: Arc<Lanes>,
+        idx: Vec<u32>,
+    ) -> impl Future<Output = Vec<Self::Row>> + Send + 'static;
+    /// The row of an account that no batch answered.
+    fn ended(&self, index: u32, account: &str, end: End<'_>) -> Self::Row;
+}
+
+/// One pacer per command: each command has its own 100 calls a second.
+pub(crate) struct Lanes {
+    pacers: Vec<Pacer>,
+}
+
+impl Lanes {
+    pub fn new(rate: u32) -> Lanes {
+        Lanes { pacers: Command::ALL.iter().map(|_| Pacer::new(rate)).collect() }
+    }
+    pub fn of(&self, cmd: Command) -> &Pacer {
+        let i = Command::ALL.iter().position(|c| *c == cmd).unwrap_or_default();
+        &self.pacers[i]
+    }
 }
 
 /// What one part (attrs or tags) says about one account.
 #[derive(Debug, Clone)]
-enum Part<T> {
+pub(crate) enum Part<T> {
     Data(T),
     NotFound(ErrorDetail),
     Error(ErrorDetail),
@@ -62,19 +106,21 @@ enum Part<T> {
 }
 
 /// Where a job's records go: counted, then sent with the progress they make.
-struct Out<'a> {
+struct Out<'a, R: Outcome> {
     ctx: &'a Ctx,
-    tx: mpsc::Sender<Event>,
-    counts: BTreeMap<Status, u64>,
+    tx: mpsc::Sender<Event<R>>,
+    counts: BTreeMap<R::Status, u64>,
+    ops: BTreeMap<String, u64>,
     start: Instant,
     total: u64,
 }
 
-impl Out<'_> {
-    async fn emit(&mut self, mut records: Vec<Record>) {
-        records.sort_by_key(|r| r.index);
+impl<R: Outcome> Out<'_, R> {
+    async fn emit(&mut self, mut records: Vec<R>) {
+        records.sort_by_key(|r| r.index());
         for r in &records {
-            *self.counts.entry(r.status).or_default() += 1;
+            *self.counts.entry(r.status()).or_default() += 1;
+            r.tally(&mut self.ops);
         }
         let counters = &self.ctx.counters;
         let done = counters.done.fetch_add(records.len() as u64, Ordering::Relaxed) + records.len() as u64;
@@ -92,7 +138,7 @@ impl Out<'_> {
         let _ = self.tx.send(Event::Progress(progress)).await;
     }
 
-    async fn collect(&mut self, done: Result<Vec<Record>, tokio::task::JoinError>) {
+    async fn collect(&mut self, done: Result<Vec<R>, tokio::task::JoinError>) {
         match done {
             Ok(records) => self.emit(records).await,
             // `guarded` turns a panic into failed records; only an abort of the runtime lands here.
@@ -101,7 +147,12 @@ impl Out<'_> {
     }
 }
 
-async fn run(ctx: Arc<Ctx>, input: Arc<Normalized>, tx: mpsc::Sender<Event>) -> Summary {
+async fn run<W: Work>(
+    ctx: Arc<Ctx>,
+    input: Arc<Normalized>,
+    work: Arc<W>,
+    tx: mpsc::Sender<Event<W::Row>>,
+) -> Summary<<W::Row as Outcome>::Status> {
     let valid: Vec<u32> = input.valid_indices().collect();
     let batches: Vec<&[u32]> = valid.chunks(MAX_ACCOUNTS_PER_CALL).collect();
     let total = input.total() as u64;
@@ -112,18 +163,16 @@ async fn run(ctx: Arc<Ctx>, input: Arc<Normalized>, tx: mpsc::Sender<Event>) -> 
         batches: batches.len() as u64,
     };
     let _ = tx.send(started).await;
-    let mut out = Out { ctx: &ctx, tx: tx.clone(), counts: BTreeMap::new(), start: Instant::now(), total };
+    let mut out =
+        Out { ctx: &ctx, tx: tx.clone(), counts: BTreeMap::new(), ops: BTreeMap::new(), start: Instant::now(), total };
     for chunk in input.invalid.chunks(1000) {
         let records = chunk
             .iter()
-            .map(|(i, reason)| Record {
-                reason: Some(reason.clone()),
-                ..Record::new(*i, input.entries.get(*i as usize), Status::Invalid)
-            })
+            .map(|(i, reason)| work.ended(*i, input.entries.get(*i as usize), End::Invalid(reason)))
             .collect();
         out.emit(records).await;
     }
-    let unsent = dispatch(&ctx, &input, &batches, &mut out).await;
+    let unsent = dispatch(&ctx, &input, &work, &batches, &mut out).await;
     // Batches never sent: cancelled, or failed with the error that stopped the job.
     let abort = ctx.aborted();
     for chunk in unsent.chunks(1000) {
@@ -132,8 +181,8 @@ async fn run(ctx: Arc<Ctx>, input: Arc<Normalized>, tx: mpsc::Sender<Event>) -> 
             .map(|i| {
                 let account = input.entries.get(*i as usize);
                 match (&abort, ctx.cancel.is_cancelled()) {
-                    (Some(e), false) => failed_unsent(*i, account, e),
-                    _ => Record::new(*i, account, Status::Cancelled),
+                    (Some(e), false) => work.ended(*i, account, End::Failed(ErrorDetail::not_sent(e, 0))),
+                    _ => work.ended(*i, account, End::Cancelled),
                 }
             })
             .collect();
@@ -145,6 +194,7 @@ async fn run(ctx: Arc<Ctx>, input: Arc<Normalized>, tx: mpsc::Sender<Event>) -> 
         total,
         duplicates: input.duplicates,
         counts: std::mem::take(&mut out.counts),
+        ops: std::mem::take(&mut out.ops),
         calls: ctx.counters.calls.load(Ordering::Relaxed),
         retries: ctx.counters.retries.load(Ordering::Relaxed),
         slowdowns: ctx.counters.slowdowns.load(Ordering::Relaxed),
@@ -159,10 +209,16 @@ async fn run(ctx: Arc<Ctx>, input: Arc<Normalized>, tx: mpsc::Sender<Event>) -> 
 
 /// Send the batches under the in-flight cap, streaming what finishes; returns the indices of
 /// the batches never sent (cancelled, or stopped by a configuration error).
-async fn dispatch(ctx: &Arc<Ctx>, input: &Arc<Normalized>, batches: &[&[u32]], out: &mut Out<'_>) -> Vec<u32> {
-    let lanes = Arc::new(Lanes { attrs: Pacer::new(ctx.cfg.rate_limit), tags: Pacer::new(ctx.cfg.rate_limit) });
+async fn dispatch<W: Work>(
+    ctx: &Arc<Ctx>,
+    input: &Arc<Normalized>,
+    work: &Arc<W>,
+    batches: &[&[u32]],
+    out: &mut Out<'_, W::Row>,
+) -> Vec<u32> {
+    let lanes = Arc::new(Lanes::new(ctx.cfg.rate_limit));
     let sem = Arc::new(Semaphore::new(ctx.cfg.max_in_flight.max(1)));
-    let mut set: JoinSet<Vec<Record>> = JoinSet::new();
+    let mut set: JoinSet<Vec<W::Row>> = JoinSet::new();
     let mut unsent: Vec<u32> = Vec::new();
     for batch in batches {
         if ctx.cancel.is_cancelled() || ctx.aborted().is_some() {
@@ -173,9 +229,11 @@ async fn dispatch(ctx: &Arc<Ctx>, input: &Arc<Normalized>, batches: &[&[u32]], o
             _ = ctx.cancel.cancelled() => { unsent.extend_from_slice(batch); continue; }
             p = sem.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => { unsent.extend_from_slice(batch); continue; } },
         };
-        let (ctx2, lanes2, input2, idx) = (ctx.clone(), lanes.clone(), input.clone(), batch.to_vec());
+        let (ctx2, lanes2, input2, work2, idx) =
+            (ctx.clone(), lanes.clone(), input.clone(), work.clone(), batch.to_vec());
         set.spawn(async move {
-            let records = guarded(&idx, &input2, process(&ctx2, &lanes2, &input2, &idx)).await;
+            let fut = work2.clone().batch(ctx2, lanes2, idx.clone());
+            let records = guarded(&idx, &input2, work2.as_ref(), fut).await;
             drop(permit);
             records
         });
@@ -222,13 +280,14 @@ pub fn failed_job(cfg: &JobConfig, input: &Normalized, e: &CallError, why: &str)
     (records, summary)
 }
 
-fn failed_unsent(index: u32, account: &str, e: &CallError) -> Record {
-    Record { error: Some(ErrorDetail::not_sent(e, 0)), ..Record::new(index, account, Status::Failed) }
-}
-
 /// Run one batch's future; if it panics (a bug), its accounts still end in one outcome each:
 /// `failed`, saying so, instead of being lost.
-async fn guarded(idx: &[u32], input: &Normalized, batch: impl Future<Output = Vec<Record>>) -> Vec<Record> {
+async fn guarded<W: Work>(
+    idx: &[u32],
+    input: &Normalized,
+    work: &W,
+    batch: impl Future<Output = Vec<W::Row>>,
+) -> Vec<W::Row> {
     use futures_util::FutureExt;
     match std::panic::AssertUnwindSafe(batch).catch_unwind().await {
         Ok(records) => records,
@@ -242,28 +301,52 @@ async fn guarded(idx: &[u32], input: &Normalized, batch: impl Future<Output = Ve
             let e =
                 CallError::Malformed { reason: format!("internal error in timx while handling this batch: {what}") };
             idx.iter()
-                .map(|i| Record {
-                    error: Some(ErrorDetail::from_call(&e, 0)),
-                    ..Record::new(*i, input.entries.get(*i as usize), Status::Failed)
-                })
+                .map(|i| work.ended(*i, input.entries.get(*i as usize), End::Failed(ErrorDetail::from_call(&e, 0))))
                 .collect()
         }
     }
 }
 
-/// One batch: the calls its job needs, each lane split on 90018 on its own, merged per account.
-async fn process(ctx: &Ctx, lanes: &Lanes, input: &Normalized, idx: &[u32]) -> Vec<Record> {
-    let accounts: Vec<String> = idx.iter().map(|i| input.entries.get(*i as usize).to_owned()).collect();
-    let (kind, family) = (ctx.cfg.kind, ctx.cfg.family);
-    let attrs = lane(ctx, &lanes.attrs, &accounts, |a| ctx.client.get_attrs(family, a), attrs_of);
-    let tags = lane(ctx, &lanes.tags, &accounts, |a| ctx.client.get_tags(family, a), tags_of);
-    let (attr_parts, tag_parts) = tokio::join!(wanted(kind.wants_attrs(), attrs), wanted(kind.wants_tags(), tags));
-    idx.iter()
-        .enumerate()
-        .map(|(k, i)| {
-            merge(*i, &accounts[k], attr_parts.as_ref().map(|p| p[k].clone()), tag_parts.as_ref().map(|p| p[k].clone()))
-        })
-        .collect()
+/// An audit's work: read each batch's attributes and/or tags.
+struct Reads {
+    input: Arc<Normalized>,
+}
+
+impl Work for Reads {
+    type Row = Record;
+    async fn batch(self: Arc<Self>, ctx: Arc<Ctx>, lanes: Arc<Lanes>, idx: Vec<u32>) -> Vec<Record> {
+        let accounts: Vec<String> = idx.iter().map(|i| self.input.entries.get(*i as usize).to_owned()).collect();
+        let (attr_parts, tag_parts) =
+            read_parts(&ctx, &lanes, &accounts, ctx.cfg.kind.wants_attrs(), ctx.cfg.kind.wants_tags()).await;
+        idx.iter()
+            .enumerate()
+            .map(|(k, i)| {
+                let attrs = attr_parts.as_ref().map(|p| p[k].clone());
+                merge(*i, &accounts[k], attrs, tag_parts.as_ref().map(|p| p[k].clone()))
+            })
+            .collect()
+    }
+
+    fn ended(&self, index: u32, account: &str, end: End<'_>) -> Record {
+        match end {
+            End::Invalid(reason) => {
+                Record { reason: Some(reason.to_owned()), ..Record::new(index, account, Status::Invalid) }
+            }
+            End::Cancelled => Record::new(index, account, Status::Cancelled),
+            End::Failed(d) => Record { error: Some(d), ..Record::new(index, account, Status::Failed) },
+        }
+    }
+}
+
+/// The parts of a read: attributes and/or tags of these accounts, in their order.
+pub(crate) type ReadParts = (Option<Vec<Part<BTreeMap<String, String>>>>, Option<Vec<Part<Vec<String>>>>);
+
+/// Read the attributes and/or tags of these accounts, each command split on 90018 on its own.
+pub(crate) async fn read_parts(ctx: &Ctx, lanes: &Lanes, accounts: &[String], attrs: bool, tags: bool) -> ReadParts {
+    let family = ctx.cfg.family;
+    let a = lane(ctx, lanes.of(Command::GetAttr), accounts, |a| ctx.client.get_attrs(family, a), attrs_of);
+    let t = lane(ctx, lanes.of(Command::GetTag), accounts, |a| ctx.client.get_tags(family, a), tags_of);
+    tokio::join!(wanted(attrs, a), wanted(tags, t))
 }
 
 /// Run `lane` only when the job wants that part.
@@ -393,7 +476,8 @@ mod tests {
     #[tokio::test]
     async fn a_batch_that_panics_still_gives_each_account_a_failed_outcome() {
         let input = crate::engine::normalize_text("a\nb\nc");
-        let records = guarded(&[0, 2], &input, async { panic!("boom") }).await;
+        let work = Reads { input: std::sync::Arc::new(input.clone()) };
+        let records = guarded(&[0, 2], &input, &work, async { panic!("boom") }).await;
         assert_eq!(
             records.iter().map(|r| (r.index, r.account.as_str(), r.status)).collect::<Vec<_>>(),
             [(0, "a", Status::Failed), (2, "c", Status::Failed)]

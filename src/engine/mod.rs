@@ -1,11 +1,14 @@
-//! The audit engine: batches of ≤100 accounts, paced per command, retried by the error-code
-//! catalog's policy, streamed back as typed events. It never prints. Every input account
-//! ends in exactly one outcome.
+//! The engine: per-account operations (reads for an audit; reads, writes and checks for a
+//! write) in batches of ≤100 accounts, paced per command, retried by the error-code catalog's
+//! policy, streamed back as typed events. It never prints. Every input account ends in exactly
+//! one outcome.
 
 pub mod accounts;
 mod job;
 pub mod pacer;
 mod policy;
+pub mod write;
+mod write_calls;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -15,6 +18,7 @@ use serde::Serialize;
 pub use accounts::{AccountList, Normalized, Normalizer, normalize_text};
 pub use job::{JobHandle, failed_job, spawn_job, spawn_job_with};
 pub use policy::fetch_attr_names;
+pub use write::{Edit, Want, WriteConfig, WriteRecord, WriteStatus, spawn_write};
 
 use crate::api::{Family, codes};
 use crate::client::CallError;
@@ -111,6 +115,53 @@ impl Status {
     }
 }
 
+/// The outcome classes of a kind of job (reads: [`Status`]; writes: [`WriteStatus`]).
+pub trait OutcomeStatus: Copy + Ord + std::fmt::Debug + Send + Sync + Serialize + 'static {
+    /// Every class, in the order a summary lists them.
+    const ALL: &'static [Self];
+    fn label(self) -> &'static str;
+    /// What exit code 0 requires of every account.
+    fn is_ok(self) -> bool;
+    /// Listed in the summary line even at zero.
+    fn always_listed(self) -> bool;
+    fn cancelled() -> Self;
+}
+
+impl OutcomeStatus for Status {
+    const ALL: &'static [Status] = &Status::ALL;
+    fn label(self) -> &'static str {
+        Status::label(self)
+    }
+    fn is_ok(self) -> bool {
+        self.is_answer()
+    }
+    fn always_listed(self) -> bool {
+        self != Status::Cancelled
+    }
+    fn cancelled() -> Status {
+        Status::Cancelled
+    }
+}
+
+/// One account's result of some job: where it goes in the output, and its class.
+pub trait Outcome: Send + 'static {
+    type Status: OutcomeStatus;
+    fn index(&self) -> u32;
+    fn status(&self) -> Self::Status;
+    /// Count the operations this outcome stands for (writes: set, unset, add, remove).
+    fn tally(&self, _ops: &mut BTreeMap<String, u64>) {}
+}
+
+impl Outcome for Record {
+    type Status = Status;
+    fn index(&self) -> u32 {
+        self.index
+    }
+    fn status(&self) -> Status {
+        self.status
+    }
+}
+
 /// Why an account failed, explained from the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorDetail {
@@ -145,6 +196,7 @@ impl ErrorDetail {
                 "The answer was not what the API documents; timx retried. Report it if it persists.".into(),
             ),
             CallError::Cancelled => ("cancelled before an answer came".into(), "Run it again.".into()),
+            CallError::Local { reason } => (reason.clone(), "Fix it on this machine and run it again.".into()),
         };
         ErrorDetail { code: e.code(), label: e.label(), meaning, fix, attempts }
     }
@@ -227,13 +279,16 @@ impl Progress {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Summary {
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary<S: OutcomeStatus = Status> {
     pub kind: Option<JobKind>,
     pub family: Option<Family>,
     pub total: u64,
     pub duplicates: u64,
-    pub counts: BTreeMap<Status, u64>,
+    pub counts: BTreeMap<S, u64>,
+    /// Operations by kind (writes: `set`, `unset`, `add`, `remove`; planned or made).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub ops: BTreeMap<String, u64>,
     pub calls: u64,
     pub retries: u64,
     /// Times the pace was slowed after a rate-limit answer (60007 and friends, HTTP 429).
@@ -246,33 +301,52 @@ pub struct Summary {
     pub cancelled: bool,
 }
 
-impl Summary {
-    pub fn count(&self, s: Status) -> u64 {
+impl<S: OutcomeStatus> Default for Summary<S> {
+    fn default() -> Self {
+        Summary {
+            kind: None,
+            family: None,
+            total: 0,
+            duplicates: 0,
+            counts: BTreeMap::new(),
+            ops: BTreeMap::new(),
+            calls: 0,
+            retries: 0,
+            slowdowns: 0,
+            elapsed: Duration::ZERO,
+            errors_seen: BTreeMap::new(),
+            aborted: None,
+            cancelled: false,
+        }
+    }
+}
+
+impl<S: OutcomeStatus> Summary<S> {
+    pub fn count(&self, s: S) -> u64 {
         self.counts.get(&s).copied().unwrap_or(0)
     }
     pub fn accounts_per_second(&self) -> f64 {
         let secs = self.elapsed.as_secs_f64();
         if secs > 0.0 { self.total as f64 / secs } else { 0.0 }
     }
-    /// True when every account was answered (exit code 0).
+    /// True when every account ended well (exit code 0): answered, or changed/unchanged.
     pub fn all_answered(&self) -> bool {
-        self.counts.iter().all(|(s, n)| s.is_answer() || *n == 0)
+        self.counts.iter().all(|(s, n)| s.is_ok() || *n == 0)
     }
     /// The one-line summary the headless commands print on stderr.
     pub fn line(&self) -> String {
-        let mut s = format!(
-            "found {}, empty {}, not found {}, failed {}, invalid {}",
-            self.count(Status::Found),
-            self.count(Status::Empty),
-            self.count(Status::NotFound),
-            self.count(Status::Failed),
-            self.count(Status::Invalid)
-        );
-        if self.count(Status::Cancelled) > 0 {
-            s += &format!(", cancelled {}", self.count(Status::Cancelled));
-        }
+        let counts: Vec<String> = S::ALL
+            .iter()
+            .filter(|s| s.always_listed() || self.count(**s) > 0)
+            .map(|s| format!("{} {}", s.label().replace('_', " "), self.count(*s)))
+            .collect();
+        let mut s = counts.join(", ");
         if self.duplicates > 0 {
             s += &format!(" ({} duplicates skipped)", self.duplicates);
+        }
+        if !self.ops.is_empty() {
+            let ops: Vec<String> = self.ops.iter().map(|(op, n)| format!("{op} {n}")).collect();
+            s += &format!("; operations: {}", ops.join(", "));
         }
         s += &format!(
             "; {} calls, {} retries, {:.1} s, {:.0} accounts/s",
@@ -290,7 +364,7 @@ impl Summary {
 
 /// What a running job reports, in order: Started, then Batch/Progress pairs, then Finished.
 #[derive(Debug, Clone)]
-pub enum Event {
+pub enum Event<R: Outcome = Record> {
     Started {
         total: u64,
         duplicates: u64,
@@ -298,9 +372,9 @@ pub enum Event {
         batches: u64,
     },
     /// Finished records of one batch (or the invalid inputs), sorted by index.
-    Batch(Vec<Record>),
+    Batch(Vec<R>),
     Progress(Progress),
-    Finished(Summary),
+    Finished(Summary<R::Status>),
 }
 
 #[cfg(test)]

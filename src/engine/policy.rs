@@ -56,7 +56,7 @@ impl Ctx {
         self.abort.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    fn set_abort(&self, e: &CallError) {
+    pub fn set_abort(&self, e: &CallError) {
         let mut a = self.abort.lock().unwrap_or_else(|p| p.into_inner());
         if a.is_none() {
             tracing::warn!("stopping the job after a configuration error: {e}");
