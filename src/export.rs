@@ -100,8 +100,8 @@ pub fn split_tags(cell: &str) -> Vec<String> {
     cell.split(';').map(|t| unneutralize(t).replace("%3B", ";").replace("%3b", ";").replace("%25", "%")).collect()
 }
 
-pub trait RecordWriter {
-    fn write(&mut self, r: &Record) -> io::Result<()>;
+pub trait RecordWriter<R = Record> {
+    fn write(&mut self, r: &R) -> io::Result<()>;
     /// Push what was written so far to the file, so a killed process leaves a valid prefix
     /// (NDJSON, CSV, a table; a JSON array is closed only by `finish`).
     fn flush(&mut self) -> io::Result<()>;
@@ -118,12 +118,13 @@ pub fn writer<'a, W: Write + 'a>(format: Format, columns: Columns, out: W) -> io
     })
 }
 
-struct Ndjson<W> {
-    out: W,
+/// One JSON object a line, for any row type.
+pub(crate) struct Ndjson<W> {
+    pub out: W,
 }
 
-impl<W: Write> RecordWriter for Ndjson<W> {
-    fn write(&mut self, r: &Record) -> io::Result<()> {
+impl<W: Write, R: serde::Serialize> RecordWriter<R> for Ndjson<W> {
+    fn write(&mut self, r: &R) -> io::Result<()> {
         serde_json::to_writer(&mut self.out, r)?;
         self.out.write_all(b"\n")
     }
@@ -135,14 +136,14 @@ impl<W: Write> RecordWriter for Ndjson<W> {
     }
 }
 
-/// A JSON array written element by element.
-struct Json<W> {
-    out: W,
-    first: bool,
+/// A JSON array written element by element, for any row type.
+pub(crate) struct Json<W> {
+    pub out: W,
+    pub first: bool,
 }
 
-impl<W: Write> RecordWriter for Json<W> {
-    fn write(&mut self, r: &Record) -> io::Result<()> {
+impl<W: Write, R: serde::Serialize> RecordWriter<R> for Json<W> {
+    fn write(&mut self, r: &R) -> io::Result<()> {
         self.out.write_all(if self.first { b"[\n  " } else { b",\n  " })?;
         self.first = false;
         serde_json::to_writer(&mut self.out, r)?;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::config::Profile;
-use crate::engine::{Normalized, Summary};
+use crate::engine::{Normalized, OutcomeStatus, Summary};
 
 #[derive(Debug, Serialize)]
 pub struct Entry<'a> {
@@ -24,6 +24,12 @@ pub struct Entry<'a> {
     pub duplicates: u64,
     pub outcomes: std::collections::BTreeMap<&'static str, u64>,
     pub errors_seen: &'a std::collections::BTreeMap<String, u64>,
+    /// Writes: operations by kind (`set`, `unset`, `add_tag`, `remove_tag`).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub operations: &'a std::collections::BTreeMap<String, u64>,
+    /// Writes: the undo file that restores what the job changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undo_file: Option<String>,
     pub calls: u64,
     pub retries: u64,
     pub duration_ms: u64,
@@ -38,10 +44,10 @@ pub fn default_path() -> Option<PathBuf> {
     crate::config::data_dir().map(|d| d.join("journal.ndjson"))
 }
 
-pub fn entry<'a>(
+pub fn entry<'a, S: OutcomeStatus>(
     profile: &'a Profile,
     command: &'a str,
-    summary: &'a Summary,
+    summary: &'a Summary<S>,
     input: Option<&'a Normalized>,
 ) -> Entry<'a> {
     Entry {
@@ -53,10 +59,12 @@ pub fn entry<'a>(
         family: profile.family.service(),
         command,
         accounts: summary.total,
-        done: summary.total.saturating_sub(summary.count(crate::engine::Status::Cancelled)),
+        done: summary.total.saturating_sub(summary.count(S::cancelled())),
         duplicates: summary.duplicates,
         outcomes: summary.counts.iter().map(|(s, n)| (s.label(), *n)).collect(),
         errors_seen: &summary.errors_seen,
+        operations: &summary.ops,
+        undo_file: None,
         calls: summary.calls,
         retries: summary.retries,
         duration_ms: summary.elapsed.as_millis() as u64,

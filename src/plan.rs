@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::export::{Format, neutralize_formula};
+use crate::export::{Format, Json, Ndjson, RecordWriter, neutralize_formula};
 use crate::state_file::AccountState;
 use crate::text::escape;
 
@@ -89,34 +89,60 @@ pub struct PlanRow {
 /// Write plan rows in a format: JSON keeps every string; CSV neutralizes formulas; the table
 /// escapes control characters.
 pub fn write(format: Format, rows: &[PlanRow], out: &mut impl Write) -> io::Result<()> {
-    match format {
-        Format::Ndjson => rows.iter().try_for_each(|r| writeln!(out, "{}", serde_json::to_string(r)?)),
-        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(rows)?),
+    let mut w = writer(format, out)?;
+    rows.iter().try_for_each(|r| w.write(r))?;
+    w.finish()
+}
+
+/// A streaming writer of plan rows (the header first; a JSON array closed by `finish`).
+pub fn writer<'a, W: Write + 'a>(format: Format, out: W) -> io::Result<Box<dyn RecordWriter<PlanRow> + 'a>> {
+    Ok(match format {
+        Format::Ndjson => Box::new(Ndjson { out }),
+        Format::Json => Box::new(Json { out, first: true }),
         Format::Csv => {
             let mut w = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(out);
             w.write_record(["account", "status", "changes", "error"])?;
-            for r in rows {
-                let changes: Vec<String> = r.changes.iter().map(Change::text).collect();
-                let cells = [r.account.as_str(), &r.status, &changes.join("; "), r.error.as_deref().unwrap_or("")];
-                w.write_record(cells.map(|c| neutralize_formula(c).into_owned()))?;
-            }
-            w.flush()
+            Box::new(Csv(w))
         }
         Format::Table => {
+            let mut out = out;
             writeln!(out, "{}  {:<10}  CHANGES", crate::text::pad("ACCOUNT", 20), "STATUS")?;
-            for r in rows {
-                let changes: Vec<String> = r.changes.iter().map(Change::text).collect();
-                let tail = r.error.as_deref().map(|e| format!("  {}", escape(e))).unwrap_or_default();
-                let line = format!(
-                    "{}  {:<10}  {}{tail}",
-                    crate::text::pad(&escape(&r.account), 20),
-                    r.status,
-                    changes.join("; ")
-                );
-                writeln!(out, "{}", line.trim_end())?;
-            }
-            Ok(())
+            Box::new(Table(out))
         }
+    })
+}
+
+struct Csv<W: Write>(csv::Writer<W>);
+
+impl<W: Write> RecordWriter<PlanRow> for Csv<W> {
+    fn write(&mut self, r: &PlanRow) -> io::Result<()> {
+        let changes: Vec<String> = r.changes.iter().map(Change::text).collect();
+        let cells = [r.account.as_str(), &r.status, &changes.join("; "), r.error.as_deref().unwrap_or("")];
+        Ok(self.0.write_record(cells.map(|c| neutralize_formula(c).into_owned()))?)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+struct Table<W>(W);
+
+impl<W: Write> RecordWriter<PlanRow> for Table<W> {
+    fn write(&mut self, r: &PlanRow) -> io::Result<()> {
+        let changes: Vec<String> = r.changes.iter().map(Change::text).collect();
+        let tail = r.error.as_deref().map(|e| format!("  {}", escape(e))).unwrap_or_default();
+        let line =
+            format!("{}  {:<10}  {}{tail}", crate::text::pad(&escape(&r.account), 20), r.status, changes.join("; "));
+        writeln!(self.0, "{}", line.trim_end())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        self.0.flush()
     }
 }
 

@@ -47,16 +47,20 @@ pub struct AccountState {
 #[derive(Debug, Clone, Default)]
 pub struct StateFile {
     pub rows: Vec<AccountState>,
-    /// (account, why): rows whose data was not read, or that repeat an account.
+    /// (account, why): rows whose data was not read.
     pub skipped: Vec<(String, String)>,
+    /// Accounts named by more than one row (the first row is in `rows`): which row is meant
+    /// cannot be told, so a write takes none of them.
+    pub repeats: Vec<String>,
+    seen: std::collections::HashSet<String>,
 }
 
 impl StateFile {
     fn push(&mut self, state: AccountState, status: Option<&str>) {
         if let Some(s) = status.filter(|s| NOT_READ.contains(s)) {
             self.skipped.push((state.account, format!("status {s}: its data was not read")));
-        } else if self.rows.iter().any(|r| r.account == state.account) {
-            self.skipped.push((state.account, "a repeat of an account already in the file".into()));
+        } else if !self.seen.insert(state.account.clone()) {
+            self.repeats.push(state.account);
         } else {
             self.rows.push(state);
         }
@@ -135,8 +139,10 @@ fn parse_records(rows: impl Iterator<Item = anyhow::Result<Value>>) -> anyhow::R
         let attrs = match row.get("attrs") {
             None | Some(Value::Null) => None,
             Some(Value::Object(m)) => Some(AttrSet {
+                // An empty value is no value, as an empty CSV cell is.
                 values: m
                     .iter()
+                    .filter(|(_, v)| v.as_str() != Some(""))
                     .map(|(k, v)| {
                         Ok((
                             k.clone(),
@@ -190,7 +196,7 @@ mod tests {
         assert_eq!(f.rows[0].attrs.as_ref().unwrap().values["city"], "\u{1b}[2J");
         assert!(f.rows[0].attrs.as_ref().unwrap().covers("anything"));
         assert!(f.rows[1].attrs.is_none(), "a tags export says nothing of attributes");
-        assert_eq!(f.skipped.len(), 1, "the repeat of a");
+        assert_eq!(f.repeats, ["a"], "the repeat of a");
         let js = format!("[{}]", nd.lines().take(2).collect::<Vec<_>>().join(","));
         assert_eq!(parse(&js, Format::Json).unwrap().rows, f.rows);
         assert!(parse("{\"x\":1}", Format::Ndjson).is_err());

@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 pub use keys::KeyArgs;
 
 use crate::engine::JobKind;
-use commands::{audit, config, diff, serve, shell, tui, usersig};
+use commands::{audit, config, diff, serve, shell, tui, usersig, write};
 
 #[derive(Debug, Parser)]
 #[command(name = "timx", version, about = "Explore and audit Tencent Cloud Chat (IM) user attributes and tags")]
@@ -39,6 +39,10 @@ pub enum Cmd {
     Tags(audit::AuditArgs),
     /// Read users' attributes and tags, merged per account.
     Inspect(audit::AuditArgs),
+    /// Make accounts match a desired-state file (an edited export): plan, confirm, apply, undo file.
+    Apply(write::ApplyArgs),
+    /// The same change (--set, --unset, --add-tag, --remove-tag, --clear-tags) for every account.
+    Edit(write::EditArgs),
     /// What changed between two exports (CSV, JSON or NDJSON), per account; exit 1 if anything did.
     Diff(diff::DiffArgs),
     /// Where the config is, write an example, check profiles.
@@ -66,6 +70,8 @@ pub fn main() -> ExitCode {
         Some(Cmd::Attrs(a)) => audit::run_audit(JobKind::Attrs, a),
         Some(Cmd::Tags(a)) => audit::run_audit(JobKind::Tags, a),
         Some(Cmd::Inspect(a)) => audit::run_audit(JobKind::Inspect, a),
+        Some(Cmd::Apply(a)) => write::run_apply(a),
+        Some(Cmd::Edit(a)) => write::run_edit(a),
         Some(Cmd::Config(a)) => config::run(a),
         Some(Cmd::Diff(a)) => diff::run(a),
         Some(Cmd::Usersig(cmd)) => usersig::run(cmd),

@@ -43,13 +43,14 @@ pub struct TargetArgs {
 }
 
 impl TargetArgs {
-    fn one_off(&self) -> bool {
+    /// A target given by flags, not a profile.
+    pub fn is_one_off(&self) -> bool {
         self.region.is_some() || self.base_url.is_some() || self.sdkappid.is_some() || self.admin.is_some()
     }
 
     /// The profile to use, with command-line overrides applied.
     pub fn resolve(&self) -> anyhow::Result<Profile> {
-        let mut p = if self.one_off() {
+        let mut p = if self.is_one_off() {
             if self.profile.is_some() {
                 bail!("-p/--profile cannot be combined with --region/--base-url/--sdkappid/--admin");
             }

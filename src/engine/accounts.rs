@@ -52,6 +52,14 @@ impl Normalized {
     pub fn valid_count(&self) -> usize {
         self.entries.len() - self.invalid.len()
     }
+    /// Mark more entries invalid (checks made after normalizing); an entry already invalid
+    /// keeps its first reason.
+    pub fn mark_invalid(&mut self, more: impl IntoIterator<Item = (u32, String)>) {
+        self.invalid.extend(more);
+        self.invalid.sort_by_key(|(i, _)| *i);
+        self.invalid.dedup_by_key(|(i, _)| *i);
+    }
+
     /// Indices of valid entries, in order.
     pub fn valid_indices(&self) -> impl Iterator<Item = u32> + '_ {
         let mut inv = self.invalid.iter().map(|(i, _)| *i).peekable();

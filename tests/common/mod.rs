@@ -146,7 +146,9 @@ pub fn assert_no_usersig(s: &str, what: &str) {
 }
 
 /// Run a job to its end: its records in input order, and its summary.
-pub async fn drain(mut job: timx::engine::JobHandle) -> (Vec<timx::engine::Record>, timx::engine::Summary) {
+pub async fn drain<R: timx::engine::Outcome>(
+    mut job: timx::engine::JobHandle<R>,
+) -> (Vec<R>, timx::engine::Summary<R::Status>) {
     let (mut records, mut summary) = (Vec::new(), None);
     while let Some(e) = job.events.recv().await {
         match e {
@@ -155,7 +157,7 @@ pub async fn drain(mut job: timx::engine::JobHandle) -> (Vec<timx::engine::Recor
             _ => {}
         }
     }
-    records.sort_by_key(|r| r.index);
+    records.sort_by_key(|r| r.index());
     (records, summary.expect("every job ends with a summary"))
 }
 

@@ -16,7 +16,7 @@ use crate::api::wire;
 use crate::cli::target::TargetArgs;
 use crate::client::Client;
 use crate::config::Profile;
-use crate::engine::{self, Event, JobConfig, JobKind, Normalized, Normalizer, Record};
+use crate::engine::{self, Event, JobConfig, JobKind, Normalized, Normalizer, Outcome, OutcomeStatus, Record};
 use crate::export::{self, Columns, Format};
 use crate::text::escape;
 
@@ -52,11 +52,11 @@ pub(crate) fn default_format(f: Option<Format>) -> Format {
     f.unwrap_or(if std::io::stdout().is_terminal() { Format::Table } else { Format::Ndjson })
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
 }
 
-fn client(profile: &Profile) -> anyhow::Result<Arc<Client>> {
+pub(crate) fn client(profile: &Profile) -> anyhow::Result<Arc<Client>> {
     Ok(Arc::new(Client::new(profile.client_config()?)?))
 }
 
@@ -74,13 +74,22 @@ fn push_lines(n: &mut Normalizer, mut reader: impl std::io::BufRead) -> std::io:
 
 /// Read every account source into one normalized list.
 pub fn read_accounts(args: &AuditArgs) -> anyhow::Result<Normalized> {
+    read_account_sources(&args.accounts, &args.file, &args.target)
+}
+
+/// Accounts from arguments and files (`-` is standard input), normalized.
+pub(crate) fn read_account_sources(
+    accounts: &[String],
+    files: &[PathBuf],
+    target: &TargetArgs,
+) -> anyhow::Result<Normalized> {
     let mut n = Normalizer::new();
-    for a in &args.accounts {
+    for a in accounts {
         n.push_account(a.trim());
     }
-    for f in &args.file {
+    for f in files {
         if f.as_os_str() == "-" {
-            if args.target.reads_key_from_stdin() {
+            if target.reads_key_from_stdin() {
                 bail!("-f - and --key-stdin both want standard input; put the key in a file or variable");
             }
             push_lines(&mut n, std::io::stdin().lock()).context("cannot read accounts from standard input")?;
@@ -146,15 +155,20 @@ pub fn run_attr_names(args: AttrNamesArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Restores input order from batches that finish in any order.
-#[derive(Default)]
-pub struct Reorder {
+pub struct Reorder<R = Record> {
     next: u32,
-    pending: BTreeMap<u32, Record>,
+    pending: BTreeMap<u32, R>,
 }
 
-impl Reorder {
-    pub fn push(&mut self, r: Record, mut out: impl FnMut(Record) -> std::io::Result<()>) -> std::io::Result<()> {
-        self.pending.insert(r.index, r);
+impl<R> Default for Reorder<R> {
+    fn default() -> Self {
+        Reorder { next: 0, pending: BTreeMap::new() }
+    }
+}
+
+impl<R: Outcome> Reorder<R> {
+    pub fn push(&mut self, r: R, mut out: impl FnMut(R) -> std::io::Result<()>) -> std::io::Result<()> {
+        self.pending.insert(r.index(), r);
         while let Some(r) = self.pending.remove(&self.next) {
             self.next += 1;
             out(r)?;
@@ -167,7 +181,7 @@ impl Reorder {
 }
 
 /// Where an audit's rows go: standard output, or `-o FILE` (0600, flushed per batch).
-fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
+pub(crate) fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
     let Some(path) = path else { return Ok(Box::new(std::io::BufWriter::new(std::io::stdout()))) };
     let file = crate::private_file::open(path, crate::private_file::Open::Truncate)
         .with_context(|| format!("cannot write {}", path.display()))?;
@@ -231,17 +245,20 @@ async fn audit(
 }
 
 /// How streaming a job's rows went.
-struct Streamed {
-    summary: engine::Summary,
-    interrupted: bool,
-    write_failed: Option<std::io::Error>,
+pub(crate) struct Streamed<S: OutcomeStatus = engine::Status> {
+    pub summary: engine::Summary<S>,
+    pub interrupted: bool,
+    pub write_failed: Option<std::io::Error>,
     /// Rows still waiting for an earlier one when the job ended (must be none).
-    held_back: usize,
+    pub held_back: usize,
 }
 
 /// Write the job's rows in input order as they come, with progress on a terminal; Ctrl-C
 /// cancels the job (what finished is still written).
-async fn stream(mut job: engine::JobHandle, writer: &mut dyn export::RecordWriter) -> anyhow::Result<Streamed> {
+pub(crate) async fn stream<R: Outcome>(
+    mut job: engine::JobHandle<R>,
+    writer: &mut dyn export::RecordWriter<R>,
+) -> anyhow::Result<Streamed<R::Status>> {
     let show_progress = std::io::stderr().is_terminal();
     let mut last_progress = Instant::now() - Duration::from_secs(1);
     let mut reorder = Reorder::default();
@@ -271,8 +288,9 @@ async fn stream(mut job: engine::JobHandle, writer: &mut dyn export::RecordWrite
             Event::Batch(_) => {}
             Event::Progress(p) if show_progress && last_progress.elapsed() >= Duration::from_millis(100) => {
                 last_progress = Instant::now();
+                let eta = p.eta_text().map(|t| format!("  ETA {t}")).unwrap_or_default();
                 eprint!(
-                    "\r\x1b[K{}/{} accounts  {} calls  {} retries  {:.0}/s",
+                    "\r\x1b[K{}/{} accounts  {} calls  {} retries  {:.0}/s{eta}",
                     p.done, p.total, p.calls, p.retries, p.rate
                 );
             }

@@ -30,6 +30,13 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
         for (account, why) in &f.skipped {
             eprintln!("timx: {}: skipped {}: {why}", file.display(), escape(account));
         }
+        for account in &f.repeats {
+            eprintln!(
+                "timx: {}: {} appears more than once; the first row is compared",
+                file.display(),
+                escape(account)
+            );
+        }
     }
     let rows = diff(&a.rows, &b.rows);
     let mut out = std::io::stdout().lock();

@@ -8,3 +8,4 @@ pub mod serve;
 pub mod shell;
 pub mod tui;
 pub mod usersig;
+pub mod write;

@@ -1,0 +1,392 @@
+//! Headless writes: `apply` (a desired-state file), `edit` (one change for many accounts).
+//! Plan → question → apply → verify, with the previous state in an undo file before any batch
+//! is sent. Rows go to stdout in input order; the summary and the undo path to stderr.
+
+use std::collections::HashMap;
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use tokio_util::sync::CancellationToken;
+
+use super::audit::{Streamed, client, open_output, read_account_sources, runtime, stream};
+use crate::cli::target::TargetArgs;
+use crate::client::Client;
+use crate::config::Profile;
+use crate::engine::write::{Mode, check_state};
+use crate::engine::{
+    self, Edit, Event, JobConfig, JobKind, Normalized, Normalizer, Want, WriteConfig, WriteRecord, WriteStatus,
+};
+use crate::export::{Format, RecordWriter};
+use crate::plan::PlanRow;
+use crate::state_file;
+use crate::text::escape;
+use crate::undo::UndoLog;
+
+/// What every write command takes besides what it writes.
+#[derive(Debug, Args)]
+pub struct WriteOpts {
+    /// Print the plan and write nothing.
+    #[arg(long)]
+    pub plan: bool,
+    /// Apply without asking (needed when standard input is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Read every changed account back and compare it with the desired state.
+    #[arg(long)]
+    pub verify: bool,
+    /// Where to keep the previous state (default: undo/<time>-<profile>.ndjson in the data dir).
+    #[arg(long, value_name = "PATH")]
+    pub undo_file: Option<PathBuf>,
+    /// table, csv, json or ndjson (default: table on a terminal, else ndjson).
+    #[arg(long)]
+    pub format: Option<Format>,
+    /// Allow writes through a one-off target (--region/--base-url); profiles use read_only.
+    #[arg(long)]
+    pub read_write: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The desired state: a timx export (CSV, JSON or NDJSON, by extension), edited; `-` reads
+    /// standard input (say its --input-format).
+    #[arg(short = 'f', long, value_name = "FILE")]
+    pub file: PathBuf,
+    /// csv, json or ndjson: the format of -f (default: from its extension).
+    #[arg(long)]
+    pub input_format: Option<Format>,
+    #[command(flatten)]
+    pub opts: WriteOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// Accounts to change (UserIDs, or RegistrationIDs for timpush).
+    pub accounts: Vec<String>,
+    /// Read accounts from a file, one per line; `-` reads standard input.
+    #[arg(short = 'f', long, value_name = "FILE")]
+    pub file: Vec<PathBuf>,
+    /// Set an attribute.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Remove an attribute.
+    #[arg(long, value_name = "NAME")]
+    pub unset: Vec<String>,
+    /// Add a tag.
+    #[arg(long, value_name = "TAG")]
+    pub add_tag: Vec<String>,
+    /// Remove a tag.
+    #[arg(long, value_name = "TAG")]
+    pub remove_tag: Vec<String>,
+    /// Remove every tag (before any --add-tag).
+    #[arg(long)]
+    pub clear_tags: bool,
+    #[command(flatten)]
+    pub opts: WriteOpts,
+}
+
+/// The profile to write through, or why not (exit 2). `--plan` writes nothing, so any profile
+/// may plan.
+pub(crate) fn writable_profile(opts: &WriteOpts) -> anyhow::Result<Profile> {
+    let mut profile = opts.target.resolve()?;
+    let one_off = opts.target.is_one_off();
+    if opts.read_write && !one_off {
+        bail!(
+            "--read-write is for one-off targets (--region/--base-url); a profile allows writes with read_only = false"
+        );
+    }
+    if one_off && opts.read_write {
+        profile.read_only = false;
+    }
+    if !opts.plan && profile.read_only {
+        if one_off {
+            bail!("one-off targets are read-only: pass --read-write to write (review first with --plan)");
+        }
+        bail!(
+            "profile {:?} is read-only: set read_only = false in its [profiles.{}] section of the config to write \
+             (review first with --plan)",
+            profile.name,
+            profile.name
+        );
+    }
+    if !opts.plan && !opts.yes && !std::io::stdin().is_terminal() {
+        bail!("standard input is not a terminal, so timx cannot ask: review the plan with --plan, then pass --yes");
+    }
+    Ok(profile)
+}
+
+pub fn run_apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
+    let profile = writable_profile(&args.opts)?;
+    let file = if args.file.as_os_str() == "-" {
+        if args.opts.target.reads_key_from_stdin() {
+            bail!("-f - and --key-stdin both want standard input; put the key in a file or variable");
+        }
+        let Some(format) = args.input_format else { bail!("-f - needs --input-format csv|json|ndjson") };
+        let mut text = String::new();
+        std::io::stdin().lock().read_to_string_lossy(&mut text)?;
+        state_file::parse(&text, format).context("standard input is not a timx export")?
+    } else {
+        state_file::read(&args.file, args.input_format)?
+    };
+    for (account, why) in &file.skipped {
+        eprintln!("timx: skipped {}: {why}", escape(account));
+    }
+    let mut n = Normalizer::new();
+    for row in &file.rows {
+        n.push_account(row.account.trim());
+    }
+    let mut input = n.finish();
+    if input.total() == 0 {
+        bail!("{}: no rows to apply", args.file.display());
+    }
+    let repeats: std::collections::HashSet<&str> = file.repeats.iter().map(|a| a.trim()).collect();
+    input.mark_invalid(
+        (0..input.total() as u32)
+            .filter(|i| repeats.contains(input.entries.get(*i as usize)))
+            .map(|i| (i, "appears in more than one row: timx will not guess which one is meant".to_string()))
+            .collect::<Vec<_>>(),
+    );
+    let by_account: HashMap<&str, &state_file::AccountState> =
+        file.rows.iter().map(|r| (r.account.trim(), r)).collect();
+    let wants: Vec<Option<state_file::AccountState>> =
+        (0..input.total()).map(|i| by_account.get(input.entries.get(i)).map(|s| (*s).clone())).collect();
+    let touches_attrs = wants.iter().flatten().any(|s| s.attrs.is_some());
+    let client = client(&profile)?;
+    let rt = runtime()?;
+    let names = rt.block_on(app_names(&client, &profile, touches_attrs))?;
+    let invalid: Vec<(u32, String)> = wants
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| Some((i as u32, check_state(s.as_ref()?, &names).err()?)))
+        .collect();
+    input.mark_invalid(invalid);
+    let run = WriteRun { profile, client, input, want: Want::Each(wants), command: "apply" };
+    rt.block_on(run.run(&args.opts))
+}
+
+pub fn run_edit(args: EditArgs) -> anyhow::Result<ExitCode> {
+    let mut edit = Edit {
+        unset: args.unset.clone(),
+        add_tags: args.add_tag.clone(),
+        remove_tags: args.remove_tag.clone(),
+        clear_tags: args.clear_tags,
+        ..Edit::default()
+    };
+    for s in &args.set {
+        let Some((name, value)) = s.split_once('=') else { bail!("--set {s:?}: expected NAME=VALUE") };
+        edit.set.insert(name.to_owned(), value.to_owned());
+    }
+    if edit.is_empty() {
+        bail!("nothing to change: give --set, --unset, --add-tag, --remove-tag or --clear-tags");
+    }
+    if let Some(n) = edit.set.keys().find(|n| edit.unset.contains(n)) {
+        bail!("--set and --unset both name {n:?}");
+    }
+    if let Some(t) = edit.add_tags.iter().find(|t| edit.remove_tags.contains(t)) {
+        bail!("--add-tag and --remove-tag both name {t:?}");
+    }
+    let profile = writable_profile(&args.opts)?;
+    let mut input = read_account_sources(&args.accounts, &args.file, &args.opts.target)?;
+    let client = client(&profile)?;
+    let rt = runtime()?;
+    let names = rt.block_on(app_names(&client, &profile, edit.touches_attrs()))?;
+    if let Err(why) = edit.check(&names) {
+        // The same for every account: each ends invalid with it, and nothing is sent.
+        eprintln!("timx: {}", escape(&why));
+        let all: Vec<(u32, String)> = input.valid_indices().map(|i| (i, why.clone())).collect();
+        input.mark_invalid(all);
+    }
+    let run = WriteRun { profile, client, input, want: Want::Same(edit), command: "edit" };
+    rt.block_on(run.run(&args.opts))
+}
+
+/// The app's attribute names, when the change names attributes (to check them first).
+async fn app_names(client: &Arc<Client>, profile: &Profile, needed: bool) -> anyhow::Result<Vec<String>> {
+    if !needed {
+        return Ok(Vec::new());
+    }
+    match engine::fetch_attr_names(client.clone(), profile.family, CancellationToken::new()).await {
+        Ok(r) => Ok(r.body.names_in_slot_order()),
+        Err(e) => bail!("cannot read the attribute names of {}: {}", profile.name, e),
+    }
+}
+
+/// One write job from its checked input to its exit code.
+struct WriteRun {
+    profile: Profile,
+    client: Arc<Client>,
+    input: Normalized,
+    want: Want,
+    command: &'static str,
+}
+
+impl WriteRun {
+    async fn run(self, opts: &WriteOpts) -> anyhow::Result<ExitCode> {
+        let format = super::audit::default_format(opts.format);
+        let input = Arc::new(self.input);
+        let cfg = |mode| WriteConfig {
+            job: JobConfig::new(JobKind::Inspect, self.profile.family, self.profile.rate_limit),
+            want: self.want.clone(),
+            mode,
+        };
+        if opts.plan {
+            let job =
+                engine::spawn_write(self.client.clone(), cfg(Mode::Plan), input.clone(), CancellationToken::new());
+            let streamed = emit(job, format).await?;
+            let command = format!("{} --plan", self.command);
+            return Ok(finish(&self.profile, &command, &input, &streamed, None));
+        }
+        if !opts.yes {
+            let job =
+                engine::spawn_write(self.client.clone(), cfg(Mode::Plan), input.clone(), CancellationToken::new());
+            if let Some(code) = confirm(&self.profile, job).await? {
+                return Ok(code);
+            }
+        }
+        let path = match &opts.undo_file {
+            Some(p) => p.clone(),
+            None => crate::undo::default_path(&self.profile.name)
+                .context("no data directory for the undo file: pass --undo-file PATH")?,
+        };
+        let undo = Arc::new(UndoLog::create(&path)?);
+        eprintln!("timx: undo file: {} (restore with: timx apply -f {} --yes)", path.display(), path.display());
+        let job = engine::spawn_write(
+            self.client.clone(),
+            cfg(Mode::Apply { undo, verify: opts.verify }),
+            input.clone(),
+            CancellationToken::new(),
+        );
+        let streamed = emit(job, format).await?;
+        Ok(finish(&self.profile, self.command, &input, &streamed, Some(&path)))
+    }
+}
+
+/// Plan first and ask for the number of accounts that will change. None: go ahead.
+async fn confirm(profile: &Profile, mut job: engine::JobHandle<WriteRecord>) -> anyhow::Result<Option<ExitCode>> {
+    let mut shown = 0;
+    let mut summary = None;
+    eprintln!("timx: planning…");
+    let mut table = crate::plan::writer(Format::Table, std::io::stderr())?;
+    while let Some(event) = job.events.recv().await {
+        match event {
+            Event::Batch(rows) => {
+                for r in rows.iter().filter(|r| r.status != WriteStatus::Unchanged) {
+                    if shown < 20 {
+                        table.write(&r.row())?;
+                    }
+                    shown += 1;
+                }
+            }
+            Event::Finished(s) => summary = Some(s),
+            Event::Started { .. } | Event::Progress(_) => {}
+        }
+    }
+    let summary = summary.context("the plan ended without a summary")?;
+    if shown > 20 {
+        eprintln!("… and {} more (see them all with --plan)", shown - 20);
+    }
+    eprintln!("{}", summary.line());
+    let n = summary.count(WriteStatus::Planned);
+    if n == 0 {
+        eprintln!("timx: nothing to change; nothing was written");
+        return Ok(Some(if summary.all_answered() { ExitCode::SUCCESS } else { ExitCode::from(1) }));
+    }
+    eprint!(
+        "Type {n} to change {n} account{} of {} (SDKAppID {}), anything else to stop: ",
+        if n == 1 { "" } else { "s" },
+        escape(&profile.name),
+        profile.sdkappid
+    );
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if answer.trim() != n.to_string() {
+        eprintln!("timx: stopped; nothing was written");
+        return Ok(Some(ExitCode::from(2)));
+    }
+    Ok(None)
+}
+
+/// Output rows of a write: the plan format.
+struct Rows<'a>(Box<dyn RecordWriter<PlanRow> + 'a>);
+
+impl RecordWriter<WriteRecord> for Rows<'_> {
+    fn write(&mut self, r: &WriteRecord) -> std::io::Result<()> {
+        self.0.write(&r.row())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.0.finish()
+    }
+}
+
+async fn emit(job: engine::JobHandle<WriteRecord>, format: Format) -> anyhow::Result<Streamed<WriteStatus>> {
+    let mut rows = Rows(crate::plan::writer(format, open_output(None)?)?);
+    let streamed = stream(job, &mut rows).await?;
+    if let Some(e) = &streamed.write_failed
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        bail!("cannot write the results: {e}");
+    }
+    rows.finish()?;
+    if streamed.held_back > 0 {
+        bail!("internal error: {} rows were held back waiting for an earlier row that never came", streamed.held_back);
+    }
+    Ok(streamed)
+}
+
+/// The summary on stderr, the journal line, the exit code.
+fn finish(
+    profile: &Profile,
+    command: &str,
+    input: &Normalized,
+    streamed: &Streamed<WriteStatus>,
+    undo: Option<&std::path::Path>,
+) -> ExitCode {
+    let summary = &streamed.summary;
+    eprintln!("{}", summary.line());
+    if let Some(p) = undo
+        && summary.count(WriteStatus::Changed)
+            + summary.count(WriteStatus::Failed)
+            + summary.count(WriteStatus::Cancelled)
+            > 0
+    {
+        eprintln!("timx: to undo: timx apply -f {} --yes", p.display());
+    }
+    if profile.journal
+        && let Some(path) = crate::journal::default_path()
+    {
+        let mut entry = crate::journal::entry(profile, command, summary, Some(input));
+        entry.undo_file = undo.map(|p| p.display().to_string());
+        if let Err(e) = crate::journal::append(&path, &entry) {
+            eprintln!("timx: warning: cannot write the audit journal {}: {e}", path.display());
+        }
+    }
+    if streamed.interrupted {
+        ExitCode::from(130)
+    } else if streamed.write_failed.is_some() || !summary.all_answered() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Read all of a reader as text, invalid UTF-8 replaced (it then fails the account it is in).
+trait ReadLossy {
+    fn read_to_string_lossy(&mut self, out: &mut String) -> std::io::Result<()>;
+}
+
+impl<R: std::io::Read> ReadLossy for R {
+    fn read_to_string_lossy(&mut self, out: &mut String) -> std::io::Result<()> {
+        let mut bytes = Vec::new();
+        self.read_to_end(&mut bytes)?;
+        out.push_str(&String::from_utf8_lossy(&bytes));
+        Ok(())
+    }
+}

@@ -1,0 +1,397 @@
+//! Writes against the emulator over loopback: `apply` round trips through every export format
+//! and back through the undo file, `edit`, the plan that writes nothing, refusals, local checks,
+//! per-account errors, faults at 10,000 accounts, and Ctrl-C mid-apply.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use timx::api::Family;
+use timx::client::Client;
+use timx::emulator::{EmulatorConfig, Fault, Faults, Running};
+use timx::engine::write::Mode;
+use timx::engine::{self, Edit, JobConfig, JobKind, Want, WriteConfig, WriteStatus};
+use timx::undo::UndoLog;
+use tokio_util::sync::CancellationToken;
+
+fn demo() -> timx::emulator::data::DataFile {
+    timx::emulator::data::DataFile::load(Path::new("assets/demo/demo.json")).unwrap()
+}
+
+type State = (BTreeMap<String, String>, Vec<String>);
+
+/// What the emulator holds for an account: attributes by name, tags.
+fn held(emu: &Running, account: &str) -> Option<State> {
+    emu.with_store(|s| {
+        let u = s.users.get(account)?;
+        let attrs = u.attrs.iter().filter_map(|(slot, v)| Some((s.attr_names[*slot].clone()?, v.clone()))).collect();
+        Some((attrs, u.tags.clone()))
+    })
+}
+
+/// Calls the emulator answered for write commands.
+fn write_calls(emu: &Running) -> u64 {
+    let stats = emu.stats();
+    stats.by_path.iter().filter(|(p, _)| !p.contains("get_")).flat_map(|(_, m)| m.values()).sum()
+}
+
+fn args(v: &[&str], emu: &Running) -> Vec<String> {
+    let mut a: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+    a.extend(one_off(emu));
+    a
+}
+
+fn run(env: &Workspace, a: &[String]) -> std::process::Output {
+    env.run(&a.iter().map(String::as_str).collect::<Vec<_>>(), Some(KEY))
+}
+
+fn rows(o: &std::process::Output) -> Vec<serde_json::Value> {
+    text(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// The undo file `apply` announced on stderr.
+fn undo_path(o: &std::process::Output) -> PathBuf {
+    let err = text(&o.stderr);
+    let line = err.lines().find(|l| l.starts_with("timx: undo file: ")).unwrap_or_else(|| panic!("{err}"));
+    PathBuf::from(line["timx: undo file: ".len()..].split(" (restore").next().unwrap())
+}
+
+/// Edit an export in `format` as a person would: bob's city to CJK, his plan emptied, his
+/// language to a formula-looking value, a tag added and one removed; carol's tags all removed.
+fn edit_export(format: &str, before: &str) -> String {
+    match format {
+        "csv" => {
+            let mut rdr = csv::Reader::from_reader(before.as_bytes());
+            let header = rdr.headers().unwrap().clone();
+            let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+            let mut w = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(Vec::new());
+            w.write_record(&header).unwrap();
+            for rec in rdr.records() {
+                let mut rec: Vec<String> = rec.unwrap().iter().map(String::from).collect();
+                if rec[0] == "bob" {
+                    rec[col("city")] = "深圳".into();
+                    rec[col("plan")] = String::new();
+                    rec[col("lang")] = "'=1+1".into(); // as timx's CSV writes a leading `=`
+                    rec[col("tags")] = rec[col("tags")].replace("newsletter", "中文标签");
+                }
+                if rec[0] == "carol" {
+                    rec[col("tags")] = String::new();
+                }
+                w.write_record(&rec).unwrap();
+            }
+            String::from_utf8(w.into_inner().unwrap()).unwrap()
+        }
+        _ => {
+            let mut rows: Vec<serde_json::Value> = if format == "json" {
+                serde_json::from_str(before).unwrap()
+            } else {
+                before.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+            };
+            for r in &mut rows {
+                if r["account"] == "bob" {
+                    let attrs = r["attrs"].as_object_mut().unwrap();
+                    attrs.insert("city".into(), "深圳".into());
+                    attrs.remove("plan");
+                    attrs.insert("lang".into(), "=1+1".into());
+                    let tags = r["tags"].as_array_mut().unwrap();
+                    tags.retain(|t| t != "newsletter");
+                    tags.push("中文标签".into());
+                }
+                if r["account"] == "carol" {
+                    r["tags"] = serde_json::json!([]);
+                }
+            }
+            if format == "json" {
+                serde_json::to_string_pretty(&rows).unwrap()
+            } else {
+                rows.iter().map(|r| format!("{r}\n")).collect()
+            }
+        }
+    }
+}
+
+#[test]
+fn apply_round_trips_every_format_and_the_undo_file_restores_it_exactly() {
+    for format in ["csv", "ndjson", "json"] {
+        let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(demo()));
+        let env = Workspace::new();
+        let dir = env.dir.path();
+        let accounts = ["bob", "carol", "张小红", "alice"];
+        let original: Vec<Option<State>> = accounts.iter().map(|a| held(&emu, a)).collect();
+        let mut a = args(&["inspect", "--format", format], &emu);
+        a.extend(accounts.iter().map(|s| s.to_string()));
+        let before = text(&run(&env, &a).stdout);
+        let file = |name: &str| dir.join(format!("{name}.{format}"));
+        std::fs::write(file("before"), &before).unwrap();
+        std::fs::write(file("edited"), edit_export(format, &before)).unwrap();
+
+        let o = run(
+            &env,
+            &args(&["apply", "-f", file("edited").to_str().unwrap(), "--yes", "--read-write", "--verify"], &emu),
+        );
+        assert_eq!(o.status.code(), Some(0), "{format}: {}", text(&o.stderr));
+        let out = rows(&o);
+        let status: Vec<(&str, &str)> =
+            out.iter().map(|r| (r["account"].as_str().unwrap(), r["status"].as_str().unwrap())).collect();
+        assert_eq!(status, [("bob", "changed"), ("carol", "changed"), ("张小红", "unchanged"), ("alice", "unchanged")]);
+        let (attrs, tags) = held(&emu, "bob").unwrap();
+        assert_eq!((attrs["city"].as_str(), attrs["lang"].as_str(), attrs.get("plan")), ("深圳", "=1+1", None));
+        assert!(tags.contains(&"中文标签".to_string()) && !tags.contains(&"newsletter".to_string()), "{tags:?}");
+        assert!(held(&emu, "carol").unwrap().1.is_empty());
+
+        // An inspect now says what the edit said; diff of before/after lists exactly the edits.
+        let after = text(&run(&env, &a).stdout);
+        std::fs::write(file("after"), &after).unwrap();
+        let same = env.run(&["diff", file("edited").to_str().unwrap(), file("after").to_str().unwrap()], None);
+        assert_eq!(same.status.code(), Some(0), "{format}: {}", text(&same.stdout));
+        let d = env.run(&["diff", file("before").to_str().unwrap(), file("after").to_str().unwrap()], None);
+        let changed: Vec<serde_json::Value> = rows(&d).into_iter().filter(|r| r["status"] == "changed").collect();
+        assert_eq!(changed.len(), 2, "{format}: {changed:?}");
+        assert_eq!(changed[0]["changes"].as_array().unwrap().len(), 5, "{format}: {changed:?}");
+
+        // The undo file restores the original exactly, and what it wrote can itself be undone.
+        let undo = undo_path(&o);
+        let u = run(&env, &args(&["apply", "-f", undo.to_str().unwrap(), "--yes", "--read-write"], &emu));
+        assert_eq!(u.status.code(), Some(0), "{}", text(&u.stderr));
+        let restored: Vec<Option<State>> = accounts.iter().map(|a| held(&emu, a)).collect();
+        assert_eq!(restored, original, "{format}");
+        rt.block_on(emu.shutdown());
+    }
+}
+
+#[test]
+fn plan_writes_nothing_and_refusals_send_nothing() {
+    let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(demo()));
+    let env = Workspace::new();
+    let edit = ["edit", "bob", "carol", "--set", "city=深圳", "--add-tag", "vip"];
+    let o = run(&env, &args(&[&edit[..], &["--plan"]].concat(), &emu));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = rows(&o);
+    assert!(out.iter().all(|r| r["status"] == "planned"), "{out:?}");
+    assert_eq!(
+        out[0]["changes"][0],
+        serde_json::json!({"op": "set", "name": "city", "from": "São Paulo", "to": "深圳"})
+    );
+    assert!(text(&o.stderr).contains("planned 2"), "{}", text(&o.stderr));
+    assert_eq!(write_calls(&emu), 0, "a plan writes nothing");
+
+    // Refused before any call: a one-off target without --read-write; no terminal and no --yes.
+    let calls = emu.stats().calls;
+    let o = run(&env, &args(&[&edit[..], &["--yes"]].concat(), &emu));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--read-write"), "{}", text(&o.stderr));
+    let o = run(&env, &args(&[&edit[..], &["--read-write"]].concat(), &emu));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--plan") && text(&o.stderr).contains("--yes"), "{}", text(&o.stderr));
+    // A read-only profile (the default) says how to allow writes.
+    std::fs::write(
+        env.dir.path().join("config.toml"),
+        format!(
+            "[profiles.sandbox]\nbase_url = \"{}\"\nsdkappid = {SDKAPPID}\nadmin = \"{ADMIN}\"\nfamily = \"timpush\"\n\
+             key = {{ env = \"TIMX_SECRET_KEY\" }}\n",
+            emu.base_url
+        ),
+    )
+    .unwrap();
+    let o = env.run(&["edit", "bob", "--set", "city=x", "--yes", "-p", "sandbox"], Some(KEY));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("read_only = false"), "{}", text(&o.stderr));
+    assert_eq!(emu.stats().calls, calls, "refusals send nothing");
+    assert_eq!(held(&emu, "bob").unwrap().0["city"], "São Paulo");
+    rt.block_on(emu.shutdown());
+}
+
+#[test]
+fn local_checks_make_invalid_outcomes_and_send_nothing_for_them() {
+    let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(demo()));
+    let env = Workspace::new();
+    let hundred: Vec<String> = (0..101).map(|i| format!("t{i}")).collect();
+    let file = env.dir.path().join("want.ndjson");
+    let long = "长".repeat(17);
+    let lines = [
+        serde_json::json!({"account": "bob", "attrs": {"city": "深圳", "nickname": "x"}}),
+        serde_json::json!({"account": "carol", "attrs": {"city": long}}),
+        serde_json::json!({"account": "alice", "tags": ["ok", ""]}),
+        serde_json::json!({"account": "dave", "tags": hundred}),
+        serde_json::json!({"account": "张小红", "tags": ["a"]}),
+        serde_json::json!({"account": "张小红", "tags": ["b"]}),
+        serde_json::json!({"account": "erin", "status": "failed"}),
+    ];
+    std::fs::write(&file, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    let before: Vec<Option<State>> =
+        ["bob", "carol", "alice", "dave", "张小红"].iter().map(|a| held(&emu, a)).collect();
+    let o = run(&env, &args(&["apply", "-f", file.to_str().unwrap(), "--yes", "--read-write"], &emu));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let out = rows(&o);
+    let got: Vec<(&str, &str, &str)> = out
+        .iter()
+        .map(|r| (r["account"].as_str().unwrap(), r["status"].as_str().unwrap(), r["error"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(got.len(), 5, "{got:?}");
+    assert!(got[0].1 == "invalid" && got[0].2.contains("\"nickname\"") && got[0].2.contains("city"), "{got:?}");
+    assert!(got[1].1 == "invalid" && got[1].2.contains("51 bytes"), "{got:?}");
+    assert!(got[2].1 == "invalid" && got[2].2.contains("empty tag"), "{got:?}");
+    assert!(got[3].1 == "invalid" && got[3].2.contains("100"), "{got:?}");
+    assert!(got[4].1 == "invalid" && got[4].2.contains("more than one row"), "{got:?}");
+    assert!(text(&o.stderr).contains("skipped erin"), "{}", text(&o.stderr));
+    let after: Vec<Option<State>> = ["bob", "carol", "alice", "dave", "张小红"].iter().map(|a| held(&emu, a)).collect();
+    assert_eq!(after, before);
+    assert_eq!(write_calls(&emu), 0);
+    rt.block_on(emu.shutdown());
+}
+
+/// timpush answers per account in `ErrorList`: 90035 (an attribute of the other account type)
+/// fails that account with the meaning; the rest of the batch is changed; unknown accounts are
+/// not found (70107) and never written.
+#[test]
+fn error_list_entries_become_that_accounts_outcome() {
+    let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(demo()));
+    let env = Workspace::new();
+    // push_device is a RegistrationID attribute: setting it on a UserID account is 90035.
+    let file = env.dir.path().join("want.ndjson");
+    let lines = [
+        serde_json::json!({"account": "bob", "attrs": {"push_device": "x"}}),
+        serde_json::json!({"account": "carol", "tags": ["fresh"]}),
+        serde_json::json!({"account": "ghost-user", "tags": ["fresh"]}),
+    ];
+    std::fs::write(&file, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    let o = run(&env, &args(&["apply", "-f", file.to_str().unwrap(), "--yes", "--read-write"], &emu));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let out = rows(&o);
+    assert_eq!(out[0]["status"], "failed", "{out:?}");
+    assert!(out[0]["error"].as_str().unwrap().starts_with("90035"), "{out:?}");
+    assert_eq!(out[1]["status"], "changed");
+    assert_eq!(held(&emu, "carol").unwrap().1, ["fresh"]);
+    assert_eq!(out[2]["status"], "not_found");
+    assert!(held(&emu, "ghost-user").is_none());
+    rt.block_on(emu.shutdown());
+}
+
+/// 10,000 accounts under 91000, 502, dropped connections, stalls and truncated answers: the
+/// emulator ends holding the desired state for every account, each with one outcome.
+#[test]
+fn a_ten_thousand_account_apply_under_faults_ends_in_the_desired_state() {
+    let users: Vec<serde_json::Value> = (0..10_000)
+        .map(|i| serde_json::json!({"id": format!("u{i:05}"), "attrs": {"city": format!("c{}", i % 7)}, "tags": [format!("t{}", i % 5), "keep"]}))
+        .collect();
+    let data = data(serde_json::json!({"attr_names": {"0": "sex", "1": "city"}, "users": users}));
+    let faults = Faults {
+        fail_rate: 0.03,
+        http_error_rate: 0.03,
+        drop_rate: 0.02,
+        extra: vec![(Fault::Stall, 0.01), (Fault::Truncate, 0.02)],
+        ..Faults::default()
+    };
+    let (emu, rt) = start_isolated(EmulatorConfig { faults, rate_limit: 0, ..EmulatorConfig::default() }, Some(data));
+    let dir = tempfile::tempdir().unwrap();
+    let (records, summary) = rt.block_on(async {
+        let mut ccfg = client_cfg(&emu);
+        ccfg.timeout = Duration::from_millis(800);
+        let mut job = JobConfig::new(JobKind::Inspect, Family::Timpush, 100);
+        job.backoff_base = Duration::from_millis(5);
+        job.backoff_max = Duration::from_millis(50);
+        job.max_attempts = 30;
+        let edit = Edit {
+            set: [("sex".to_string(), "F".to_string())].into(),
+            unset: vec!["city".into()],
+            add_tags: vec!["new".into()],
+            remove_tags: vec!["t1".into()],
+            clear_tags: false,
+        };
+        let undo = Arc::new(UndoLog::create(&dir.path().join("undo.ndjson")).unwrap());
+        let cfg = WriteConfig { job, want: Want::Same(edit), mode: Mode::Apply { undo, verify: true } };
+        let mut n = engine::Normalizer::new();
+        (0..10_000).for_each(|i| n.push_line(&format!("u{i:05}")));
+        let client = Arc::new(Client::new(ccfg).unwrap());
+        drain(engine::spawn_write(client, cfg, Arc::new(n.finish()), CancellationToken::new())).await
+    });
+    assert_eq!(records.len(), 10_000);
+    for (i, r) in records.iter().enumerate() {
+        assert_eq!(r.index as usize, i, "one outcome each, in order");
+        assert_eq!(r.status, WriteStatus::Changed, "{r:?}");
+    }
+    assert!(summary.retries > 0, "the faults were met: {summary:?}");
+    for i in 0..10_000 {
+        let (attrs, tags) = held(&emu, &format!("u{i:05}")).unwrap();
+        assert_eq!(attrs, [("sex".to_string(), "F".to_string())].into(), "u{i:05}");
+        let mut want: Vec<String> =
+            [format!("t{}", i % 5), "keep".into(), "new".into()].into_iter().filter(|t| t != "t1").collect();
+        let mut tags = tags.clone();
+        tags.sort();
+        want.sort();
+        assert_eq!(tags, want, "u{i:05}");
+    }
+    // The undo file holds every account's state before the write.
+    let undo = std::fs::read_to_string(dir.path().join("undo.ndjson")).unwrap();
+    let f = timx::state_file::parse(&undo, timx::export::Format::Ndjson).unwrap();
+    assert_eq!((f.rows.len(), f.repeats.len()), (10_000, 0));
+    assert!(f.rows.iter().all(|r| r.attrs.is_some() && r.tags.is_some()));
+    rt.spawn(emu.shutdown());
+    rt.shutdown_background();
+}
+
+/// Ctrl-C mid-apply: exit 130, every account one outcome, and every account whose state
+/// changed is in the undo file (so the undo file restores the original).
+#[test]
+fn ctrl_c_mid_apply_leaves_an_undo_file_that_covers_what_was_sent() {
+    let faults = Faults { latency: Duration::from_millis(50), ..Default::default() };
+    let users: Vec<serde_json::Value> =
+        (0..5_000).map(|i| serde_json::json!({"id": format!("u{i:04}"), "tags": ["a"]})).collect();
+    let data = data(serde_json::json!({"attr_names": {"0": "sex"}, "users": users}));
+    let (emu, rt) = start_isolated(EmulatorConfig { faults, ..EmulatorConfig::default() }, Some(data));
+    let env = Workspace::new();
+    let accounts = env.dir.path().join("accounts.txt");
+    std::fs::write(&accounts, (0..5_000).map(|i| format!("u{i:04}\n")).collect::<String>()).unwrap();
+    let a = args(
+        &[
+            "edit",
+            "-f",
+            accounts.to_str().unwrap(),
+            "--add-tag",
+            "b",
+            "--set",
+            "sex=F",
+            "--yes",
+            "--read-write",
+            "--rate-limit",
+            "5",
+        ],
+        &emu,
+    );
+    let child =
+        env.cmd().args(&a).env("TIMX_SECRET_KEY", KEY).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    // Wait until some writes went out, then interrupt.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while write_calls(&emu) < 4 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", text(&o.stderr));
+    let out = rows(&o);
+    assert_eq!(out.len(), 5_000, "every account has an outcome");
+    let changed: Vec<String> = (0..5_000)
+        .map(|i| format!("u{i:04}"))
+        .filter(|a| held(&emu, a).unwrap() != (BTreeMap::new(), vec!["a".to_string()]))
+        .collect();
+    assert!(!changed.is_empty() && changed.len() < 5_000, "{}", changed.len());
+    let undo = std::fs::read_to_string(undo_path(&o)).unwrap();
+    let f = timx::state_file::parse(&undo, timx::export::Format::Ndjson).unwrap();
+    let covered: std::collections::HashSet<&str> = f.rows.iter().map(|r| r.account.as_str()).collect();
+    for a in &changed {
+        assert!(covered.contains(a.as_str()), "{a} was written but is not in the undo file");
+    }
+    // And it restores them.
+    let u = run(&env, &args(&["apply", "-f", undo_path(&o).to_str().unwrap(), "--yes", "--read-write"], &emu));
+    assert_eq!(u.status.code(), Some(0), "{}", text(&u.stderr));
+    for a in &changed {
+        assert_eq!(held(&emu, a).unwrap(), (BTreeMap::new(), vec!["a".to_string()]), "{a}");
+    }
+    rt.block_on(emu.shutdown());
+}
