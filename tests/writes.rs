@@ -59,7 +59,7 @@ fn rows(o: &std::process::Output) -> Vec<serde_json::Value> {
 fn undo_path(o: &std::process::Output) -> PathBuf {
     let err = text(&o.stderr);
     let line = err.lines().find(|l| l.starts_with("timx: undo file: ")).unwrap_or_else(|| panic!("{err}"));
-    PathBuf::from(line["timx: undo file: ".len()..].split(" (restore").next().unwrap())
+    PathBuf::from(line["timx: undo file: ".len()..].split(" (").next().unwrap())
 }
 
 /// Edit an export in `format` as a person would: bob's city to CJK, his plan emptied, his
@@ -393,5 +393,41 @@ fn ctrl_c_mid_apply_leaves_an_undo_file_that_covers_what_was_sent() {
     for a in &changed {
         assert_eq!(held(&emu, a).unwrap(), (BTreeMap::new(), vec!["a".to_string()]), "{a}");
     }
+    rt.block_on(emu.shutdown());
+}
+
+/// `attr-names set`: a plan writes nothing; a rename warns and leaves the old names in an undo
+/// file; a type change once set is refused before anything is sent.
+#[test]
+fn attr_names_set_plans_warns_keeps_an_undo_file_and_refuses_a_type_change() {
+    let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(demo()));
+    let env = Workspace::new();
+    let names = |emu: &Running| emu.with_store(|s| s.attr_names.clone());
+    let before = names(&emu);
+    let o = run(&env, &args(&["attr-names", "set", "1=town", "7=tier", "--type", "7=user", "--plan"], &emu));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(rows(&o)[0], serde_json::json!({"slot": 1, "status": "planned", "from": "city", "to": "town"}));
+    assert_eq!(names(&emu), before, "a plan writes nothing");
+    let o = run(
+        &env,
+        &args(
+            &["attr-names", "set", "1=town", "7=tier", "--type", "7=user", "--yes", "--read-write", "--verify"],
+            &emu,
+        ),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("does not document"), "{}", text(&o.stderr));
+    assert_eq!(rows(&o).iter().filter(|r| r["status"] == "changed").count(), 2);
+    let after = names(&emu);
+    assert_eq!((after[1].as_deref(), after[7].as_deref()), (Some("town"), Some("tier")));
+    let undo = std::fs::read_to_string(undo_path(&o)).unwrap();
+    assert!(undo.lines().any(|l| l.contains("\"slot\":1") && l.contains("\"city\"")), "{undo}");
+    // push_device (slot 8) is a RegistrationID attribute: it stays one.
+    let calls = emu.stats().calls;
+    let o =
+        run(&env, &args(&["attr-names", "set", "8=push_device", "--type", "8=user", "--yes", "--read-write"], &emu));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("cannot be changed once set"), "{}", text(&o.stdout));
+    assert_eq!(emu.stats().calls, calls + 1, "only the read of the current names");
     rt.block_on(emu.shutdown());
 }

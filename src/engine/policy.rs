@@ -161,10 +161,35 @@ pub async fn fetch_attr_names(
     family: Family,
     cancel: CancellationToken,
 ) -> Result<Reply<wire::AttrNames>, CallError> {
+    one_call(client.clone(), family, cancel, || client.get_attr_names(family)).await
+}
+
+/// Name attribute slots (and, in timpush, their account types) under the job's retry policy.
+/// Safe to retry: it sets names, it does not add anything.
+pub async fn set_attr_names(
+    client: std::sync::Arc<Client>,
+    family: Family,
+    names: &wire::AttrNames,
+    cancel: CancellationToken,
+) -> Result<Reply<serde_json::Value>, CallError> {
+    one_call(client.clone(), family, cancel, || client.set_attr_names(family, names)).await
+}
+
+/// One call (not per account) under the retry policy.
+async fn one_call<T, F, Fut>(
+    client: std::sync::Arc<Client>,
+    family: Family,
+    cancel: CancellationToken,
+    send: F,
+) -> Result<T, CallError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, CallError>>,
+{
     let cfg = super::JobConfig::new(super::JobKind::Attrs, family, crate::api::MAX_CALLS_PER_SECOND);
     let pacer = Pacer::new(cfg.rate_limit);
-    let ctx = Ctx { client: client.clone(), cfg, counters: Counters::default(), cancel, abort: Mutex::new(None) };
-    match ctx.call(&pacer, || client.get_attr_names(family)).await {
+    let ctx = Ctx { client, cfg, counters: Counters::default(), cancel, abort: Mutex::new(None) };
+    match ctx.call(&pacer, send).await {
         Ok((reply, _)) => Ok(reply),
         Err(Stop::Failed(e, _) | Stop::Split(e, _) | Stop::Aborted(e, _)) => Err(e),
         Err(Stop::Cancelled) => Err(CallError::Cancelled),

@@ -40,12 +40,21 @@ pub struct AuditArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct AttrNamesArgs {
+    #[command(subcommand)]
+    pub command: Option<AttrNamesCmd>,
     /// table, csv, json or ndjson (default: table on a terminal, else ndjson).
     #[arg(long)]
     pub format: Option<Format>,
     #[command(flatten)]
     pub target: TargetArgs,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum AttrNamesCmd {
+    /// Name attribute slots (SLOT=NAME…), with timpush account types (--type SLOT=user|registration).
+    Set(super::schema::AttrNamesSetArgs),
 }
 
 pub(crate) fn default_format(f: Option<Format>) -> Format {
@@ -107,6 +116,9 @@ pub(crate) fn read_account_sources(
 }
 
 pub fn run_attr_names(args: AttrNamesArgs) -> anyhow::Result<ExitCode> {
+    if let Some(AttrNamesCmd::Set(set)) = args.command {
+        return super::schema::run(set);
+    }
     let profile = args.target.resolve()?;
     let client = client(&profile)?;
     let format = default_format(args.format);

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod config;
 pub mod diff;
+pub mod schema;
 pub mod serve;
 pub mod shell;
 pub mod tui;
