@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use serde_json::Value;
 
 use crate::export::{Format, split_tags, unneutralize};
 
@@ -55,10 +54,15 @@ pub struct StateFile {
     seen: std::collections::HashSet<String>,
 }
 
+/// Why a row with this status is set aside, if it is.
+pub fn not_read(status: Option<&str>) -> Option<String> {
+    status.filter(|s| NOT_READ.contains(s)).map(|s| format!("status {s}: its data was not read"))
+}
+
 impl StateFile {
     fn push(&mut self, state: AccountState, status: Option<&str>) {
-        if let Some(s) = status.filter(|s| NOT_READ.contains(s)) {
-            self.skipped.push((state.account, format!("status {s}: its data was not read")));
+        if let Some(why) = not_read(status) {
+            self.skipped.push((state.account, why));
         } else if !self.seen.insert(state.account.clone()) {
             self.repeats.push(state.account);
         } else {
@@ -69,33 +73,48 @@ impl StateFile {
 
 /// Read a state file; the format from `format`, else from the extension.
 pub fn read(path: &Path, format: Option<Format>) -> anyhow::Result<StateFile> {
-    let format = match format.or_else(|| Format::from_path(path)) {
-        Some(Format::Table) | None => {
-            bail!("{}: say which format it is (.csv, .json, .ndjson)", path.display())
-        }
-        Some(f) => f,
-    };
+    let format = format_of(path, format)?;
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     parse(&text, format).with_context(|| format!("{} is not a timx {format:?} export", path.display()))
 }
 
 pub fn parse(text: &str, format: Format) -> anyhow::Result<StateFile> {
+    let mut out = StateFile::default();
+    parse_each(text, format, &mut |state, status| out.push(state, status))?;
+    Ok(out)
+}
+
+/// What receives each row with its `status` cell, if any.
+pub type Sink<'a> = dyn FnMut(AccountState, Option<&str>) + 'a;
+
+/// Each row of a state file in file order, handed to `sink` one at a time (a large file's rows
+/// are never all held as states at once).
+pub fn parse_each(text: &str, format: Format, sink: &mut Sink<'_>) -> anyhow::Result<()> {
     match format {
-        Format::Csv => parse_csv(text),
+        Format::Csv => parse_csv(text, sink),
         Format::Json => {
-            let rows: Vec<Value> = serde_json::from_str(text).context("not a JSON array of rows")?;
-            parse_records(rows.into_iter().map(Ok))
+            let rows: Vec<RowIn> = serde_json::from_str(text).context("not a JSON array of timx rows")?;
+            parse_records(rows.into_iter().map(Ok), sink)
         }
-        Format::Ndjson => {
-            parse_records(text.lines().filter(|l| !l.trim().is_empty()).map(|l| {
-                serde_json::from_str(l).with_context(|| format!("line is not JSON: {}", crate::text::escape(l)))
-            }))
-        }
+        Format::Ndjson => parse_records(
+            text.lines().filter(|l| !l.trim().is_empty()).map(|l| {
+                serde_json::from_str(l).with_context(|| format!("not a timx row: {}", crate::text::escape(l)))
+            }),
+            sink,
+        ),
         Format::Table => bail!("a table is for reading, not a state file"),
     }
 }
 
-fn parse_csv(text: &str) -> anyhow::Result<StateFile> {
+/// The format a path says (or the one given), refusing a table.
+pub fn format_of(path: &Path, format: Option<Format>) -> anyhow::Result<Format> {
+    match format.or_else(|| Format::from_path(path)) {
+        Some(Format::Table) | None => bail!("{}: say which format it is (.csv, .json, .ndjson)", path.display()),
+        Some(f) => Ok(f),
+    }
+}
+
+fn parse_csv(text: &str, sink: &mut Sink<'_>) -> anyhow::Result<()> {
     let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
     let header: Vec<String> =
         rdr.headers().context("no header row")?.iter().map(|h| unneutralize(h).to_owned()).collect();
@@ -109,7 +128,6 @@ fn parse_csv(text: &str) -> anyhow::Result<StateFile> {
         .map(|(i, h)| (i, h.clone()))
         .collect();
     let names: Vec<String> = attr_cols.iter().map(|(_, n)| n.clone()).collect();
-    let mut out = StateFile::default();
     for (n, rec) in rdr.records().enumerate() {
         let rec = rec.with_context(|| format!("row {}", n + 2))?;
         let cell = |i: usize| unneutralize(rec.get(i).unwrap_or_default());
@@ -126,44 +144,34 @@ fn parse_csv(text: &str) -> anyhow::Result<StateFile> {
             attrs,
             tags: tags.map(|i| split_tags(rec.get(i).unwrap_or_default())),
         };
-        out.push(state, status.map(|i| rec.get(i).unwrap_or_default()));
+        sink(state, status.map(|i| rec.get(i).unwrap_or_default()));
     }
-    Ok(out)
+    Ok(())
 }
 
-fn parse_records(rows: impl Iterator<Item = anyhow::Result<Value>>) -> anyhow::Result<StateFile> {
-    let mut out = StateFile::default();
+/// One JSON row as timx exports it (fields it does not know are ignored).
+#[derive(serde::Deserialize)]
+struct RowIn {
+    account: Option<String>,
+    status: Option<String>,
+    #[serde(default)]
+    attrs: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    tags: Option<Vec<String>>,
+}
+
+fn parse_records(rows: impl Iterator<Item = anyhow::Result<RowIn>>, sink: &mut Sink<'_>) -> anyhow::Result<()> {
     for (n, row) in rows.enumerate() {
         let row = row?;
-        let account = row["account"].as_str().with_context(|| format!("row {}: no \"account\"", n + 1))?;
-        let attrs = match row.get("attrs") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(m)) => Some(AttrSet {
-                // An empty value is no value, as an empty CSV cell is.
-                values: m
-                    .iter()
-                    .filter(|(_, v)| v.as_str() != Some(""))
-                    .map(|(k, v)| {
-                        Ok((
-                            k.clone(),
-                            v.as_str().with_context(|| format!("{account}: attribute {k} is not a string"))?.to_owned(),
-                        ))
-                    })
-                    .collect::<anyhow::Result<_>>()?,
-                names: None,
-            }),
-            Some(_) => bail!("{account}: \"attrs\" is not an object"),
-        };
-        let tags = match row.get("tags") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(
-                serde_json::from_value::<Vec<String>>(v.clone())
-                    .with_context(|| format!("{account}: \"tags\" is not a list of strings"))?,
-            ),
-        };
-        out.push(AccountState { account: account.to_owned(), attrs, tags }, row["status"].as_str());
+        let account = row.account.with_context(|| format!("row {}: no \"account\"", n + 1))?;
+        // An empty value is no value, as an empty CSV cell is.
+        let attrs = row.attrs.map(|mut values| {
+            values.retain(|_, v| !v.is_empty());
+            AttrSet { values, names: None }
+        });
+        sink(AccountState { account, attrs, tags: row.tags }, row.status.as_deref());
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

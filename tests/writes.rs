@@ -431,3 +431,35 @@ fn attr_names_set_plans_warns_keeps_an_undo_file_and_refuses_a_type_change() {
     assert_eq!(emu.stats().calls, calls + 1, "only the read of the current names");
     rt.block_on(emu.shutdown());
 }
+
+/// On a terminal without --yes: the plan is shown, and only the number of accounts that will
+/// change, typed back, applies it; anything else writes nothing (exit 2).
+#[test]
+fn on_a_terminal_the_user_types_the_number_of_accounts_to_apply() {
+    let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(demo()));
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("TIMX_SECRET_KEY", KEY.to_string())];
+    let edit = |extra: &[&str]| {
+        let mut a = args(&["edit", "bob", "carol", "ghost-user", "--add-tag", "asked", "--read-write"], &emu);
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let a = edit(&[]);
+    let mut s =
+        common::pty::Session::start_in(&a.iter().map(String::as_str).collect::<Vec<_>>(), &env, (24, 120), dir.path());
+    s.wait_for("Type 2 to change 2 accounts");
+    assert!(s.screen().contains("add tag asked"), "{}", s.screen());
+    s.send(b"3\r");
+    assert_eq!(s.wait_exit().exit_code(), 2);
+    assert!(s.screen().contains("nothing was written"), "{}", s.screen());
+    assert_eq!(write_calls(&emu), 0);
+
+    let mut s =
+        common::pty::Session::start_in(&a.iter().map(String::as_str).collect::<Vec<_>>(), &env, (24, 120), dir.path());
+    s.wait_for("Type 2 to change 2 accounts");
+    s.send(b"2\r");
+    assert_eq!(s.wait_exit().exit_code(), 1, "ghost-user is not found: exit 1");
+    assert!(s.screen().contains("changed 2"), "{}", s.screen());
+    assert!(held(&emu, "bob").unwrap().1.contains(&"asked".to_string()));
+    rt.block_on(emu.shutdown());
+}

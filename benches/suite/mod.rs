@@ -14,6 +14,7 @@ pub mod emulator;
 pub mod memory;
 pub mod screens;
 pub mod terminal;
+pub mod writes;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -38,6 +39,7 @@ pub struct Sizes {
     pub b6_idle: Duration,
     pub b7_accounts: usize,
     pub b9_calls: usize,
+    pub b10_accounts: usize,
 }
 
 impl Sizes {
@@ -51,6 +53,7 @@ impl Sizes {
             b6_idle: Duration::from_secs(10),
             b7_accounts: 1_000_000,
             b9_calls: 100_000,
+            b10_accounts: 100_000,
         }
     }
     pub fn tiny() -> Sizes {
@@ -63,6 +66,7 @@ impl Sizes {
             b6_idle: Duration::from_millis(500),
             b7_accounts: 1_000,
             b9_calls: 500,
+            b10_accounts: 500,
         }
     }
 }
@@ -249,6 +253,7 @@ pub const GROUPS: &[Group] = &[
     Group { name: "terminal", run: terminal::run },
     Group { name: "memory", run: memory::run },
     Group { name: "emulator", run: emulator::run },
+    Group { name: "writes", run: writes::run },
 ];
 
 pub fn run_all(bin: &Path, s: &Sizes) -> Vec<Figure> {

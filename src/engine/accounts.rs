@@ -143,16 +143,17 @@ impl Normalizer {
             self.out.blank += 1;
             return;
         }
-        self.push_account(t);
+        let _ = self.push_account(t);
     }
 
-    /// One account as given (e.g. a command-line argument); an empty one is invalid.
-    pub fn push_account(&mut self, account: &str) {
+    /// One account as given (e.g. a command-line argument); an empty one is invalid. Returns
+    /// its entry's index, or None for a repeat of an account already pushed.
+    pub fn push_account(&mut self, account: &str) -> Option<u32> {
         let reason = invalid_reason(account);
         let verbatim = reason.is_none() || account.chars().nth(SHOWN_CHARS).is_none();
         if self.is_repeat(account, verbatim) {
             self.out.duplicates += 1;
-            return;
+            return None;
         }
         let idx = self.out.entries.len() as u32;
         if let Some(reason) = reason {
@@ -163,6 +164,7 @@ impl Normalizer {
         } else {
             self.out.entries.push(account);
         }
+        Some(idx)
     }
 
     /// Every line of a text (LF or CRLF).
@@ -211,8 +213,12 @@ mod tests {
     #[test]
     fn a_hash_collision_never_drops_a_distinct_account_and_growth_keeps_every_entry() {
         let mut n = Normalizer::new();
-        (0..50_000).for_each(|i| n.push_account(&format!("u{i}")));
-        (0..50_000).rev().for_each(|i| n.push_account(&format!("u{i}")));
+        (0..50_000).for_each(|i| {
+            n.push_account(&format!("u{i}"));
+        });
+        (0..50_000).rev().for_each(|i| {
+            n.push_account(&format!("u{i}"));
+        });
         let n = n.finish();
         assert_eq!((n.total(), n.duplicates), (50_000, 50_000));
     }

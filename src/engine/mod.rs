@@ -18,7 +18,7 @@ use serde::Serialize;
 pub use accounts::{AccountList, Normalized, Normalizer, normalize_text};
 pub use job::{JobHandle, failed_job, spawn_job, spawn_job_with};
 pub use policy::{fetch_attr_names, set_attr_names};
-pub use write::{Edit, Want, WriteConfig, WriteRecord, WriteStatus, spawn_write};
+pub use write::{Edit, States, Want, WriteConfig, WriteRecord, WriteStatus, spawn_write};
 
 use crate::api::{Family, codes};
 use crate::client::CallError;

@@ -185,16 +185,27 @@ impl Edit {
 /// Why a desired state cannot be written, checked before anything is sent: values and tags
 /// over 50 bytes, empty tags, over 100 tags, attribute names the app does not have.
 pub fn check_state(state: &AccountState, app_names: &[String]) -> Result<(), String> {
+    check_names(state, app_names)?;
+    check_values(state)
+}
+
+/// The attribute names a state speaks for: its values' and (CSV) its columns.
+pub fn mentioned_names(state: &AccountState) -> impl Iterator<Item = &String> {
+    state.attrs.iter().flat_map(|a| a.values.keys().chain(a.names.iter().flatten()))
+}
+
+/// Every attribute name the state speaks for must be one the app has.
+pub fn check_names(state: &AccountState, app_names: &[String]) -> Result<(), String> {
+    if let Some(name) = mentioned_names(state).find(|n| !app_names.contains(n)) {
+        let has = if app_names.is_empty() { "none".to_string() } else { app_names.join(", ") };
+        return Err(format!("the app has no attribute named {name:?} (it has: {has})"));
+    }
+    Ok(())
+}
+
+/// Values and tags within the service's limits.
+pub fn check_values(state: &AccountState) -> Result<(), String> {
     if let Some(a) = &state.attrs {
-        let mentioned = a.values.keys().chain(a.names.iter().flatten());
-        // Names a CSV column gives without a value are only checked when something is asked of
-        // them; a JSON `attrs` object names each of its keys.
-        for name in mentioned.filter(|n| a.values.contains_key(*n) || a.names.is_some()) {
-            if !app_names.contains(name) {
-                let has = if app_names.is_empty() { "none".to_string() } else { app_names.join(", ") };
-                return Err(format!("the app has no attribute named {name:?} (it has: {has})"));
-            }
-        }
         for (name, v) in &a.values {
             if v.len() > MAX_FIELD_BYTES {
                 return Err(format!("the value of {name} is {} bytes, over the {MAX_FIELD_BYTES}-byte limit", v.len()));
@@ -222,19 +233,15 @@ fn check_tags(tags: &[String]) -> Result<(), String> {
 pub enum Want {
     /// The same edit for every account.
     Same(Edit),
-    /// Per input index, the desired state (None for entries that are not sent).
-    Each(Vec<Option<AccountState>>),
+    /// Per input entry, the desired state.
+    Each(Arc<States>),
 }
 
 impl Want {
     fn touches(&self, i: u32) -> (bool, bool) {
         match self {
             Want::Same(e) => (e.touches_attrs(), e.touches_tags()),
-            Want::Each(v) => v
-                .get(i as usize)
-                .and_then(Option::as_ref)
-                .map(|s| (s.attrs.is_some(), s.tags.is_some()))
-                .unwrap_or_default(),
+            Want::Each(v) => v.touches(i),
         }
     }
 
@@ -247,8 +254,67 @@ impl Want {
     ) -> Option<AccountState> {
         match self {
             Want::Same(e) => Some(e.desired(account, attrs, tags)),
-            Want::Each(v) => v.get(i as usize).cloned().flatten(),
+            Want::Each(v) => v.get(i, account),
         }
+    }
+}
+
+/// Desired states by input entry, each kept as a line of compact JSON: a hundred thousand fit
+/// in a few MB, and a batch decodes only its own.
+#[derive(Debug, Default)]
+pub struct States {
+    rows: super::AccountList,
+    /// A CSV's attribute columns: the same for every row, so kept once.
+    names: Option<Vec<String>>,
+    /// Per entry: bit 0 speaks for attributes, bit 1 for tags.
+    touches: Vec<u8>,
+}
+
+#[derive(Serialize, serde::Deserialize)]
+struct Encoded {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    a: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    t: Option<Vec<String>>,
+}
+
+impl States {
+    /// The next entry's state (entries are pushed in order, one each).
+    pub fn push(&mut self, s: AccountState) {
+        if let Some(n) = s.attrs.as_ref().and_then(|a| a.names.as_ref())
+            && self.names.is_none()
+        {
+            self.names = Some(n.clone());
+        }
+        self.touches.push(u8::from(s.attrs.is_some()) | (u8::from(s.tags.is_some()) << 1));
+        let e = Encoded { a: s.attrs.map(|a| a.values), t: s.tags };
+        self.rows.push(&serde_json::to_string(&e).unwrap_or_default());
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    fn touches(&self, i: u32) -> (bool, bool) {
+        let t = self.touches.get(i as usize).copied().unwrap_or_default();
+        (t & 1 != 0, t & 2 != 0)
+    }
+
+    /// Entry `i`'s state.
+    pub fn get(&self, i: u32, account: &str) -> Option<AccountState> {
+        if i as usize >= self.rows.len() {
+            return None;
+        }
+        let e: Encoded = serde_json::from_str(self.rows.get(i as usize)).ok()?;
+        Some(AccountState {
+            account: account.to_owned(),
+            attrs: e.a.map(|values| AttrSet { values, names: self.names.clone() }),
+            tags: e.t,
+        })
     }
 }
 
@@ -364,7 +430,7 @@ impl Writes {
         undo: &UndoLog,
         verify: bool,
         accounts: &[String],
-        todo: Vec<Pending>,
+        mut todo: Vec<Pending>,
     ) -> Vec<(usize, WriteRecord)> {
         let row = |p: &Pending, status, error| WriteRecord {
             changes: p.changes.clone(),
@@ -395,6 +461,12 @@ impl Writes {
                 .iter()
                 .map(|p| (p.k, row(p, WriteStatus::Failed, Some(ErrorDetail::because(&e, 0, "not sent")))))
                 .collect();
+        }
+        drop(before);
+        // The previous state is on disk now; only the desired state is needed from here on.
+        for p in &mut todo {
+            p.attrs = BTreeMap::new();
+            p.tags = Vec::new();
         }
         let writes: Vec<AccountWrite> = todo.iter().map(account_write).collect();
         let mine: Vec<String> = todo.iter().map(|p| accounts[p.k].clone()).collect();

@@ -2,7 +2,7 @@
 //! Plan → question → apply → verify, with the previous state in an undo file before any batch
 //! is sent. Rows go to stdout in input order; the summary and the undo path to stderr.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashSet};
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,7 +16,8 @@ use super::audit::{Streamed, client, open_output, read_account_sources, runtime,
 use crate::cli::target::TargetArgs;
 use crate::client::Client;
 use crate::config::Profile;
-use crate::engine::write::{Mode, check_state};
+use crate::engine::States;
+use crate::engine::write::{Mode, check_names, check_values, mentioned_names};
 use crate::engine::{
     self, Edit, Event, JobConfig, JobKind, Normalized, Normalizer, Want, WriteConfig, WriteRecord, WriteStatus,
 };
@@ -122,51 +123,98 @@ pub(crate) fn writable_profile(opts: &WriteOpts) -> anyhow::Result<Profile> {
 
 pub fn run_apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let profile = writable_profile(&args.opts)?;
-    let file = if args.file.as_os_str() == "-" {
+    let client = client(&profile)?;
+    let rt = runtime()?;
+    // The app's names are read while the file is parsed.
+    let names = rt.spawn(app_names(client.clone(), profile.clone(), true));
+    let (format, text) = if args.file.as_os_str() == "-" {
         if args.opts.target.reads_key_from_stdin() {
             bail!("-f - and --key-stdin both want standard input; put the key in a file or variable");
         }
         let Some(format) = args.input_format else { bail!("-f - needs --input-format csv|json|ndjson") };
-        let mut text = String::new();
-        std::io::stdin().lock().read_to_string_lossy(&mut text)?;
-        state_file::parse(&text, format).context("standard input is not a timx export")?
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)?;
+        (format, String::from_utf8_lossy(&bytes).into_owned())
     } else {
-        state_file::read(&args.file, args.input_format)?
+        let format = state_file::format_of(&args.file, args.input_format)?;
+        let text =
+            std::fs::read_to_string(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
+        (format, text)
     };
-    for (account, why) in &file.skipped {
-        eprintln!("timx: skipped {}: {why}", escape(account));
-    }
-    let mut n = Normalizer::new();
-    for row in &file.rows {
-        n.push_account(row.account.trim());
-    }
-    let mut input = n.finish();
+    let desired =
+        Desired::parse(&text, format).with_context(|| format!("{} is not a timx export", args.file.display()))?;
+    drop(text);
+    let Desired { mut input, states, repeats, mentioned, mut invalid } = desired;
     if input.total() == 0 {
         bail!("{}: no rows to apply", args.file.display());
     }
-    let repeats: std::collections::HashSet<&str> = file.repeats.iter().map(|a| a.trim()).collect();
-    input.mark_invalid(
+    invalid.extend(
         (0..input.total() as u32)
             .filter(|i| repeats.contains(input.entries.get(*i as usize)))
-            .map(|i| (i, "appears in more than one row: timx will not guess which one is meant".to_string()))
-            .collect::<Vec<_>>(),
+            .map(|i| (i, "appears in more than one row: timx will not guess which one is meant".to_string())),
     );
-    let by_account: HashMap<&str, &state_file::AccountState> =
-        file.rows.iter().map(|r| (r.account.trim(), r)).collect();
-    let wants: Vec<Option<state_file::AccountState>> =
-        (0..input.total()).map(|i| by_account.get(input.entries.get(i)).map(|s| (*s).clone())).collect();
-    let touches_attrs = wants.iter().flatten().any(|s| s.attrs.is_some());
-    let client = client(&profile)?;
-    let rt = runtime()?;
-    let names = rt.block_on(app_names(&client, &profile, touches_attrs))?;
-    let invalid: Vec<(u32, String)> = wants
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| Some((i as u32, check_state(s.as_ref()?, &names).err()?)))
-        .collect();
+    if !mentioned.is_empty() {
+        let names = rt.block_on(names).context("the attribute names task failed")??;
+        // Rows naming an attribute the app lacks (rare): find them by decoding.
+        if mentioned.iter().any(|n| !names.contains(n)) {
+            for i in 0..input.total() as u32 {
+                if let Some(s) = states.get(i, input.entries.get(i as usize))
+                    && let Err(why) = check_names(&s, &names)
+                {
+                    invalid.push((i, why));
+                }
+            }
+        }
+    }
     input.mark_invalid(invalid);
-    let run = WriteRun { profile, client, input, want: Want::Each(wants), command: "apply" };
+    let run = WriteRun { profile, client, input, want: Want::Each(Arc::new(states)), command: "apply" };
     rt.block_on(run.run(&args.opts))
+}
+
+/// A desired-state file read into the engine's form.
+struct Desired {
+    input: Normalized,
+    states: States,
+    /// Accounts named by more than one row.
+    repeats: HashSet<String>,
+    /// Every attribute name the rows speak for.
+    mentioned: BTreeSet<String>,
+    /// Rows whose values break a limit, with why.
+    invalid: Vec<(u32, String)>,
+}
+
+impl Desired {
+    fn parse(text: &str, format: Format) -> anyhow::Result<Desired> {
+        let mut d = Desired {
+            input: Normalized::default(),
+            states: States::default(),
+            repeats: HashSet::new(),
+            mentioned: BTreeSet::new(),
+            invalid: Vec::new(),
+        };
+        let mut n = Normalizer::new();
+        state_file::parse_each(text, format, &mut |state, status| {
+            if let Some(why) = state_file::not_read(status) {
+                eprintln!("timx: skipped {}: {why}", escape(&state.account));
+                return;
+            }
+            let Some(i) = n.push_account(state.account.trim()) else {
+                d.repeats.insert(state.account.trim().to_owned());
+                return;
+            };
+            for name in mentioned_names(&state) {
+                if !d.mentioned.contains(name) {
+                    d.mentioned.insert(name.clone());
+                }
+            }
+            if let Err(why) = check_values(&state) {
+                d.invalid.push((i, why));
+            }
+            d.states.push(state);
+        })?;
+        d.input = n.finish();
+        Ok(d)
+    }
 }
 
 pub fn run_edit(args: EditArgs) -> anyhow::Result<ExitCode> {
@@ -194,7 +242,7 @@ pub fn run_edit(args: EditArgs) -> anyhow::Result<ExitCode> {
     let mut input = read_account_sources(&args.accounts, &args.file, &args.opts.target)?;
     let client = client(&profile)?;
     let rt = runtime()?;
-    let names = rt.block_on(app_names(&client, &profile, edit.touches_attrs()))?;
+    let names = rt.block_on(app_names(client.clone(), profile.clone(), edit.touches_attrs()))?;
     if let Err(why) = edit.check(&names) {
         // The same for every account: each ends invalid with it, and nothing is sent.
         eprintln!("timx: {}", escape(&why));
@@ -206,7 +254,7 @@ pub fn run_edit(args: EditArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The app's attribute names, when the change names attributes (to check them first).
-async fn app_names(client: &Arc<Client>, profile: &Profile, needed: bool) -> anyhow::Result<Vec<String>> {
+async fn app_names(client: Arc<Client>, profile: Profile, needed: bool) -> anyhow::Result<Vec<String>> {
     if !needed {
         return Ok(Vec::new());
     }
@@ -374,19 +422,5 @@ fn finish(
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    }
-}
-
-/// Read all of a reader as text, invalid UTF-8 replaced (it then fails the account it is in).
-trait ReadLossy {
-    fn read_to_string_lossy(&mut self, out: &mut String) -> std::io::Result<()>;
-}
-
-impl<R: std::io::Read> ReadLossy for R {
-    fn read_to_string_lossy(&mut self, out: &mut String) -> std::io::Result<()> {
-        let mut bytes = Vec::new();
-        self.read_to_end(&mut bytes)?;
-        out.push_str(&String::from_utf8_lossy(&bytes));
-        Ok(())
     }
 }
