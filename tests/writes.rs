@@ -157,6 +157,16 @@ fn apply_round_trips_every_format_and_the_undo_file_restores_it_exactly() {
 
         // The undo file restores the original exactly, and what it wrote can itself be undone.
         let undo = undo_path(&o);
+        let journal = std::fs::read_to_string(dir.join("data").join("journal.ndjson")).unwrap();
+        let entry: serde_json::Value = journal
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .find(|e: &serde_json::Value| e["command"] == "apply")
+            .unwrap();
+        assert_eq!(entry["outcomes"], serde_json::json!({"changed": 2, "unchanged": 2}), "{entry}");
+        assert_eq!(entry["undo_file"], undo.display().to_string());
+        assert_eq!(entry["operations"]["set"], 2, "{entry}");
+        assert!(!journal.contains("深圳"), "no values in the journal");
         let u = run(&env, &args(&["apply", "-f", undo.to_str().unwrap(), "--yes", "--read-write"], &emu));
         assert_eq!(u.status.code(), Some(0), "{}", text(&u.stderr));
         let restored: Vec<Option<State>> = accounts.iter().map(|a| held(&emu, a)).collect();
@@ -337,63 +347,76 @@ fn a_ten_thousand_account_apply_under_faults_ends_in_the_desired_state() {
 }
 
 /// Ctrl-C mid-apply: exit 130, every account one outcome, and every account whose state
-/// changed is in the undo file (so the undo file restores the original).
+/// changed is in the undo file (so the undo file restores the original). The same after a crash
+/// (SIGKILL): the previous state was on disk before any batch was sent.
 #[test]
-fn ctrl_c_mid_apply_leaves_an_undo_file_that_covers_what_was_sent() {
-    let faults = Faults { latency: Duration::from_millis(50), ..Default::default() };
-    let users: Vec<serde_json::Value> =
-        (0..5_000).map(|i| serde_json::json!({"id": format!("u{i:04}"), "tags": ["a"]})).collect();
-    let data = data(serde_json::json!({"attr_names": {"0": "sex"}, "users": users}));
-    let (emu, rt) = start_isolated(EmulatorConfig { faults, ..EmulatorConfig::default() }, Some(data));
-    let env = Workspace::new();
-    let accounts = env.dir.path().join("accounts.txt");
-    std::fs::write(&accounts, (0..5_000).map(|i| format!("u{i:04}\n")).collect::<String>()).unwrap();
-    let a = args(
-        &[
-            "edit",
-            "-f",
-            accounts.to_str().unwrap(),
-            "--add-tag",
-            "b",
-            "--set",
-            "sex=F",
-            "--yes",
-            "--read-write",
-            "--rate-limit",
-            "5",
-        ],
-        &emu,
-    );
-    let child =
-        env.cmd().args(&a).env("TIMX_SECRET_KEY", KEY).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    // Wait until some writes went out, then interrupt.
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while write_calls(&emu) < 4 && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
+fn ctrl_c_or_a_crash_mid_apply_leaves_an_undo_file_that_covers_what_was_sent() {
+    for signal in ["-INT", "-KILL"] {
+        let faults = Faults { latency: Duration::from_millis(50), ..Default::default() };
+        let users: Vec<serde_json::Value> =
+            (0..5_000).map(|i| serde_json::json!({"id": format!("u{i:04}"), "tags": ["a"]})).collect();
+        let data = data(serde_json::json!({"attr_names": {"0": "sex"}, "users": users}));
+        let (emu, rt) = start_isolated(EmulatorConfig { faults, ..EmulatorConfig::default() }, Some(data));
+        let env = Workspace::new();
+        let accounts = env.dir.path().join("accounts.txt");
+        std::fs::write(&accounts, (0..5_000).map(|i| format!("u{i:04}\n")).collect::<String>()).unwrap();
+        let undo = env.dir.path().join("undo.ndjson");
+        let a = args(
+            &[
+                "edit",
+                "-f",
+                accounts.to_str().unwrap(),
+                "--add-tag",
+                "b",
+                "--set",
+                "sex=F",
+                "--yes",
+                "--read-write",
+                "--rate-limit",
+                "5",
+                "--undo-file",
+                undo.to_str().unwrap(),
+            ],
+            &emu,
+        );
+        let child = env
+            .cmd()
+            .args(&a)
+            .env("TIMX_SECRET_KEY", KEY)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait until some writes went out, then interrupt.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while write_calls(&emu) < 4 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap().success());
+        let o = child.wait_with_output().unwrap();
+        if signal == "-INT" {
+            assert_eq!(o.status.code(), Some(130), "{}", text(&o.stderr));
+            assert_eq!(rows(&o).len(), 5_000, "every account has an outcome");
+        }
+        let changed: Vec<String> = (0..5_000)
+            .map(|i| format!("u{i:04}"))
+            .filter(|a| held(&emu, a).unwrap() != (BTreeMap::new(), vec!["a".to_string()]))
+            .collect();
+        assert!(!changed.is_empty() && changed.len() < 5_000, "{signal}: {}", changed.len());
+        let text_undo = std::fs::read_to_string(&undo).unwrap();
+        let f = timx::state_file::parse(&text_undo, timx::export::Format::Ndjson).unwrap();
+        let covered: std::collections::HashSet<&str> = f.rows.iter().map(|r| r.account.as_str()).collect();
+        for a in &changed {
+            assert!(covered.contains(a.as_str()), "{signal}: {a} was written but is not in the undo file");
+        }
+        // And it restores them.
+        let u = run(&env, &args(&["apply", "-f", undo.to_str().unwrap(), "--yes", "--read-write"], &emu));
+        assert_eq!(u.status.code(), Some(0), "{}", text(&u.stderr));
+        for a in &changed {
+            assert_eq!(held(&emu, a).unwrap(), (BTreeMap::new(), vec!["a".to_string()]), "{signal}: {a}");
+        }
+        rt.block_on(emu.shutdown());
     }
-    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
-    let o = child.wait_with_output().unwrap();
-    assert_eq!(o.status.code(), Some(130), "{}", text(&o.stderr));
-    let out = rows(&o);
-    assert_eq!(out.len(), 5_000, "every account has an outcome");
-    let changed: Vec<String> = (0..5_000)
-        .map(|i| format!("u{i:04}"))
-        .filter(|a| held(&emu, a).unwrap() != (BTreeMap::new(), vec!["a".to_string()]))
-        .collect();
-    assert!(!changed.is_empty() && changed.len() < 5_000, "{}", changed.len());
-    let undo = std::fs::read_to_string(undo_path(&o)).unwrap();
-    let f = timx::state_file::parse(&undo, timx::export::Format::Ndjson).unwrap();
-    let covered: std::collections::HashSet<&str> = f.rows.iter().map(|r| r.account.as_str()).collect();
-    for a in &changed {
-        assert!(covered.contains(a.as_str()), "{a} was written but is not in the undo file");
-    }
-    // And it restores them.
-    let u = run(&env, &args(&["apply", "-f", undo_path(&o).to_str().unwrap(), "--yes", "--read-write"], &emu));
-    assert_eq!(u.status.code(), Some(0), "{}", text(&u.stderr));
-    for a in &changed {
-        assert_eq!(held(&emu, a).unwrap(), (BTreeMap::new(), vec!["a".to_string()]), "{a}");
-    }
-    rt.block_on(emu.shutdown());
 }
 
 /// `attr-names set`: a plan writes nothing; a rename warns and leaves the old names in an undo
@@ -461,5 +484,76 @@ fn on_a_terminal_the_user_types_the_number_of_accounts_to_apply() {
     assert_eq!(s.wait_exit().exit_code(), 1, "ghost-user is not found: exit 1");
     assert!(s.screen().contains("changed 2"), "{}", s.screen());
     assert!(held(&emu, "bob").unwrap().1.contains(&"asked".to_string()));
+    rt.block_on(emu.shutdown());
+}
+
+/// Run a write on the engine against `emu`.
+fn engine_write(
+    emu: &Running,
+    rt: &tokio::runtime::Runtime,
+    family: Family,
+    want: Want,
+    verify: bool,
+    accounts: &[&str],
+) -> (Vec<timx::engine::WriteRecord>, timx::engine::Summary<WriteStatus>) {
+    let dir = tempfile::tempdir().unwrap();
+    rt.block_on(async {
+        let undo = Arc::new(UndoLog::create(&dir.path().join("undo.ndjson")).unwrap());
+        let job = JobConfig::new(JobKind::Inspect, family, 100);
+        let cfg = WriteConfig { job, want, mode: Mode::Apply { undo, verify } };
+        let mut n = engine::Normalizer::new();
+        accounts.iter().for_each(|a| n.push_line(a));
+        let client = Arc::new(Client::new(client_cfg(emu)).unwrap());
+        drain(engine::spawn_write(client, cfg, Arc::new(n.finish()), CancellationToken::new())).await
+    })
+}
+
+/// A user at the 100-tag limit swaps 15 tags for 15 others: all_member_push removes before it
+/// adds (in rounds of 10), timpush replaces the set in one call; neither passes 100.
+#[test]
+fn a_full_tag_set_is_swapped_without_passing_the_limit_in_both_families() {
+    let tags: Vec<String> = (0..100).map(|i| format!("old{i}")).collect();
+    let data = data(serde_json::json!({"attr_names": {"0": "sex"}, "users": [{"id": "full", "tags": tags}]}));
+    let mut want: Vec<String> = tags[15..].to_vec();
+    want.extend((0..15).map(|i| format!("new{i}")));
+    for family in [Family::AllMemberPush, Family::Timpush] {
+        let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(data.clone()));
+        let mut states = timx::engine::States::default();
+        states.push(timx::state_file::AccountState { account: "full".into(), attrs: None, tags: Some(want.clone()) });
+        let (records, _) = engine_write(&emu, &rt, family, Want::Each(Arc::new(states)), true, &["full"]);
+        assert_eq!(records[0].status, WriteStatus::Changed, "{family}: {:?}", records[0]);
+        let mut held_tags = held(&emu, "full").unwrap().1;
+        held_tags.sort();
+        let mut sorted = want.clone();
+        sorted.sort();
+        assert_eq!(held_tags, sorted, "{family}");
+        let stats = emu.stats();
+        let add_calls: u64 =
+            stats.by_path.iter().filter(|(p, _)| p.contains("add_tag")).flat_map(|(_, m)| m.values()).sum();
+        assert_eq!(add_calls, if family == Family::Timpush { 1 } else { 2 }, "{family}: {stats:?}");
+        assert_eq!(stats.count(90032), 0, "{family}: never over 100 tags");
+        rt.block_on(emu.shutdown());
+    }
+}
+
+/// `--verify` reads the accounts back: a write the service answered OK but did not keep fails
+/// its account, saying so.
+#[test]
+fn verify_fails_an_account_whose_write_was_not_kept() {
+    let faults = Faults { extra: vec![(Fault::Forget, 1.0)], ..Faults::default() };
+    let (emu, rt) = start_isolated(EmulatorConfig { faults, ..EmulatorConfig::default() }, Some(demo()));
+    let edit = Edit { set: [("city".to_string(), "深圳".to_string())].into(), ..Edit::default() };
+    let (records, summary) =
+        engine_write(&emu, &rt, Family::Timpush, Want::Same(edit.clone()), true, &["bob", "carol"]);
+    for r in &records {
+        assert_eq!(r.status, WriteStatus::Failed, "{r:?}");
+        let e = r.error.as_ref().unwrap();
+        assert_eq!(e.label, "verify");
+        assert!(e.meaning.contains("set city") && e.fix.contains("someone else"), "{e:?}");
+    }
+    assert!(!summary.all_answered());
+    // Without --verify the same write is reported changed: the service said OK.
+    let (records, _) = engine_write(&emu, &rt, Family::Timpush, Want::Same(edit), false, &["bob"]);
+    assert_eq!(records[0].status, WriteStatus::Changed);
     rt.block_on(emu.shutdown());
 }

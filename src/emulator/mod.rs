@@ -46,6 +46,8 @@ pub enum Fault {
     /// An HTML error page with this status that echoes the request URL, UserSig and all (as
     /// proxies and WAFs do).
     Echo(u16),
+    /// A write answered OK but not kept (what `--verify` is there to catch); reads unchanged.
+    Forget,
 }
 
 impl Fault {
@@ -61,6 +63,7 @@ impl Fault {
             Fault::Code(c) => format!("code-{c}"),
             Fault::Echo(200) => "echo".into(),
             Fault::Echo(c) => format!("echo-{c}"),
+            Fault::Forget => "forget".into(),
         }
     }
 
@@ -81,6 +84,7 @@ impl Fault {
             "huge" => Fault::Huge,
             "unknown-code" => Fault::UnknownCode,
             "echo" => Fault::Echo(200),
+            "forget" => Fault::Forget,
             _ => match (number("code-"), number("echo-"), number("")) {
                 (Some(c), _, _) if c > 0 => Fault::Code(c),
                 (_, Some(c), _) if (200..600).contains(&c) => Fault::Echo(c as u16),
@@ -105,7 +109,7 @@ pub enum FaultProblem {
 #[error("--fault {spec:?}: {}", match why {
     FaultProblem::Shape => "expected KIND=RATE",
     FaultProblem::Rate => "RATE must be a number between 0 and 1",
-    FaultProblem::Kind => "KIND must be an HTTP status (400-599), stall, truncate, garbage, shape, huge, unknown-code, code-ERRORCODE, echo or echo-STATUS",
+    FaultProblem::Kind => "KIND must be an HTTP status (400-599), stall, truncate, garbage, shape, huge, unknown-code, code-ERRORCODE, echo, echo-STATUS or forget",
 })]
 pub struct FaultError {
     pub spec: String,

@@ -79,7 +79,9 @@ async fn handle(
     if fault == Some(Fault::Stall) {
         tokio::time::sleep(Duration::from_secs(60)).await;
     }
-    let result = answer(&sh, &service, &command, admitted, &query, &body);
+    let forgotten = fault == Some(Fault::Forget)
+        && Family::from_service(&service).and_then(|f| Command::from_wire(f, &command)).is_some_and(Command::is_write);
+    let result = if forgotten { Ok(Done::default()) } else { answer(&sh, &service, &command, admitted, &query, &body) };
     let code = result.as_ref().map(|_| 0).unwrap_or_else(|f| f.code);
     *lock(&sh.stats).by_path.entry(path).or_default().entry(code).or_default() += 1;
     let response = match result {

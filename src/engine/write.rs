@@ -340,7 +340,11 @@ pub fn spawn_write(
     cancel: CancellationToken,
 ) -> JobHandle<WriteRecord> {
     let work = Arc::new(Writes { input: input.clone(), want: cfg.want, mode: cfg.mode });
-    spawn_work(client, cfg.job, input, cancel, work)
+    let mut job = cfg.job;
+    // A write batch holds the states it changes until it is done: half a second's worth of
+    // batches in flight keeps every command's pace full (reads, writes and checks overlap).
+    job.max_in_flight = job.max_in_flight.min((job.rate_limit as usize / 2).max(4));
+    spawn_work(client, job, input, cancel, work)
 }
 
 struct Writes {
@@ -468,9 +472,9 @@ impl Writes {
             p.attrs = BTreeMap::new();
             p.tags = Vec::new();
         }
-        let writes: Vec<AccountWrite> = todo.iter().map(account_write).collect();
         let mine: Vec<String> = todo.iter().map(|p| accounts[p.k].clone()).collect();
         let mut ends: Vec<Option<Part<()>>> = vec![None; todo.len()];
+        let writes: Vec<AccountWrite> = todo.iter().map(account_write).collect();
         for stage in write_calls::plan(ctx.cfg.family, &writes) {
             let sends = stage.into_iter().map(|mut call| {
                 call.items.retain(|(k, _)| ends[*k].is_none());
@@ -483,6 +487,7 @@ impl Writes {
                 ends[k].get_or_insert(part);
             }
         }
+        drop(writes);
         let mut out: Vec<(usize, WriteRecord)> = todo
             .iter()
             .zip(&ends)

@@ -58,7 +58,7 @@ pub struct ServeArgs {
     pub drop_rate: f64,
     /// Further faults as KIND=RATE (repeatable): an HTTP status such as 503 or 504, stall,
     /// truncate, garbage, shape, huge, unknown-code, code-N (ErrorCode N), echo (an HTML page that echoes the request
-    /// URL, as some proxies do; `echo-502` with that status).
+    /// URL, as some proxies do; `echo-502` with that status), forget (a write answered OK but not kept).
     #[arg(long, value_name = "KIND=RATE")]
     pub fault: Vec<String>,
     /// Answer 70001 (expired) to UserSigs older than this many seconds.
