@@ -190,6 +190,15 @@ fn plan_writes_nothing_and_refusals_send_nothing() {
     );
     assert!(text(&o.stderr).contains("planned 2"), "{}", text(&o.stderr));
     assert_eq!(write_calls(&emu), 0, "a plan writes nothing");
+    // The desired state from standard input, its format named.
+    let mut a = vec!["apply", "-f", "-", "--input-format", "ndjson", "--plan"];
+    let target = one_off(&emu);
+    a.extend(target.iter().map(String::as_str));
+    let o = env.run_with(&a, &[("TIMX_SECRET_KEY", KEY)], b"{\"account\":\"bob\",\"tags\":[\"only\"]}\n");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = rows(&o);
+    assert_eq!(out[0]["changes"].as_array().unwrap().iter().filter(|c| c["op"] == "add").count(), 1, "{out:?}");
+    assert_eq!(write_calls(&emu), 0);
 
     // Refused before any call: a one-off target without --read-write; no terminal and no --yes.
     let calls = emu.stats().calls;
