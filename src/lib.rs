@@ -16,6 +16,7 @@ pub mod journal;
 pub mod logging;
 pub mod plan;
 pub mod private_file;
+pub mod resume;
 pub mod secret;
 pub mod state_file;
 pub mod text;

@@ -17,7 +17,7 @@ use crate::cli::target::TargetArgs;
 use crate::client::Client;
 use crate::config::Profile;
 use crate::engine::{self, Event, JobConfig, JobKind, Normalized, Normalizer, Outcome, OutcomeStatus, Record};
-use crate::export::{self, Columns, Format};
+use crate::export::{self, Columns, Format, RecordWriter};
 use crate::text::escape;
 
 #[derive(Debug, Args)]
@@ -35,6 +35,10 @@ pub struct AuditArgs {
     /// leaves a valid prefix (NDJSON, CSV).
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Pick up an interrupted run: keep the rows of -o FILE whose outcome is final (found, empty,
+    /// not_found, invalid), redo the rest, and leave FILE as one whole run would.
+    #[arg(long, requires = "output")]
+    pub resume: bool,
     #[command(flatten)]
     pub target: TargetArgs,
 }
@@ -59,6 +63,15 @@ pub enum AttrNamesCmd {
 
 pub(crate) fn default_format(f: Option<Format>) -> Format {
     f.unwrap_or(if std::io::stdout().is_terminal() { Format::Table } else { Format::Ndjson })
+}
+
+/// The output format: as given, else from `-o`'s extension, else by the terminal.
+pub(crate) fn output_format(format: Option<Format>, output: Option<&Path>) -> Format {
+    match (format, output) {
+        (Some(f), _) => f,
+        (None, Some(path)) => Format::from_path(path).unwrap_or(Format::Ndjson),
+        (None, None) => default_format(None),
+    }
 }
 
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -205,14 +218,41 @@ pub fn run_audit(kind: JobKind, args: AuditArgs) -> anyhow::Result<ExitCode> {
     let profile = args.target.resolve()?;
     let input = Arc::new(read_accounts(&args)?);
     let client = client(&profile)?;
-    let format = match (args.format, &args.output) {
-        (Some(f), _) => f,
-        (None, Some(path)) => Format::from_path(path).unwrap_or(Format::Ndjson),
-        (None, None) => default_format(None),
+    let format = output_format(args.format, args.output.as_deref());
+    // A resumed run reads FILE before it writes it; with nothing to resume, it is a plain run.
+    let out = match args.output.as_deref().filter(|p| args.resume && p.exists()) {
+        Some(path) => Output::Resume(path.to_owned()),
+        None => Output::Fresh(open_output(args.output.as_deref())?),
     };
-    let out = open_output(args.output.as_deref())?;
     let rt = runtime()?;
     rt.block_on(audit(kind, profile, client, input, format, out))
+}
+
+/// Where an audit's rows go: a fresh output, or the file of an interrupted run to resume.
+enum Output {
+    Fresh(Box<dyn Write>),
+    Resume(PathBuf),
+}
+
+/// Statuses a resumed audit keeps.
+const FINAL: [&str; 4] = ["found", "empty", "not_found", "invalid"];
+
+/// Whether a row of an earlier NDJSON output came from the same command.
+fn same_command(kind: JobKind, row: &crate::resume::RowInfo) -> Result<(), String> {
+    let has = |k: &str| row.keys.iter().any(|x| x == k);
+    if has("changes") {
+        return Err("its rows are a write's outcomes".into());
+    }
+    let answered = matches!(row.status.as_str(), "found" | "empty");
+    if (has("attrs") && !kind.wants_attrs())
+        || (answered && kind.wants_attrs() && !row.keys.is_empty() && !has("attrs"))
+    {
+        return Err(format!("its rows are not `{}` rows (attributes differ)", kind.name()));
+    }
+    if (has("tags") && !kind.wants_tags()) || (answered && kind.wants_tags() && !row.keys.is_empty() && !has("tags")) {
+        return Err(format!("its rows are not `{}` rows (tags differ)", kind.name()));
+    }
+    Ok(())
 }
 
 async fn audit(
@@ -221,7 +261,7 @@ async fn audit(
     client: Arc<Client>,
     input: Arc<Normalized>,
     format: Format,
-    out: Box<dyn Write>,
+    out: Output,
 ) -> anyhow::Result<ExitCode> {
     // Tabular formats need the attribute names for their columns.
     let mut columns = Columns { attr_names: vec![], attrs: kind.wants_attrs(), tags: kind.wants_tags() };
@@ -230,6 +270,9 @@ async fn audit(
         match engine::fetch_attr_names(client.clone(), profile.family, CancellationToken::new()).await {
             Ok(r) => columns.attr_names = r.body.names_in_slot_order(),
             Err(e) => {
+                let Output::Fresh(out) = out else {
+                    bail!("cannot read attribute names ({}): {e}; the output file is left as it was", profile.name);
+                };
                 // Every account still gets its row: failed, with the reason.
                 eprintln!("timx: cannot read attribute names ({}): {}", profile.name, escape(&e.to_string()));
                 let (records, summary) = engine::failed_job(&cfg, &input, &e, "cannot read the attribute names");
@@ -240,6 +283,10 @@ async fn audit(
             }
         }
     }
+    let out = match out {
+        Output::Fresh(out) => out,
+        Output::Resume(path) => return resumed(kind, &profile, client, cfg, &input, format, columns, &path).await,
+    };
     let job = engine::spawn_job(client, cfg, input.clone());
     let mut writer = export::writer(format, columns, out)?;
     let streamed = stream(job, writer.as_mut()).await?;
@@ -254,6 +301,47 @@ async fn audit(
         bail!("internal error: {} rows were held back waiting for an earlier row that never came", streamed.held_back);
     }
     Ok(finish(&profile, kind, &input, &streamed.summary, streamed.interrupted))
+}
+
+/// `--resume`: redo what the earlier run did not finish, splicing its rows into FILE.
+#[allow(clippy::too_many_arguments)]
+async fn resumed(
+    kind: JobKind,
+    profile: &Profile,
+    client: Arc<Client>,
+    cfg: JobConfig,
+    input: &Arc<Normalized>,
+    format: Format,
+    columns: Columns,
+    path: &Path,
+) -> anyhow::Result<ExitCode> {
+    let mut earlier =
+        crate::resume::Earlier::scan(path, format, input, &|s| FINAL.contains(&s), &|row| same_command(kind, row))?;
+    let redo = earlier.redo(input);
+    let kept = std::mem::take(&mut earlier.kept_statuses);
+    eprintln!(
+        "timx: resuming {}: {} of {} accounts kept, {} to do",
+        path.display(),
+        kept.len(),
+        input.total(),
+        redo.len()
+    );
+    let sub = Arc::new(crate::resume::sub_input(input, &redo));
+    let mut splice = earlier.splice(redo, |buf| export::writer(format, columns, buf))?;
+    let job = engine::spawn_job(client, cfg, sub);
+    let streamed = stream(job, &mut splice).await?;
+    if let Some(e) = streamed.write_failed {
+        bail!("cannot write the results: {e}");
+    }
+    splice.finish()?;
+    let mut summary = streamed.summary;
+    for label in kept {
+        if let Some(s) = engine::Status::ALL.iter().find(|s| s.label() == label) {
+            *summary.counts.entry(*s).or_default() += 1;
+            summary.total += 1;
+        }
+    }
+    Ok(finish(profile, kind, input, &summary, streamed.interrupted))
 }
 
 /// How streaming a job's rows went.

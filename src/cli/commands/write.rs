@@ -42,9 +42,13 @@ pub struct WriteOpts {
     /// Where to keep the previous state (default: undo/<time>-<profile>.ndjson in the data dir).
     #[arg(long, value_name = "PATH")]
     pub undo_file: Option<PathBuf>,
-    /// table, csv, json or ndjson (default: table on a terminal, else ndjson).
+    /// table, csv, json or ndjson (default: from -o's extension; else table on a terminal, else
+    /// ndjson).
     #[arg(long)]
     pub format: Option<Format>,
+    /// Write the outcome rows to FILE (mode 0600) as batches finish, flushed per batch.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Allow writes through a one-off target (--region/--base-url); profiles use read_only.
     #[arg(long)]
     pub read_write: bool,
@@ -275,7 +279,7 @@ struct WriteRun {
 
 impl WriteRun {
     async fn run(self, opts: &WriteOpts) -> anyhow::Result<ExitCode> {
-        let format = super::audit::default_format(opts.format);
+        let format = super::audit::output_format(opts.format, opts.output.as_deref());
         let input = Arc::new(self.input);
         let cfg = |mode| WriteConfig {
             job: JobConfig::new(JobKind::Inspect, self.profile.family, self.profile.rate_limit),
@@ -285,7 +289,7 @@ impl WriteRun {
         if opts.plan {
             let job =
                 engine::spawn_write(self.client.clone(), cfg(Mode::Plan), input.clone(), CancellationToken::new());
-            let streamed = emit(job, format).await?;
+            let streamed = emit(job, format, opts.output.as_deref()).await?;
             let command = format!("{} --plan", self.command);
             return Ok(finish(&self.profile, &command, &input, &streamed, None));
         }
@@ -309,7 +313,7 @@ impl WriteRun {
             input.clone(),
             CancellationToken::new(),
         );
-        let streamed = emit(job, format).await?;
+        let streamed = emit(job, format, opts.output.as_deref()).await?;
         Ok(finish(&self.profile, self.command, &input, &streamed, Some(&path)))
     }
 }
@@ -374,8 +378,12 @@ impl RecordWriter<WriteRecord> for Rows<'_> {
     }
 }
 
-async fn emit(job: engine::JobHandle<WriteRecord>, format: Format) -> anyhow::Result<Streamed<WriteStatus>> {
-    let mut rows = Rows(crate::plan::writer(format, open_output(None)?)?);
+async fn emit(
+    job: engine::JobHandle<WriteRecord>,
+    format: Format,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<Streamed<WriteStatus>> {
+    let mut rows = Rows(crate::plan::writer(format, open_output(output)?)?);
     let streamed = stream(job, &mut rows).await?;
     if let Some(e) = &streamed.write_failed
         && e.kind() != std::io::ErrorKind::BrokenPipe
