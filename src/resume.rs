@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, bail};
 
-use crate::engine::{AccountList, Normalized};
+use crate::engine::{AccountList, Normalized, Outcome};
 use crate::export::{Format, RecordWriter, unneutralize};
 
 /// One row of an earlier output as far as resuming cares.
@@ -89,11 +89,11 @@ impl Earlier {
     }
 
     /// Move FILE aside and open it anew; rows go to it through the returned splice.
-    pub fn splice<'a>(
+    pub fn splice<'a, R: Outcome>(
         self,
         redo: Vec<u32>,
-        make: impl FnOnce(SharedBuf) -> std::io::Result<Box<dyn RecordWriter<crate::engine::Record> + 'a>>,
-    ) -> anyhow::Result<Splice<'a>> {
+        make: impl FnOnce(SharedBuf) -> std::io::Result<Box<dyn RecordWriter<R> + 'a>>,
+    ) -> anyhow::Result<Splice<'a, R>> {
         let aside = self.path.with_extension("timx-resume");
         std::fs::rename(&self.path, &aside).with_context(|| format!("cannot move {} aside", self.path.display()))?;
         let old = BufReader::new(std::fs::File::open(&aside)?);
@@ -203,7 +203,7 @@ impl Write for SharedBuf {
 
 /// The new FILE being written: kept rows copied from the old one, redone rows rendered in
 /// between, all in input order.
-pub struct Splice<'a> {
+pub struct Splice<'a, R> {
     out: std::io::BufWriter<std::fs::File>,
     old: BufReader<std::fs::File>,
     /// Where `old` is read up to.
@@ -214,11 +214,11 @@ pub struct Splice<'a> {
     /// Sub-job index → input entry.
     redo: Vec<u32>,
     buf: SharedBuf,
-    render: Box<dyn RecordWriter<crate::engine::Record> + 'a>,
+    render: Box<dyn RecordWriter<R> + 'a>,
     aside: PathBuf,
 }
 
-impl Splice<'_> {
+impl<R> Splice<'_, R> {
     /// Copy kept rows of entries before `until`.
     fn copy_kept(&mut self, until: u32) -> std::io::Result<()> {
         while self.next < until {
@@ -233,14 +233,14 @@ impl Splice<'_> {
     }
 }
 
-impl RecordWriter<crate::engine::Record> for Splice<'_> {
-    fn write(&mut self, r: &crate::engine::Record) -> std::io::Result<()> {
-        let Some(entry) = self.redo.get(r.index as usize).copied() else {
-            return Err(std::io::Error::other(format!("resume: no entry for row {}", r.index)));
+impl<R: Outcome> RecordWriter<R> for Splice<'_, R> {
+    fn write(&mut self, r: &R) -> std::io::Result<()> {
+        let Some(entry) = self.redo.get(r.index() as usize).copied() else {
+            return Err(std::io::Error::other(format!("resume: no entry for row {}", r.index())));
         };
         self.copy_kept(entry)?;
-        let r = crate::engine::Record { index: entry, ..r.clone() };
-        self.render.write(&r)?;
+        // Rows do not carry their index in the output: rendered as they are.
+        self.render.write(r)?;
         self.render.flush()?;
         self.out.write_all(&self.buf.take())?;
         self.next = entry + 1;

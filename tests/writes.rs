@@ -566,3 +566,53 @@ fn verify_fails_an_account_whose_write_was_not_kept() {
     assert_eq!(records[0].status, WriteStatus::Changed);
     rt.block_on(emu.shutdown());
 }
+
+/// A write killed midway and resumed from its `-o` file: the accounts with an outcome there are
+/// kept as they are, only the rest are planned (read) and written again, and every account ends
+/// with the tag, one row each, in input order.
+#[test]
+fn a_killed_write_resumes_planning_only_the_accounts_without_an_outcome() {
+    let faults = Faults { latency: Duration::from_millis(20), ..Default::default() };
+    let users: Vec<serde_json::Value> =
+        (0..5_000).map(|i| serde_json::json!({"id": format!("u{i:04}"), "tags": ["a"]})).collect();
+    let data = data(serde_json::json!({"attr_names": {"0": "sex"}, "users": users}));
+    let (emu, rt) = start_isolated(EmulatorConfig { faults, ..EmulatorConfig::default() }, Some(data));
+    let env = Workspace::new();
+    let accounts = env.dir.path().join("accounts.txt");
+    std::fs::write(&accounts, (0..5_000).map(|i| format!("u{i:04}\n")).collect::<String>()).unwrap();
+    let out = env.dir.path().join("out.ndjson");
+    let edit = |extra: &[&str]| {
+        let base = ["edit", "-f", accounts.to_str().unwrap(), "--add-tag", "b", "--yes", "--read-write"];
+        args(&[&base[..], &["-o", out.to_str().unwrap()], extra].concat(), &emu)
+    };
+    let child = env.cmd().args(edit(&["--rate-limit", "5"])).env("TIMX_SECRET_KEY", KEY).stderr(Stdio::null()).spawn();
+    let mut child = child.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::fs::read_to_string(&out).map(|t| t.lines().count()).unwrap_or(0) < 300
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap().success());
+    child.wait().unwrap();
+    let before = std::fs::read_to_string(&out).unwrap();
+    let kept = before.lines().count();
+    assert!((300..5_000).contains(&kept), "{kept}");
+    let reads_before = emu.stats().by_path.get("v4/timpush/get_tag").and_then(|m| m.get(&0).copied()).unwrap_or(0);
+    let o = run(&env, &edit(&["--resume"]));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let after = std::fs::read_to_string(&out).unwrap();
+    assert!(after.starts_with(&before), "the rows with an outcome are kept as they were");
+    let rows: Vec<serde_json::Value> = after.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 5_000);
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r["account"], format!("u{i:04}"));
+        assert!(r["status"] == "changed" || r["status"] == "unchanged", "{r}");
+    }
+    let reads = emu.stats().by_path.get("v4/timpush/get_tag").and_then(|m| m.get(&0).copied()).unwrap_or(0);
+    assert_eq!(reads - reads_before, (5_000 - kept as u64).div_ceil(100), "only the rest is planned again");
+    for i in 0..5_000 {
+        assert!(held(&emu, &format!("u{i:04}")).unwrap().1.contains(&"b".to_string()), "u{i:04}");
+    }
+    rt.block_on(emu.shutdown());
+}

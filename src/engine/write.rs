@@ -238,6 +238,14 @@ pub enum Want {
 }
 
 impl Want {
+    /// The wants of these input entries, in order, as the input of a job of their own.
+    pub fn subset(&self, entries: &[u32]) -> Want {
+        match self {
+            Want::Same(e) => Want::Same(e.clone()),
+            Want::Each(s) => Want::Each(Arc::new(s.subset(entries))),
+        }
+    }
+
     fn touches(&self, i: u32) -> (bool, bool) {
         match self {
             Want::Same(e) => (e.touches_attrs(), e.touches_tags()),
@@ -293,6 +301,16 @@ impl States {
 
     pub fn len(&self) -> usize {
         self.rows.len()
+    }
+
+    /// These entries' states, in order.
+    pub fn subset(&self, entries: &[u32]) -> States {
+        let mut out = States { names: self.names.clone(), ..States::default() };
+        for i in entries.iter().map(|i| *i as usize).filter(|i| *i < self.rows.len()) {
+            out.rows.push(self.rows.get(i));
+            out.touches.push(self.touches[i]);
+        }
+        out
     }
 
     pub fn is_empty(&self) -> bool {

@@ -16,13 +16,14 @@ use super::audit::{Streamed, client, open_output, read_account_sources, runtime,
 use crate::cli::target::TargetArgs;
 use crate::client::Client;
 use crate::config::Profile;
-use crate::engine::States;
 use crate::engine::write::{Mode, check_names, check_values, mentioned_names};
 use crate::engine::{
     self, Edit, Event, JobConfig, JobKind, Normalized, Normalizer, Want, WriteConfig, WriteRecord, WriteStatus,
 };
+use crate::engine::{OutcomeStatus, States};
 use crate::export::{Format, RecordWriter};
 use crate::plan::PlanRow;
+use crate::resume::Earlier;
 use crate::state_file;
 use crate::text::escape;
 use crate::undo::UndoLog;
@@ -49,6 +50,10 @@ pub struct WriteOpts {
     /// Write the outcome rows to FILE (mode 0600) as batches finish, flushed per batch.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Pick up an interrupted write from its -o FILE: accounts with an outcome there are kept,
+    /// the rest (cancelled, missing) are planned and written again.
+    #[arg(long, requires = "output")]
+    pub resume: bool,
     /// Allow writes through a one-off target (--region/--base-url); profiles use read_only.
     #[arg(long)]
     pub read_write: bool,
@@ -278,8 +283,9 @@ struct WriteRun {
 }
 
 impl WriteRun {
-    async fn run(self, opts: &WriteOpts) -> anyhow::Result<ExitCode> {
+    async fn run(mut self, opts: &WriteOpts) -> anyhow::Result<ExitCode> {
         let format = super::audit::output_format(opts.format, opts.output.as_deref());
+        let (dest, full) = self.resume(opts, format)?;
         let input = Arc::new(self.input);
         let cfg = |mode| WriteConfig {
             job: JobConfig::new(JobKind::Inspect, self.profile.family, self.profile.rate_limit),
@@ -289,9 +295,9 @@ impl WriteRun {
         if opts.plan {
             let job =
                 engine::spawn_write(self.client.clone(), cfg(Mode::Plan), input.clone(), CancellationToken::new());
-            let streamed = emit(job, format, opts.output.as_deref()).await?;
+            let streamed = emit(job, format, dest).await?;
             let command = format!("{} --plan", self.command);
-            return Ok(finish(&self.profile, &command, &input, &streamed, None));
+            return Ok(finish(&self.profile, &command, &full, &streamed, None));
         }
         if !opts.yes {
             let job =
@@ -313,9 +319,49 @@ impl WriteRun {
             input.clone(),
             CancellationToken::new(),
         );
-        let streamed = emit(job, format, opts.output.as_deref()).await?;
-        Ok(finish(&self.profile, self.command, &input, &streamed, Some(&path)))
+        let streamed = emit(job, format, dest).await?;
+        Ok(finish(&self.profile, self.command, &full, &streamed, Some(&path)))
     }
+
+    /// With `--resume` and an earlier outcome file: narrow the job to the accounts without an
+    /// outcome there. Returns where the rows go, and the whole input (for the journal).
+    fn resume<'a>(&mut self, opts: &'a WriteOpts, format: Format) -> anyhow::Result<(Dest<'a>, Normalized)> {
+        let Some(path) = opts.output.as_deref().filter(|p| opts.resume && p.exists()) else {
+            return Ok((Dest::Fresh(opts.output.as_deref()), self.input.clone()));
+        };
+        let is_write_row = |row: &crate::resume::RowInfo| {
+            if row.keys.is_empty() || row.keys.iter().any(|k| k == "changes") {
+                Ok(())
+            } else {
+                Err("its rows are not a write's outcomes".to_string())
+            }
+        };
+        let mut earlier = Earlier::scan(path, format, &self.input, &|s| s != "cancelled", &is_write_row)?;
+        let redo = earlier.redo(&self.input);
+        let kept = std::mem::take(&mut earlier.kept_statuses);
+        eprintln!(
+            "timx: resuming {}: {} of {} accounts have an outcome there, {} to plan again",
+            path.display(),
+            kept.len(),
+            self.input.total(),
+            redo.len()
+        );
+        self.want = self.want.subset(&redo);
+        let sub = crate::resume::sub_input(&self.input, &redo);
+        let full = std::mem::replace(&mut self.input, sub);
+        Ok((Dest::Resume { earlier, redo, kept }, full))
+    }
+}
+
+/// Where the outcome rows go.
+enum Dest<'a> {
+    Fresh(Option<&'a std::path::Path>),
+    /// Spliced into an earlier run's file; `kept` are the statuses of the rows it keeps.
+    Resume {
+        earlier: Earlier,
+        redo: Vec<u32>,
+        kept: Vec<String>,
+    },
 }
 
 /// Plan first and ask for the number of accounts that will change. None: go ahead.
@@ -381,18 +427,42 @@ impl RecordWriter<WriteRecord> for Rows<'_> {
 async fn emit(
     job: engine::JobHandle<WriteRecord>,
     format: Format,
-    output: Option<&std::path::Path>,
+    dest: Dest<'_>,
 ) -> anyhow::Result<Streamed<WriteStatus>> {
-    let mut rows = Rows(crate::plan::writer(format, open_output(output)?)?);
-    let streamed = stream(job, &mut rows).await?;
+    let (mut streamed, kept) = match dest {
+        Dest::Fresh(output) => {
+            let mut rows = Rows(crate::plan::writer(format, open_output(output)?)?);
+            let streamed = stream(job, &mut rows).await?;
+            if streamed.write_failed.is_none() {
+                rows.finish()?;
+            }
+            (streamed, Vec::new())
+        }
+        Dest::Resume { earlier, redo, kept } => {
+            let make = |buf| -> std::io::Result<Box<dyn RecordWriter<WriteRecord>>> {
+                Ok(Box::new(Rows(crate::plan::writer(format, buf)?)))
+            };
+            let mut rows = earlier.splice(redo, make)?;
+            let streamed = stream(job, &mut rows).await?;
+            if streamed.write_failed.is_none() {
+                rows.finish()?;
+            }
+            (streamed, kept)
+        }
+    };
     if let Some(e) = &streamed.write_failed
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
         bail!("cannot write the results: {e}");
     }
-    rows.finish()?;
     if streamed.held_back > 0 {
         bail!("internal error: {} rows were held back waiting for an earlier row that never came", streamed.held_back);
+    }
+    for label in kept {
+        if let Some(s) = WriteStatus::ALL.iter().find(|s| s.label() == label) {
+            *streamed.summary.counts.entry(*s).or_default() += 1;
+            streamed.summary.total += 1;
+        }
     }
     Ok(streamed)
 }
