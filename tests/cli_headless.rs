@@ -325,6 +325,42 @@ fn completions_and_man_page_list_every_command() {
     assert_eq!(env.run(&["completions", "tcsh"], None).status.code(), Some(2));
 }
 
+/// Dynamic completions (`source <(COMPLETE=bash timx)`): bash completes `-p` with the profile
+/// names of the config file, read when asked; regions and families complete too.
+#[test]
+fn bash_completes_profile_names_regions_and_families_from_the_config() {
+    let env = Workspace::new();
+    std::fs::write(
+        env.dir.path().join("config.toml"),
+        "[profiles.prod-sg]\nregion = \"singapore\"\nsdkappid = 1\nadmin = \"a\"\nkey = { env = \"X\" }\n\
+         [profiles.sandbox]\nbase_url = \"http://127.0.0.1:1\"\nsdkappid = 1\nadmin = \"a\"\nkey = { env = \"X\" }\n",
+    )
+    .unwrap();
+    let complete = |words: &[&str]| {
+        let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+        let script = format!(
+            "source <(COMPLETE=bash {bin}) && COMP_WORDS=({words}) && COMP_CWORD={cword} && COMP_TYPE=9 && \
+             _clap_complete_timx timx '{cur}' '{prev}' && printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            bin = env!("CARGO_BIN_EXE_timx"),
+            words = quoted.join(" "),
+            cword = words.len() - 1,
+            cur = words[words.len() - 1],
+            prev = words[words.len() - 2],
+        );
+        let o = Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .env("TIMX_CONFIG", env.dir.path().join("config.toml"))
+            .output()
+            .unwrap();
+        text(&o.stdout).lines().map(String::from).collect::<Vec<_>>()
+    };
+    assert_eq!(complete(&["timx", "inspect", "-p", ""]), ["prod-sg", "sandbox"]);
+    assert_eq!(complete(&["timx", "tags", "--profile", "s"]), ["sandbox"]);
+    assert!(complete(&["timx", "attrs", "--region", "s"]).contains(&"singapore".to_string()));
+    assert_eq!(complete(&["timx", "edit", "--family", "t"]), ["timpush"]);
+}
+
 /// `-o FILE`: the same rows as standard output, mode 0600, the format from the extension, and
 /// flushed per batch: a run killed with SIGKILL leaves a valid prefix in input order.
 #[test]

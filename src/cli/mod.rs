@@ -63,6 +63,8 @@ pub enum Cmd {
 /// Exit codes: 0 success, 1 a negative answer (invalid sig, failed accounts), 2 usage or
 /// configuration error, 130 interrupted.
 pub fn main() -> ExitCode {
+    // `COMPLETE=bash timx` (and zsh, fish…): dynamic completions, profile names included.
+    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command).complete();
     let cli = Cli::parse();
     crate::logging::init(cli.log_file.as_deref(), &cli.log_level);
     let result = match cli.command {

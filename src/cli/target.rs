@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::Args;
+use clap_complete::engine::{ArgValueCandidates, ArgValueCompleter, CompletionCandidate};
 
 use super::KeyArgs;
 use crate::api::{Endpoint, Family, Region};
@@ -12,13 +13,13 @@ use crate::config::{self, Config, Profile};
 #[derive(Debug, Clone, Args)]
 pub struct TargetArgs {
     /// Profile from the config file (default: default_profile, or the only one).
-    #[arg(short = 'p', long, value_name = "NAME")]
+    #[arg(short = 'p', long, value_name = "NAME", add = ArgValueCompleter::new(profile_names))]
     pub profile: Option<String>,
     /// Config file (default: $TIMX_CONFIG, else the platform config dir).
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// One-off: region (china, singapore, seoul, frankfurt, silicon-valley, jakarta, tokyo, mumbai).
-    #[arg(long, conflicts_with = "base_url")]
+    #[arg(long, conflicts_with = "base_url", add = ArgValueCandidates::new(regions))]
     pub region: Option<Region>,
     /// One-off: use the region's backup domain (*.my-imcloud.com).
     #[arg(long)]
@@ -33,13 +34,30 @@ pub struct TargetArgs {
     #[arg(long)]
     pub admin: Option<String>,
     /// all_member_push or timpush (overrides the profile's).
-    #[arg(long)]
+    #[arg(long, add = ArgValueCandidates::new(families))]
     pub family: Option<Family>,
     /// Calls per second per command, 1-100 (overrides the profile's; default 50).
     #[arg(long)]
     pub rate_limit: Option<u32>,
     #[command(flatten)]
     pub key: KeyArgs,
+}
+
+/// Shell completion of `-p`: the profiles of the config file (`$TIMX_CONFIG` or the default),
+/// read when the shell asks.
+fn profile_names(current: &std::ffi::OsStr) -> Vec<CompletionCandidate> {
+    let current = current.to_string_lossy();
+    let Ok(path) = config::config_path(None) else { return Vec::new() };
+    let Ok(cfg) = Config::load(&path) else { return Vec::new() };
+    cfg.profile_names().into_iter().filter(|n| n.starts_with(&*current)).map(CompletionCandidate::new).collect()
+}
+
+fn regions() -> Vec<CompletionCandidate> {
+    Region::ALL.iter().map(|r| CompletionCandidate::new(r.slug())).collect()
+}
+
+fn families() -> Vec<CompletionCandidate> {
+    Family::ALL.iter().map(|f| CompletionCandidate::new(f.service())).collect()
 }
 
 impl TargetArgs {
