@@ -240,14 +240,21 @@ impl Config {
         )]
     }
 
-    /// Add or replace a profile and write the file (0600), keeping the others.
+    /// Add or replace a profile and write the file (0600), in place: comments, order and the
+    /// other profiles stay as written.
     pub fn save_profile(&mut self, profile: &Profile) -> anyhow::Result<()> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(e).with_context(|| format!("cannot read config {}", self.path.display())),
+        };
+        let text = crate::config_edit::upsert_profile(&text, &profile.name, &profile.to_file())
+            .with_context(|| format!("cannot update {}", self.path.display()))?;
+        crate::private_file::write(&self.path, &text)?;
         self.file.profiles.insert(profile.name.clone(), profile.to_file());
         if self.file.default_profile.is_none() {
             self.file.default_profile = Some(profile.name.clone());
         }
-        let text = toml::to_string_pretty(&self.file).context("cannot encode the config")?;
-        crate::private_file::write(&self.path, &text)?;
         self.exists = true;
         Ok(())
     }

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod client;
 pub mod clock;
 pub mod config;
+pub mod config_edit;
 pub mod demo;
 pub mod emulator;
 pub mod engine;
