@@ -26,6 +26,9 @@ pub struct ConfigFile {
     pub mouse: bool,
     #[serde(default)]
     pub profiles: BTreeMap<String, ProfileFile>,
+    /// Key overrides for the explorer: action names to keys (see README).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub keys: BTreeMap<String, crate::tui::key_overrides::KeyEntry>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -57,6 +60,33 @@ fn default_rate() -> u32 {
 }
 fn yes() -> bool {
     true
+}
+
+/// A profile value that cannot be used: which key (empty: the table as a whole), and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// `line L, column C` (1-based) of a TOML path in `text`: the key itself, else its table.
+pub fn locate(text: &str, path: &[&str]) -> Option<(usize, usize)> {
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let mut table = doc.as_table();
+    let mut span = None;
+    for (i, key) in path.iter().enumerate() {
+        let (k, item) = table.get_key_value(key)?;
+        span = k.span().or_else(|| item.span()).or(span);
+        if i + 1 < path.len() {
+            table = item.as_table()?;
+        }
+    }
+    let at = span?.start;
+    let before = &text[..at.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    Some((line, col))
 }
 
 /// A checked profile, ready to use (the secret is resolved only when a client is made).
@@ -92,24 +122,29 @@ impl Profile {
         }
     }
 
-    pub fn from_file(name: &str, p: &ProfileFile) -> anyhow::Result<Profile> {
+    pub fn from_file(name: &str, p: &ProfileFile) -> Result<Profile, FieldError> {
+        let err = |field, message: String| FieldError { field, message };
         let endpoint = match (&p.region, &p.base_url) {
-            (Some(_), Some(_)) => bail!("set either region or base_url, not both"),
-            (Some(r), None) => Endpoint::Region { region: r.parse::<Region>()?, backup: p.backup_domain },
-            (None, Some(u)) => Endpoint::base_url(u).map_err(anyhow::Error::msg)?,
-            (None, None) => bail!("set region (e.g. region = \"singapore\") or base_url"),
+            (Some(_), Some(_)) => return Err(err("base_url", "set either region or base_url, not both".into())),
+            (Some(r), None) => Endpoint::Region {
+                region: r.parse::<Region>().map_err(|e| err("region", e.to_string()))?,
+                backup: p.backup_domain,
+            },
+            (None, Some(u)) => Endpoint::base_url(u).map_err(|e| err("base_url", e.to_string()))?,
+            (None, None) => return Err(err("", "set region (e.g. region = \"singapore\") or base_url".into())),
         };
         if p.sdkappid == 0 {
-            bail!("sdkappid is missing or 0; copy it from the console");
+            return Err(err("sdkappid", "sdkappid is missing or 0; copy it from the console".into()));
         }
         if p.admin.trim().is_empty() {
-            bail!("admin is empty; set it to an App admin account");
+            return Err(err("admin", "admin is empty; set it to an App admin account".into()));
         }
         if p.rate_limit == 0 || p.rate_limit > MAX_CALLS_PER_SECOND {
-            bail!(
+            let m = format!(
                 "rate_limit must be 1-{MAX_CALLS_PER_SECOND} calls per second (the API's limit), got {}",
                 p.rate_limit
             );
+            return Err(err("rate_limit", m));
         }
         Ok(Profile {
             family: p.family,
@@ -218,6 +253,18 @@ impl Config {
             format!("no profile {name:?} in {}; known: {}", self.path.display(), self.profile_names().join(", "))
         })?;
         Profile::from_file(&name, p).with_context(|| format!("profile {name:?} in {}", self.path.display()))
+    }
+
+    /// The explorer's key table with the config's `[keys]` applied, or the problem, located.
+    pub fn key_table(&self) -> anyhow::Result<Vec<crate::tui::keymap::Binding>> {
+        crate::tui::key_overrides::build(&self.file.keys).map_err(|e| {
+            let text = std::fs::read_to_string(&self.path).unwrap_or_default();
+            let path: Vec<&str> = std::iter::once("keys").chain(e.path.iter().map(String::as_str)).collect();
+            match locate(&text, &path) {
+                Some((line, col)) => anyhow::anyhow!("{}:{line}:{col}: {e}", self.path.display()),
+                None => anyhow::anyhow!("{}: {e}", self.path.display()),
+            }
+        })
     }
 
     /// Warnings that do not stop use: inline secrets in a file others can read.

@@ -181,3 +181,30 @@ fn the_mouse_wheel_moves_the_selection_when_mouse_is_on() {
     s.wait_exit();
     s.assert_restored();
 }
+
+/// `[keys]` in the config: the help and the hints show the keys the user chose, and they work;
+/// a bad entry stops the explorer before it starts, naming the line.
+#[test]
+fn key_overrides_from_the_config_show_in_help_and_work() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "[keys]\nquit = \"Q\"\nrun = [\"ctrl-e\", \"f5\"]\n").unwrap();
+    let mut s = Session::start_in(&["demo"], &[], (24, 80), dir.path());
+    s.wait_for("Ctrl-E runs the");
+    s.send(b"\t\t\t");
+    s.send(b"?");
+    s.wait_for("Ctrl-E / F5");
+    s.send(b"\x1b");
+    s.send(b"q");
+    s.settle(Duration::from_millis(300));
+    assert!(s.child.try_wait().unwrap().is_none(), "q no longer quits");
+    s.send(b"Q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+
+    std::fs::write(dir.path().join("config.toml"), "mouse = false\n\n[keys]\nhelp = \"h\"\n").unwrap();
+    let mut s = Session::start_in(&["demo"], &[], (24, 80), dir.path());
+    let status = s.wait_exit();
+    assert!(!status.success());
+    let out = String::from_utf8_lossy(&s.output.lock().unwrap()).into_owned();
+    assert!(out.contains("config.toml:4:1: keys.help") && out.contains("while typing accounts"), "{out}");
+}

@@ -154,7 +154,7 @@ impl Context {
     }
 
     /// The contexts whose bindings are live here, most specific first.
-    fn layers(self, editing: bool) -> &'static [Context] {
+    pub(crate) fn layers(self, editing: bool) -> &'static [Context] {
         match (self, editing) {
             (Context::Profiles | Context::Results | Context::Global, true) => &[Context::Always],
             (Context::Profiles, false) => &[Context::Profiles, Context::Global, Context::Always],
@@ -171,8 +171,10 @@ impl Context {
     }
 }
 
+#[derive(Debug, Clone)]
 pub struct Binding {
-    pub keys: &'static [(KeyModifiers, KeyCode)],
+    /// The keys: the table's, or the ones a `[keys]` table in the config put instead.
+    pub keys: std::borrow::Cow<'static, [(KeyModifiers, KeyCode)]>,
     pub action: Action,
     pub context: Context,
     pub desc: &'static str,
@@ -198,7 +200,20 @@ const fn b(
     desc: &'static str,
     hint: Option<&'static str>,
 ) -> Binding {
-    Binding { keys, action, context, desc, hint }
+    Binding { keys: std::borrow::Cow::Borrowed(keys), action, context, desc, hint }
+}
+
+/// The bindings in force: the table, or the table with the config's `[keys]` applied.
+static ACTIVE: std::sync::OnceLock<Vec<Binding>> = std::sync::OnceLock::new();
+
+/// The bindings every lookup, label, help line and hint uses.
+pub fn bindings() -> &'static [Binding] {
+    ACTIVE.get().map(Vec::as_slice).unwrap_or(BINDINGS)
+}
+
+/// Put the config's overrides in force (once, before the explorer starts).
+pub fn install(table: Vec<Binding>) {
+    let _ = ACTIVE.set(table);
 }
 
 #[rustfmt::skip]
@@ -259,7 +274,7 @@ pub const BINDINGS: &[Binding] = &[
     b(&[(NONE, Esc)], Close, Form, "cancel", Some("cancel")),
 ];
 
-fn is_upper(c: &KeyCode) -> bool {
+pub(crate) fn is_upper(c: &KeyCode) -> bool {
     matches!(c, Char(ch) if ch.is_ascii_uppercase())
 }
 
@@ -277,7 +292,7 @@ pub fn lookup(key: &KeyEvent, context: Context, editing: bool) -> Option<Action>
     context
         .layers(editing)
         .iter()
-        .find_map(|c| BINDINGS.iter().filter(|b| b.context == *c).find(|b| matches(b, key)).map(|b| b.action))
+        .find_map(|c| bindings().iter().filter(|b| b.context == *c).find(|b| matches(b, key)).map(|b| b.action))
 }
 
 /// How one key is written: `Ctrl-R`, `Shift-Tab`, `↑`, `G`.
@@ -302,7 +317,7 @@ pub fn key_label(m: KeyModifiers, c: KeyCode) -> String {
 /// A binding's keys, as the help shows them: `PgUp / Ctrl-U`.
 pub fn label(b: &Binding) -> String {
     let mut labels: Vec<String> = Vec::new();
-    for (m, c) in b.keys {
+    for (m, c) in b.keys.iter() {
         let l = key_label(*m, *c);
         if !labels.contains(&l) {
             labels.push(l);
@@ -313,7 +328,7 @@ pub fn label(b: &Binding) -> String {
 
 /// The first key of an action, for messages ("press p to probe").
 pub fn key_for(action: Action) -> String {
-    BINDINGS.iter().find(|b| b.action == action).map(first_key).unwrap_or_default()
+    bindings().iter().find(|b| b.action == action).map(first_key).unwrap_or_default()
 }
 
 /// A binding's first key, as messages and hints name it.
@@ -325,7 +340,7 @@ fn first_key(b: &Binding) -> String {
 pub fn help_sections() -> Vec<(&'static str, Vec<(String, &'static str)>)> {
     Context::ALL
         .into_iter()
-        .map(|c| (c.title(), BINDINGS.iter().filter(|b| b.context == c).map(|b| (label(b), b.desc)).collect()))
+        .map(|c| (c.title(), bindings().iter().filter(|b| b.context == c).map(|b| (label(b), b.desc)).collect()))
         .collect()
 }
 
@@ -335,7 +350,7 @@ pub fn hints(context: Context, editing: bool) -> Vec<(String, &'static str)> {
     let mut seen: Vec<Action> = Vec::new();
     let mut out = Vec::new();
     for c in context.layers(editing) {
-        for b in BINDINGS.iter().filter(|b| b.context == *c) {
+        for b in bindings().iter().filter(|b| b.context == *c) {
             if let Some(h) = b.hint
                 && !seen.contains(&b.action)
             {
@@ -404,7 +419,7 @@ mod tests {
                     c.layers(editing).iter().flat_map(|l| BINDINGS.iter().filter(move |b| b.context == *l)).collect();
                 let mut seen: Vec<(KeyModifiers, KeyCode, Context, &str)> = Vec::new();
                 for b in &live {
-                    for (m, k) in b.keys {
+                    for (m, k) in b.keys.iter() {
                         let m = if is_upper(k) { *m - SHIFT } else { *m };
                         // The same key in two layers is an override (most specific wins);
                         // in two bindings of one layer it is a collision.

@@ -5,7 +5,8 @@
 pub mod app;
 pub(crate) mod clipboard;
 pub(crate) mod commands;
-pub(crate) mod keymap;
+pub mod key_overrides;
+pub mod keymap;
 pub(crate) mod layout;
 pub mod msg;
 pub mod overlay;

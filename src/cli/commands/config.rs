@@ -62,11 +62,19 @@ fn check(path: &std::path::Path, online: bool) -> anyhow::Result<ExitCode> {
         }
         Ok(c) => c,
         Err(e) => {
-            println!("✗ {}", escape(&format!("{e:#}")));
+            // A TOML error is several lines (the line, a caret, the reason): each shown as is.
+            for (i, line) in format!("{e:#}").lines().enumerate() {
+                println!("{}{}", if i == 0 { "✗ " } else { "  " }, escape(line));
+            }
             return Ok(ExitCode::from(1));
         }
     };
     println!("config {}", path.display());
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let at = |keys: &[&str]| match crate::config::locate(&text, keys) {
+        Some((line, col)) => format!("{}:{line}:{col}: {}", path.display(), keys.join(".")),
+        None => keys.join("."),
+    };
     let mut problems = 0;
     for w in cfg.warnings() {
         println!("! {w}");
@@ -74,7 +82,11 @@ fn check(path: &std::path::Path, online: bool) -> anyhow::Result<ExitCode> {
     if let Some(d) = &cfg.file.default_profile
         && !cfg.file.profiles.contains_key(d)
     {
-        println!("✗ default_profile {d:?} is not a profile");
+        println!("✗ {}: {d:?} is not a profile", escape(&at(&["default_profile"])));
+        problems += 1;
+    }
+    if let Err(e) = cfg.key_table() {
+        println!("✗ {}", escape(&format!("{e:#}")));
         problems += 1;
     }
     let rt = tokio::runtime::Runtime::new()?;
@@ -82,7 +94,8 @@ fn check(path: &std::path::Path, online: bool) -> anyhow::Result<ExitCode> {
         let profile = match Profile::from_file(name, file) {
             Ok(p) => p,
             Err(e) => {
-                println!("✗ {name}: {}", escape(&format!("{e:#}")));
+                let keys: Vec<&str> = ["profiles", name.as_str(), e.field].into_iter().filter(|k| !k.is_empty()).collect();
+                println!("✗ {}: {}", escape(&at(&keys)), escape(&e.message));
                 problems += 1;
                 continue;
             }

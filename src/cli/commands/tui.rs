@@ -25,6 +25,7 @@ pub fn run(args: TuiArgs, demo: bool) -> anyhow::Result<ExitCode> {
         bail!("the explorer needs a terminal; for scripts use `timx attrs|tags|inspect` (see --help)");
     }
     let cfg = Config::load(&config::config_path(args.config.as_deref())?)?;
+    crate::tui::keymap::install(cfg.key_table()?);
     let mut problems = cfg.warnings();
     let mut profiles = Vec::new();
     for (name, file) in &cfg.file.profiles {

@@ -155,7 +155,7 @@ fn first_run(app: &App, f: &mut Frame, area: Rect) {
         Line::raw(""),
     ];
     let mut lines = lines;
-    for b in keymap::BINDINGS.iter().filter(|b| b.context == Context::FirstRun) {
+    for b in keymap::bindings().iter().filter(|b| b.context == Context::FirstRun) {
         lines.push(Line::from(vec![Span::styled(format!("  {} ", keymap::label(b)), t.key), Span::raw(b.desc)]));
     }
     f.render_widget(Paragraph::new(lines).block(framed(app, " timx ")).wrap(Wrap { trim: true }), r);
@@ -196,7 +196,7 @@ fn form(app: &App, f: &mut Frame, area: Rect) {
         lines.push(if field == current { line.style(t.selection) } else { line });
     }
     lines.push(Line::raw(""));
-    let keys: Vec<String> = keymap::BINDINGS
+    let keys: Vec<String> = keymap::bindings()
         .iter()
         .filter(|b| b.context == Context::Form)
         .map(|b| format!("{} {}", keymap::label(b), b.hint.unwrap_or(b.desc)))
