@@ -158,10 +158,9 @@ fn apply(
 ) -> Result<(), KeyError> {
     let err = |message: String| KeyError { path: path.to_vec(), message };
     let name = path.last().map(String::as_str).unwrap_or_default();
-    let action = Action::ALL
-        .into_iter()
-        .find(|a| action_name(*a) == name)
-        .ok_or_else(|| err(format!("no action named {name:?}; actions: {}", Action::ALL.map(action_name).join(", "))))?;
+    let action = Action::ALL.into_iter().find(|a| action_name(*a) == name).ok_or_else(|| {
+        err(format!("no action named {name:?}; actions: {}", Action::ALL.map(action_name).join(", ")))
+    })?;
     let mut keys = Vec::new();
     for k in list.items() {
         let key = parse_key(k).ok_or_else(|| {
@@ -172,12 +171,10 @@ fn apply(
     if keys.is_empty() {
         return Err(err("no key given".into()));
     }
-    let targets: Vec<usize> = (0..table.len())
-        .filter(|i| table[*i].action == action && ctx.is_none_or(|c| table[*i].context == c))
-        .collect();
+    let targets: Vec<usize> =
+        (0..table.len()).filter(|i| table[*i].action == action && ctx.is_none_or(|c| table[*i].context == c)).collect();
     if targets.is_empty() {
-        let has: Vec<String> =
-            table.iter().filter(|b| b.action == action).map(|b| context_name(b.context)).collect();
+        let has: Vec<String> = table.iter().filter(|b| b.action == action).map(|b| context_name(b.context)).collect();
         return Err(err(format!("{name} has no key in that context (it has: {})", has.join(", "))));
     }
     for i in targets {

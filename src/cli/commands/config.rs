@@ -94,7 +94,8 @@ fn check(path: &std::path::Path, online: bool) -> anyhow::Result<ExitCode> {
         let profile = match Profile::from_file(name, file) {
             Ok(p) => p,
             Err(e) => {
-                let keys: Vec<&str> = ["profiles", name.as_str(), e.field].into_iter().filter(|k| !k.is_empty()).collect();
+                let keys: Vec<&str> =
+                    ["profiles", name.as_str(), e.field].into_iter().filter(|k| !k.is_empty()).collect();
                 println!("✗ {}: {}", escape(&at(&keys)), escape(&e.message));
                 problems += 1;
                 continue;
