@@ -4,6 +4,7 @@
 //! `emulator` serves the same wire types locally; the CLI front ends sit on top.
 
 pub mod api;
+pub mod audience;
 pub mod cli;
 pub mod client;
 pub mod clock;

@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 pub use keys::KeyArgs;
 
 use crate::engine::JobKind;
-use commands::{audit, config, diff, serve, shell, tui, usersig, write};
+use commands::{audience, audit, config, diff, serve, shell, tui, usersig, write};
 
 #[derive(Debug, Parser)]
 #[command(name = "timx", version, about = "Explore and audit Tencent Cloud Chat (IM) user attributes and tags")]
@@ -43,6 +43,8 @@ pub enum Cmd {
     Apply(write::ApplyArgs),
     /// The same change (--set, --unset, --add-tag, --remove-tag, --clear-tags) for every account.
     Edit(write::EditArgs),
+    /// Would a push with this Condition reach these accounts, and why not (nothing is sent).
+    Audience(audience::AudienceArgs),
     /// What changed between two exports (CSV, JSON or NDJSON), per account; exit 1 if anything did.
     Diff(diff::DiffArgs),
     /// Where the config is, write an example, check profiles.
@@ -76,6 +78,7 @@ pub fn main() -> ExitCode {
         Some(Cmd::Edit(a)) => write::run_edit(a),
         Some(Cmd::Config(a)) => config::run(a),
         Some(Cmd::Diff(a)) => diff::run(a),
+        Some(Cmd::Audience(a)) => audience::run(a),
         Some(Cmd::Usersig(cmd)) => usersig::run(cmd),
         Some(Cmd::Serve(args)) => serve::run(args),
         Some(Cmd::Demo(a)) => tui::run(a, true),

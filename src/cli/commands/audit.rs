@@ -20,8 +20,9 @@ use crate::engine::{self, Event, JobConfig, JobKind, Normalized, Normalizer, Out
 use crate::export::{self, Columns, Format, RecordWriter};
 use crate::text::escape;
 
+/// Which accounts, and where their rows go: shared by the commands that read accounts.
 #[derive(Debug, Args)]
-pub struct AuditArgs {
+pub struct RowArgs {
     /// Accounts (UserIDs, or RegistrationIDs for timpush).
     pub accounts: Vec<String>,
     /// Read accounts from a file, one per line; `-` reads standard input.
@@ -35,6 +36,12 @@ pub struct AuditArgs {
     /// leaves a valid prefix (NDJSON, CSV).
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub rows: RowArgs,
     /// Pick up an interrupted run: keep the rows of -o FILE whose outcome is final (found, empty,
     /// not_found, invalid), redo the rest, and leave FILE as one whole run would.
     #[arg(long, requires = "output")]
@@ -96,7 +103,7 @@ fn push_lines(n: &mut Normalizer, mut reader: impl std::io::BufRead) -> std::io:
 
 /// Read every account source into one normalized list.
 pub fn read_accounts(args: &AuditArgs) -> anyhow::Result<Normalized> {
-    read_account_sources(&args.accounts, &args.file, &args.target)
+    read_account_sources(&args.rows.accounts, &args.rows.file, &args.target)
 }
 
 /// Accounts from arguments and files (`-` is standard input), normalized.
@@ -218,11 +225,11 @@ pub fn run_audit(kind: JobKind, args: AuditArgs) -> anyhow::Result<ExitCode> {
     let profile = args.target.resolve()?;
     let input = Arc::new(read_accounts(&args)?);
     let client = client(&profile)?;
-    let format = output_format(args.format, args.output.as_deref());
+    let format = output_format(args.rows.format, args.rows.output.as_deref());
     // A resumed run reads FILE before it writes it; with nothing to resume, it is a plain run.
-    let out = match args.output.as_deref().filter(|p| args.resume && p.exists()) {
+    let out = match args.rows.output.as_deref().filter(|p| args.resume && p.exists()) {
         Some(path) => Output::Resume(path.to_owned()),
-        None => Output::Fresh(open_output(args.output.as_deref())?),
+        None => Output::Fresh(open_output(args.rows.output.as_deref())?),
     };
     let rt = runtime()?;
     rt.block_on(audit(kind, profile, client, input, format, out))

@@ -54,21 +54,26 @@ pub fn run(args: ConfigArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn check(path: &std::path::Path, online: bool) -> anyhow::Result<ExitCode> {
-    let cfg = match Config::load(path) {
+/// The config to check, or None after saying why there is none to check.
+fn load_for_check(path: &std::path::Path) -> Option<Config> {
+    match Config::load(path) {
         Ok(c) if !c.exists => {
             println!("✗ {} does not exist; run `timx config init`", path.display());
-            return Ok(ExitCode::from(1));
+            None
         }
-        Ok(c) => c,
+        Ok(c) => Some(c),
         Err(e) => {
             // A TOML error is several lines (the line, a caret, the reason): each shown as is.
             for (i, line) in format!("{e:#}").lines().enumerate() {
                 println!("{}{}", if i == 0 { "✗ " } else { "  " }, escape(line));
             }
-            return Ok(ExitCode::from(1));
+            None
         }
-    };
+    }
+}
+
+fn check(path: &std::path::Path, online: bool) -> anyhow::Result<ExitCode> {
+    let Some(cfg) = load_for_check(path) else { return Ok(ExitCode::from(1)) };
     println!("config {}", path.display());
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let at = |keys: &[&str]| match crate::config::locate(&text, keys) {

@@ -1,6 +1,7 @@
 //! One module per `timx` command (the shared argument groups live in `cli::target` and
 //! `cli::keys`).
 
+pub mod audience;
 pub mod audit;
 pub mod config;
 pub mod diff;

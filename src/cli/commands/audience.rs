@@ -1,0 +1,199 @@
+//! `timx audience --condition JSON|@FILE [ACCOUNTS…]`: would a push with this condition reach
+//! these accounts, and why not. The accounts are read as `inspect` reads them (paced, retried),
+//! each row says `targeted` true/false/null with the reasons; the summary counts them and the
+//! most common reasons for not being targeted.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use tokio_util::sync::CancellationToken;
+
+use super::audit::{client, open_output, output_format, read_account_sources, runtime, stream};
+use crate::audience::{self, ASSUMPTIONS, Audience, Schema, Verdict};
+use crate::cli::target::TargetArgs;
+use crate::engine::{self, JobConfig, JobKind, Record};
+use crate::export::{Format, Json, Ndjson, RecordWriter, neutralize_formula};
+use crate::text::escape;
+
+#[derive(Debug, Args)]
+pub struct AudienceArgs {
+    /// The push `Condition` as JSON, or a whole push request body (its Condition; none means
+    /// everyone); `@FILE` reads it from a file.
+    #[arg(long, value_name = "JSON|@FILE")]
+    pub condition: String,
+    #[command(flatten)]
+    pub rows: super::audit::RowArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+pub fn run(args: AudienceArgs) -> anyhow::Result<ExitCode> {
+    let json = match args.condition.strip_prefix('@') {
+        Some(path) => {
+            std::fs::read_to_string(path).with_context(|| format!("cannot read the condition file {path}"))?
+        }
+        None => args.condition.clone(),
+    };
+    let profile = args.target.resolve()?;
+    let input = Arc::new(read_account_sources(&args.rows.accounts, &args.rows.file, &args.target)?);
+    let client = client(&profile)?;
+    let rt = runtime()?;
+    let names = match rt.block_on(engine::fetch_attr_names(client.clone(), profile.family, CancellationToken::new())) {
+        Ok(r) => r.body,
+        Err(e) => {
+            eprintln!("timx: cannot read attribute names ({}): {}", profile.name, escape(&e.to_string()));
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let audience = match audience::parse(&json, profile.family, &names.names_in_slot_order()) {
+        Ok(a) => a,
+        Err(e) => bail!("invalid condition: {e}"),
+    };
+    if audience == Audience::All {
+        eprintln!("timx: WARNING: no Condition: this push goes to ALL users who have logged in or been imported");
+    }
+    let format = output_format(args.rows.format, args.rows.output.as_deref());
+    let out = open_output(args.rows.output.as_deref())?;
+    let mut writer = Verdicts {
+        audience,
+        schema: Schema::new(&names),
+        inner: verdict_writer(format, out)?,
+        targeted: [0; 3],
+        misses: BTreeMap::new(),
+    };
+    let cfg = JobConfig::new(JobKind::Inspect, profile.family, profile.rate_limit);
+    let streamed = rt.block_on(async { stream(engine::spawn_job(client, cfg, input.clone()), &mut writer).await })?;
+    if let Some(e) = streamed.write_failed {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Ok(ExitCode::from(1));
+        }
+        bail!("cannot write the results: {e}");
+    }
+    writer.finish()?;
+    writer.summary(input.total());
+    eprintln!("{}", streamed.summary.line());
+    if let Err(e) = crate::journal::after_job(&profile, "audience", &streamed.summary, &input) {
+        eprintln!("timx: warning: {e}");
+    }
+    let unread = streamed.summary.count(engine::Status::Failed)
+        + streamed.summary.count(engine::Status::Invalid)
+        + streamed.summary.count(engine::Status::Cancelled);
+    Ok(if streamed.interrupted {
+        ExitCode::from(130)
+    } else if unread > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Turns each inspect record into its verdict row, counting as it goes.
+struct Verdicts<'a> {
+    audience: Audience,
+    schema: Schema,
+    inner: Box<dyn RecordWriter<Verdict> + 'a>,
+    /// targeted, not, undecided
+    targeted: [u64; 3],
+    misses: BTreeMap<String, u64>,
+}
+
+impl Verdicts<'_> {
+    fn summary(&self, total: usize) {
+        let [yes, no, unknown] = self.targeted;
+        eprintln!("{yes} of {total} would be targeted ({no} not, {unknown} undecided)");
+        let mut top: Vec<(&String, &u64)> = self.misses.iter().collect();
+        top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        for (why, n) in top.into_iter().take(5) {
+            eprintln!("  {}: {n}", escape(why));
+        }
+        if matches!(self.audience, Audience::Some(_)) {
+            eprintln!("timx: {ASSUMPTIONS}");
+        }
+    }
+}
+
+impl RecordWriter<Record> for Verdicts<'_> {
+    fn write(&mut self, r: &Record) -> std::io::Result<()> {
+        let v = audience::evaluate(&self.audience, &self.schema, r);
+        self.targeted[match v.targeted {
+            Some(true) => 0,
+            Some(false) => 1,
+            None => 2,
+        }] += 1;
+        for m in &v.misses {
+            *self.misses.entry(m.clone()).or_default() += 1;
+        }
+        self.inner.write(&v)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.inner.finish()
+    }
+}
+
+fn targeted_label(t: Option<bool>) -> &'static str {
+    match t {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "unknown",
+    }
+}
+
+fn verdict_writer<'a, W: Write + 'a>(format: Format, out: W) -> std::io::Result<Box<dyn RecordWriter<Verdict> + 'a>> {
+    Ok(match format {
+        Format::Ndjson => Box::new(Ndjson { out }),
+        Format::Json => Box::new(Json { out, first: true }),
+        Format::Csv => {
+            let mut w = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(out);
+            w.write_record(["account", "targeted", "reasons", "error"])?;
+            Box::new(Csv(w))
+        }
+        Format::Table => {
+            let mut out = out;
+            writeln!(out, "{}  TARGETED  REASONS", crate::text::pad("ACCOUNT", 20))?;
+            Box::new(Table(out))
+        }
+    })
+}
+
+struct Csv<W: Write>(csv::Writer<W>);
+
+impl<W: Write> RecordWriter<Verdict> for Csv<W> {
+    fn write(&mut self, v: &Verdict) -> std::io::Result<()> {
+        let cells =
+            [v.account.as_str(), targeted_label(v.targeted), &v.reasons.join("; "), v.error.as_deref().unwrap_or("")];
+        Ok(self.0.write_record(cells.map(|c| neutralize_formula(c).into_owned()))?)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+struct Table<W>(W);
+
+impl<W: Write> RecordWriter<Verdict> for Table<W> {
+    fn write(&mut self, v: &Verdict) -> std::io::Result<()> {
+        let line = format!(
+            "{}  {:<8}  {}",
+            crate::text::pad(&escape(&v.account), 20),
+            targeted_label(v.targeted),
+            escape(&v.reasons.join("; "))
+        );
+        writeln!(self.0, "{}", line.trim_end())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}

@@ -1,0 +1,85 @@
+//! `timx audience` against the emulator over loopback: the real binary reads the accounts as
+//! `inspect` does and answers per account whether the push would reach it, and why not.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use timx::emulator::EmulatorConfig;
+
+fn demo() -> timx::emulator::data::DataFile {
+    timx::emulator::data::DataFile::load(Path::new("assets/demo/demo.json")).unwrap()
+}
+
+fn audience(
+    env: &Workspace,
+    emu: &timx::emulator::Running,
+    condition: &str,
+    accounts: &[&str],
+) -> std::process::Output {
+    let mut a = vec!["audience".to_string(), "--condition".into(), condition.into()];
+    a.extend(accounts.iter().map(|s| s.to_string()));
+    a.extend(one_off(emu));
+    env.run(&a.iter().map(String::as_str).collect::<Vec<_>>(), Some(KEY))
+}
+
+fn rows(o: &std::process::Output) -> Vec<serde_json::Value> {
+    text(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn audience_says_who_a_condition_reaches_and_why_not() {
+    let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(demo()));
+    let env = Workspace::new();
+    // bob has newsletter and PlatinumMember; carol and the unknown account do not.
+    let o = audience(&env, &emu, r#"{"TagsAnd":["newsletter","PlatinumMember"]}"#, &["bob", "carol", "ghost-user"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = rows(&o);
+    assert_eq!(out.len(), 3);
+    assert_eq!(out[0]["account"], "bob");
+    assert_eq!(out[0]["targeted"], true, "{:?}", out[0]);
+    assert_eq!(out[1]["targeted"], false);
+    assert!(out[1]["reasons"][0].as_str().unwrap().starts_with("TagsAnd:"), "{:?}", out[1]);
+    assert_eq!(out[2]["targeted"], false);
+    assert!(out[2]["reasons"][0].as_str().unwrap().contains("not imported"));
+    let err = text(&o.stderr);
+    assert!(err.contains("1 of 3 would be targeted"), "{err}");
+    assert!(err.contains("not imported: 1"), "{err}");
+    assert!(err.contains("assumed"), "{err}");
+    assert_eq!(emu.stats().by_path.keys().filter(|p| !p.contains("get_")).count(), 0, "nothing but reads is sent");
+
+    // From a file, a push body with a Condition on attributes, CSV out.
+    let file = env.dir.path().join("push.json");
+    std::fs::write(&file, r#"{"MsgRandom":1,"Condition":{"AttrsAnd":{"city":"São Paulo"}}}"#).unwrap();
+    let mut a = vec![
+        "audience".to_string(),
+        "--condition".into(),
+        format!("@{}", file.display()),
+        "bob".into(),
+        "carol".into(),
+        "--format".into(),
+        "csv".into(),
+    ];
+    a.extend(one_off(&emu));
+    let o = env.run(&a.iter().map(String::as_str).collect::<Vec<_>>(), Some(KEY));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let csv = text(&o.stdout);
+    assert!(csv.starts_with("\"account\",\"targeted\",\"reasons\",\"error\""), "{csv}");
+    assert!(csv.contains("\"bob\",\"yes\"") && csv.contains("\"carol\",\"no\""), "{csv}");
+
+    // No Condition: everyone, said loudly. An invalid one: exit 2 with the code.
+    let o = audience(&env, &emu, r#"{"MsgRandom":1,"MsgBody":[]}"#, &["bob"]);
+    assert!(text(&o.stderr).contains("ALL users"), "{}", text(&o.stderr));
+    assert_eq!(rows(&o)[0]["targeted"], true);
+    let o = audience(&env, &emu, r#"{"TagsAnd":["a"],"AttrsAnd":{"city":"x"}}"#, &["bob"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("90039"), "{}", text(&o.stderr));
+    let o = audience(&env, &emu, r#"{"AttrsOr":{"tier":"gold"}}"#, &["bob"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("90033") && text(&o.stderr).contains("会员等级"), "{}", text(&o.stderr));
+    let o = audience(&env, &emu, "{}", &["bob"]);
+    assert_eq!(o.status.code(), Some(2));
+    rt.block_on(emu.shutdown());
+}
