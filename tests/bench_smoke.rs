@@ -9,7 +9,7 @@ mod suite;
 fn the_benchmark_suite_runs_on_tiny_inputs() {
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_timx"));
     let figs = suite::run_all(bin, &suite::Sizes::tiny());
-    for id in ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10"] {
+    for id in ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11"] {
         assert!(figs.iter().any(|f| f.id == id), "{id} missing");
     }
     let get = |what: &str| figs.iter().find(|f| f.what.contains(what)).unwrap_or_else(|| panic!("{what}"));

@@ -194,3 +194,49 @@ fn no_color_keeps_the_selection_visible_without_colours() {
     let reversed = (30..60).filter(|x| buf[(*x, y)].modifier.contains(Modifier::REVERSED)).count();
     assert!(reversed > 20, "selection drawn reversed: {reversed} cells");
 }
+
+fn command(app: &mut App, line: &str) {
+    key(app, KeyCode::Char(':'));
+    app.update(Msg::Paste(line.into()));
+    key(app, KeyCode::Enter);
+}
+
+/// `:audience`: the Aud column (✓ ✗ ?), the condition and counts on screen, the filter on the
+/// verdict, the reasons in the detail, the reasons chart in the summary; NO_COLOR keeps the
+/// symbols. An invalid condition is refused with the service's code.
+#[test]
+fn the_audience_column_reasons_and_charts() {
+    let mut app = app_with_results(Theme::new(false), (80, 24));
+    command(&mut app, r#"audience {"TagsAnd":["vip"],"AttrsAnd":{"city":"深圳"}}"#);
+    let s = screen(&app);
+    assert!(s.contains("invalid condition: 90039"), "{s}");
+    assert!(app.results.audience.is_none());
+    command(&mut app, r#"audience {"TagsOr":["newsletter","活跃"]}"#);
+    let s = screen(&app);
+    assert!(s.contains("Aud") && s.contains("✓ 2 ✗ 3 ? 0"), "{s}");
+    insta::assert_snapshot!("audience_80x24", s);
+    // Filter on the verdict.
+    key(&mut app, KeyCode::Char('/'));
+    app.update(Msg::Paste("audience=no".into()));
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.results.view_len(), 3);
+    // The detail of alice (not targeted) says why.
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&app);
+    assert!(s.contains("✗ not targeted") && s.contains("TagsOr: has none of newsletter, 活跃"), "{s}");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('3'));
+    let s = screen(&app);
+    assert!(s.contains("not targeted because") && s.contains("none of TagsOr"), "{s}");
+    insta::assert_snapshot!("audience_summary", s);
+    let wide = {
+        let mut app = app_with_results(Theme::new(true), (200, 50));
+        command(&mut app, r#"audience {"TagsOr":["newsletter","活跃"]}"#);
+        screen(&app)
+    };
+    assert!(wide.contains("✓") && wide.contains("✗"), "NO_COLOR keeps the symbols");
+    insta::assert_snapshot!("audience_200x50_no_color", wide);
+    command(&mut app, "audience off");
+    assert!(app.results.audience.is_none());
+}

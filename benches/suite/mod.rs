@@ -9,6 +9,7 @@
 #[path = "../../tests/common/mod.rs"]
 pub mod common;
 
+pub mod audience;
 pub mod audits;
 pub mod emulator;
 pub mod memory;
@@ -254,6 +255,7 @@ pub const GROUPS: &[Group] = &[
     Group { name: "memory", run: memory::run },
     Group { name: "emulator", run: emulator::run },
     Group { name: "writes", run: writes::run },
+    Group { name: "audience", run: audience::run },
 ];
 
 pub fn run_all(bin: &Path, s: &Sizes) -> Vec<Figure> {

@@ -225,13 +225,15 @@ impl App {
 
     /// Work runs between frames (a large filter, an export) in steps.
     pub fn background_pending(&self) -> bool {
-        self.results.filter_pending() || self.export.is_some()
+        self.results.filter_pending() || self.results.audience_pending() || self.export.is_some()
     }
 
     /// One step of background work between frames.
     pub fn poll_background(&mut self) {
         let budget = std::time::Duration::from_millis(8);
-        if self.results.filter_pending() {
+        if self.results.audience_pending() {
+            self.results.poll_audience(budget);
+        } else if self.results.filter_pending() {
             self.results.poll_filter(budget);
         } else {
             self.poll_export(budget);

@@ -31,6 +31,7 @@ pub const COMMANDS: &[Command] = &[
     Command { name: "family", aliases: &[], args: "all_member_push|timpush", help: "the API family for this session", run: family },
     Command { name: "export", aliases: &[], args: "PATH [filtered]", help: "write results as CSV/JSON/NDJSON (by extension), file mode 0600", run: export },
     Command { name: "load", aliases: &[], args: "PATH", help: "replace the accounts with a file's lines", run: load },
+    Command { name: "audience", aliases: &[], args: "CONDITION-JSON|off", help: "would a push with this Condition (or push body) reach each account, and why not; filter with audience=yes|no|unknown", run: audience },
     Command { name: "probe", aliases: &[], args: "", help: "ask every region which holds this SDKAppID (after 70016/70020)", run: |app, _| app.probe() },
     Command { name: "new", aliases: &[], args: "", help: "new profile form", run: |app, _| { app.open(Overlay::Form(Box::new(ProfileForm::new(app.config.path.clone())))); vec![] } },
     Command { name: "help", aliases: &[], args: "", help: "this help", run: |app, _| { app.open(Overlay::Help(Popup::default())); vec![] } },
@@ -128,6 +129,32 @@ fn export(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
     match rest.first() {
         Some(path) => app.start_export(PathBuf::from(path), rest.get(1) == Some(&"filtered")),
         None => app.error("usage: export PATH [filtered]   (format from the extension: .csv .json .ndjson)"),
+    }
+    vec![]
+}
+
+fn audience(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
+    let json = rest.join(" ");
+    if json.is_empty() || json == "off" {
+        app.results.clear_audience();
+        app.info(if json.is_empty() { "usage: audience CONDITION-JSON|off" } else { "audience off" });
+        return vec![];
+    }
+    let (Some(profile), Some(names)) = (app.active_profile(), app.attr_names.names.as_ref()) else {
+        app.error("pick a profile and let its attribute names load first (they check the condition)");
+        return vec![];
+    };
+    match crate::audience::parse(&json, profile.family, &names.names_in_slot_order()) {
+        Ok(a) => {
+            let all = a == crate::audience::Audience::All;
+            app.results.set_audience(a, json);
+            if all {
+                app.error("no Condition: this push goes to ALL users who have logged in or been imported");
+            } else {
+                app.info("audience applied: see the Aud column, the detail (Enter) and the summary (3)");
+            }
+        }
+        Err(e) => app.error(format!("invalid condition: {e}")),
     }
     vec![]
 }

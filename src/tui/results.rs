@@ -19,8 +19,57 @@ pub enum Tab {
 pub enum SortKey {
     Account,
     Status,
+    /// Would the push condition reach the account (`:audience`).
+    Audience,
     Attr(String),
     Tags,
+}
+
+/// A push condition applied to the results (`:audience`): a verdict per row, worked out in
+/// time-boxed steps like a filter, so no frame waits for a million rows.
+#[derive(Debug)]
+pub struct AudienceView {
+    /// As the user typed it (shown while it applies).
+    pub text: String,
+    pub audience: crate::audience::Audience,
+    judge: crate::audience::Judge,
+    /// Per input index: 0 not judged yet, 1 targeted, 2 not, 3 undecided.
+    verdicts: Vec<u8>,
+    /// Targeted, not, undecided.
+    pub counts: [u64; 3],
+    /// Per miss key of the judge: accounts it kept out.
+    misses: Vec<u64>,
+    /// Next input index the steps look at.
+    next: usize,
+}
+
+impl AudienceView {
+    /// The most common reasons for not being targeted.
+    pub fn top_misses(&self, n: usize) -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> = self
+            .misses
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c > 0)
+            .map(|(k, c)| (self.judge.keys[k].clone(), *c))
+            .collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v.truncate(n);
+        v
+    }
+
+    pub fn pending(&self) -> bool {
+        self.next < self.verdicts.len()
+    }
+}
+
+/// A verdict as the table and the filter read it.
+pub fn verdict_code(t: Option<bool>) -> u8 {
+    match t {
+        Some(true) => 1,
+        Some(false) => 2,
+        None => 3,
+    }
 }
 
 /// A filter being applied in time-boxed steps, so no frame waits for a million rows.
@@ -58,18 +107,91 @@ pub struct Results {
     pending: Option<PendingFilter>,
     /// The applied filter, prepared against the pool.
     needle: Prepared,
+    pub audience: Option<AudienceView>,
+    /// `audience=yes|no|unknown`: the filter is on the verdict (1, 2, 3).
+    audience_filter: Option<u8>,
 }
 
 impl Results {
     pub fn reset(&mut self, total: usize) {
         let filter = std::mem::take(&mut self.filter);
+        let audience = self.audience.take().map(|a| (a.text, a.audience));
         *self = Results {
             rows: Vec::with_capacity(total),
             needle: Prepared::new(Needle::new(&filter)),
+            audience_filter: audience_filter(&filter),
             filter,
             ..Results::default()
         };
         self.rows.resize_with(total, || None);
+        // The condition stays on screen for the next job's rows.
+        if let Some((text, a)) = audience {
+            self.set_audience(a, text);
+        }
+    }
+
+    /// Apply a push condition: every row gets its verdict, in steps (`poll_audience`).
+    pub fn set_audience(&mut self, audience: crate::audience::Audience, text: String) {
+        let judge = crate::audience::Judge::new(&audience);
+        let misses = vec![0; judge.keys.len()];
+        self.audience = Some(AudienceView {
+            text,
+            audience,
+            judge,
+            verdicts: vec![0; self.rows.len()],
+            counts: [0; 3],
+            misses,
+            next: 0,
+        });
+        self.poll_audience(std::time::Duration::from_millis(8));
+    }
+
+    pub fn clear_audience(&mut self) {
+        self.audience = None;
+        if self.audience_filter.is_some() {
+            self.set_filter("");
+        }
+    }
+
+    /// A row's verdict: None when no condition applies or it is not judged yet.
+    pub fn verdict(&self, index: u32) -> Option<Option<bool>> {
+        match self.audience.as_ref()?.verdicts.get(index as usize)? {
+            1 => Some(Some(true)),
+            2 => Some(Some(false)),
+            3 => Some(None),
+            _ => None,
+        }
+    }
+
+    pub fn audience_pending(&self) -> bool {
+        self.audience.as_ref().is_some_and(AudienceView::pending)
+    }
+
+    /// Judge rows for up to `budget`; returns true while work remains.
+    pub fn poll_audience(&mut self, budget: std::time::Duration) -> bool {
+        let Some(a) = self.audience.as_mut() else { return false };
+        if a.next >= self.rows.len() {
+            return false;
+        }
+        let start = std::time::Instant::now();
+        while a.next < self.rows.len() {
+            let end = (a.next + 8192).min(self.rows.len());
+            for i in a.next..end {
+                if let Some(row) = &self.rows[i] {
+                    judge_row(a, i, row, &self.pool);
+                }
+            }
+            a.next = end;
+            if start.elapsed() >= budget {
+                return true;
+            }
+        }
+        // A filter on the verdicts waits for them: applied again now that they are all in.
+        if self.audience_filter.is_some() {
+            let filter = self.filter.clone();
+            self.set_filter(&filter);
+        }
+        false
     }
 
     pub fn total(&self) -> usize {
@@ -153,10 +275,22 @@ impl Results {
             }
             *self.status_counts.entry(r.status).or_default() += 1;
             let row = Row::from_record(r, &mut self.pool);
-            let matches = self.needle.matches(&row, &self.pool);
+            if let Some(a) = self.audience.as_mut()
+                && (idx as usize) < a.next
+            {
+                judge_row(a, idx as usize, &row, &self.pool);
+            }
+            let verdict = self.audience.as_ref().and_then(|a| a.verdicts.get(idx as usize).copied());
+            let matches = match self.audience_filter {
+                Some(want) => verdict == Some(want),
+                None => self.needle.matches(&row, &self.pool),
+            };
             if let Some(p) = self.pending.as_mut()
                 && (idx as usize) < p.next
-                && p.needle.matches(&row, &self.pool)
+                && match self.audience_filter {
+                    Some(want) => verdict == Some(want),
+                    None => p.needle.matches(&row, &self.pool),
+                }
             {
                 let pos = p.view.partition_point(|i| *i < idx);
                 p.view.insert(pos, idx);
@@ -184,7 +318,8 @@ impl Results {
     /// keys built, not one per row), then the view is rebuilt once. No full re-sort per batch.
     fn merge_sorted(&mut self, mut new: Vec<u32>) {
         let Some((key, desc)) = self.sort.clone() else { return };
-        let keyed = |i: u32| (sort_value(&self.rows, &self.pool, &key, i), i);
+        let verdicts = self.audience.as_ref().map(|a| a.verdicts.as_slice()).unwrap_or_default();
+        let keyed = |i: u32| (sort_value(&self.rows, &self.pool, verdicts, &key, i), i);
         new.sort_by_cached_key(|i| keyed(*i));
         if desc {
             new.reverse();
@@ -207,6 +342,11 @@ impl Results {
     /// the next calls to `poll_filter`, while the old view stays on screen.
     pub fn set_filter(&mut self, filter: &str) {
         self.filter = filter.to_owned();
+        self.audience_filter = audience_filter(filter);
+        if self.audience_filter.is_some() {
+            // The verdicts first (a million rows take well under a frame's worth of steps).
+            while self.poll_audience(std::time::Duration::from_secs(3600)) {}
+        }
         self.needle = Prepared::new(Needle::new(filter));
         self.pending = Some(PendingFilter { needle: Prepared::new(Needle::new(filter)), next: 0, view: Vec::new() });
         self.poll_filter(std::time::Duration::from_millis(8));
@@ -229,9 +369,14 @@ impl Results {
         while p.next < self.rows.len() {
             let end = (p.next + 4096).min(self.rows.len());
             for (i, row) in self.rows[p.next..end].iter().enumerate() {
-                if let Some(r) = row
-                    && p.needle.matches(r, &self.pool)
-                {
+                let hit = match (row, self.audience_filter) {
+                    (None, _) => false,
+                    (Some(_), Some(want)) => {
+                        self.audience.as_ref().and_then(|a| a.verdicts.get(p.next + i).copied()) == Some(want)
+                    }
+                    (Some(r), None) => p.needle.matches(r, &self.pool),
+                };
+                if hit {
                     p.view.push((p.next + i) as u32);
                 }
             }
@@ -262,8 +407,9 @@ impl Results {
             return;
         };
         let (rows, pool) = (&self.rows, &self.pool);
+        let verdicts = self.audience.as_ref().map(|a| a.verdicts.as_slice()).unwrap_or_default();
         // Stable, with input order as the tie-break.
-        self.view.sort_by_cached_key(|i| (sort_value(rows, pool, &key, *i), *i));
+        self.view.sort_by_cached_key(|i| (sort_value(rows, pool, verdicts, &key, *i), *i));
         if desc {
             self.view.reverse();
         }
@@ -313,14 +459,50 @@ impl Results {
 }
 
 /// The value a row sorts by in a column.
-fn sort_value(rows: &[Option<Row>], pool: &Pool, key: &SortKey, i: u32) -> String {
+fn sort_value(rows: &[Option<Row>], pool: &Pool, verdicts: &[u8], key: &SortKey, i: u32) -> String {
     let Some(r) = rows.get(i as usize).and_then(Option::as_ref) else { return String::new() };
     match key {
         SortKey::Account => r.account().to_owned(),
         SortKey::Status => r.status.label().to_owned(),
+        SortKey::Audience => verdicts.get(i as usize).copied().unwrap_or_default().to_string(),
         SortKey::Attr(name) => r.attr(name, pool).unwrap_or_default().to_owned(),
         SortKey::Tags => r.tags(pool).collect::<Vec<_>>().join(","),
     }
+}
+
+/// `audience=yes|no|unknown` (also ✓ ✗ ?): the verdict a filter asks for.
+fn audience_filter(filter: &str) -> Option<u8> {
+    let (k, v) = filter.trim().split_once('=')?;
+    if !k.trim().eq_ignore_ascii_case("audience") {
+        return None;
+    }
+    match v.trim().to_ascii_lowercase().as_str() {
+        "yes" | "y" | "true" | "✓" => Some(1),
+        "no" | "n" | "false" | "✗" => Some(2),
+        "unknown" | "null" | "?" => Some(3),
+        _ => None,
+    }
+}
+
+/// Judge one present row into the view's verdicts, counts and misses.
+fn judge_row(a: &mut AudienceView, i: usize, row: &Row, pool: &Pool) {
+    if a.verdicts.get(i).is_none_or(|v| *v != 0) {
+        return;
+    }
+    let misses = &mut a.misses;
+    let t = a.judge.decide(
+        row.status,
+        |t| row.tags(pool).any(|x| x == t),
+        |n| row.attr(n, pool),
+        |k| {
+            if let Some(m) = misses.get_mut(k) {
+                *m += 1;
+            }
+        },
+    );
+    let code = verdict_code(t);
+    a.verdicts[i] = code;
+    a.counts[code as usize - 1] += 1;
 }
 
 fn bump(counts: &mut HashMap<String, u64>, key: &str) {
@@ -435,6 +617,38 @@ mod tests {
         assert!(!res.filter_pending());
         assert_eq!(res.view_len(), 25_000);
         assert!(res.shown().all(|r| r.attrs.unwrap()["city"] == "odd"));
+    }
+
+    #[test]
+    fn an_audience_judges_every_row_counts_reasons_and_filters() {
+        let mut res = Results::default();
+        res.reset(5);
+        res.insert(vec![rec(0, "a", "深圳", &["vip"]), rec(1, "b", "北京", &["vip"]), rec(2, "c", "深圳", &[])]);
+        let json = r#"{"AttrsAnd":{"city":"深圳"}}"#;
+        let a = crate::audience::parse(json, crate::api::Family::Timpush, &["city".to_string()]).unwrap();
+        res.set_audience(a, json.into());
+        assert_eq!(res.verdict(0), Some(Some(true)));
+        assert_eq!(res.verdict(1), Some(Some(false)));
+        // Rows that come later are judged as they land.
+        let mut ghost = Record::new(3, "ghost", Status::NotFound);
+        ghost.error = None;
+        res.insert(vec![ghost, Record::new(4, "broken", Status::Failed)]);
+        assert_eq!(res.verdict(3), Some(Some(false)));
+        assert_eq!(res.verdict(4), Some(None));
+        let a = res.audience.as_ref().unwrap();
+        assert_eq!(a.counts, [2, 2, 1]);
+        assert_eq!(a.top_misses(5), [("city ≠ 深圳".to_string(), 1), ("not imported".to_string(), 1)]);
+        res.set_filter("audience=no");
+        assert_eq!(res.view(), &[1, 3]);
+        res.set_filter("audience=unknown");
+        assert_eq!(res.view(), &[4]);
+        // A new job keeps the condition and judges its rows.
+        res.reset(1);
+        res.insert(vec![rec(0, "z", "深圳", &[])]);
+        assert_eq!(res.verdict(0), Some(Some(true)));
+        assert_eq!(res.view(), &[] as &[u32], "the verdict filter holds for the new rows");
+        res.clear_audience();
+        assert_eq!(res.view(), &[0]);
     }
 
     #[test]

@@ -137,6 +137,18 @@ fn detail_lines(app: &App) -> Vec<Line<'static>> {
     for tag in &tags {
         lines.push(Line::raw(format!("  {}", escape(tag))));
     }
+    if let Some(a) = &app.results.audience {
+        lines.push(Line::raw(""));
+        let schema = names.map(crate::audience::Schema::new).unwrap_or_default();
+        let v = crate::audience::evaluate(&a.audience, &schema, &r);
+        let (word, style) = match v.targeted {
+            Some(true) => ("✓ targeted", t.ok),
+            Some(false) => ("✗ not targeted", t.error),
+            None => ("? undecided", t.warn),
+        };
+        lines.push(Line::from(vec![Span::styled("Push audience  ", t.header), Span::styled(word, style)]));
+        lines.extend(v.reasons.iter().map(|x| Line::raw(format!("  {}", escape(x)))));
+    }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Raw JSON", t.header));
     let json = serde_json::to_string_pretty(&r).unwrap_or_default();

@@ -26,6 +26,11 @@ pub fn results(app: &App, f: &mut Frame, area: Rect) {
     ]);
     let mut block = pane_block(app, Pane::Results, title);
     let r = &app.results;
+    if let Some(a) = &r.audience {
+        let [yes, no, unknown] = a.counts;
+        block = block
+            .title_bottom(Line::styled(format!(" ✓ {yes} ✗ {no} ? {unknown} audience {} ", fit(&a.text, 40)), t.warn));
+    }
     if !r.filter.is_empty() {
         block = block.title_bottom(Line::styled(
             format!(" filter \"{}\": {} of {} ", escape(&r.filter), r.view_len(), r.present()),
@@ -119,6 +124,9 @@ fn columns(app: &App) -> Vec<Col> {
         Col { title: "Account".into(), width: 18, key: SortKey::Account },
         Col { title: "Status".into(), width: 9, key: SortKey::Status },
     ];
+    if app.results.audience.is_some() {
+        cols.push(Col { title: "Aud".into(), width: 5, key: SortKey::Audience });
+    }
     match app.tab {
         Tab::Attrs => {
             for name in app.attr_names.columns() {
@@ -136,6 +144,8 @@ fn cell_text(r: &ResultRow, pool: &Pool, key: &SortKey) -> String {
     match key {
         SortKey::Account => r.account().to_owned(),
         SortKey::Status => r.status.label().to_owned(),
+        // Drawn from the verdicts (`audience_cell`); a row alone does not know it.
+        SortKey::Audience => String::new(),
         SortKey::Attr(name) => r.attr(name, pool).unwrap_or_default().to_owned(),
         SortKey::Tags => match (r.has_tags_part(), r.error(), r.reason()) {
             (true, _, _) => r.tags(pool).collect::<Vec<_>>().join(", "),
@@ -152,7 +162,7 @@ fn table(app: &App, f: &mut Frame, area: Rect) {
     let mut cols = columns(app);
     let height = area.height.saturating_sub(1) as usize;
     // Size columns to what the visible rows hold (escaped), within bounds.
-    for c in cols.iter_mut().filter(|c| c.key != SortKey::Tags) {
+    for c in cols.iter_mut().filter(|c| c.key != SortKey::Tags && c.key != SortKey::Audience) {
         let content = res
             .window(height)
             .iter()
@@ -203,6 +213,10 @@ fn table(app: &App, f: &mut Frame, area: Rect) {
         let selected = res.offset + k == res.selected;
         let cells = shown.iter().map(|&i| {
             let c = &cols[i];
+            if c.key == SortKey::Audience {
+                let (text, style) = audience_cell(app, res.verdict(*idx));
+                return Cell::from(text).style(style);
+            }
             let text = cell_text(r, pool, &c.key);
             let style = if c.key == SortKey::Status { status_style(app, r.status) } else { Style::default() };
             Cell::from(fit(&text, c.width as usize)).style(style)
@@ -219,12 +233,22 @@ fn table(app: &App, f: &mut Frame, area: Rect) {
     }
 }
 
+/// ✓ targeted, ✗ not, ? undecided (symbols, so NO_COLOR reads the same); blank until judged.
+fn audience_cell(app: &App, verdict: Option<Option<bool>>) -> (&'static str, Style) {
+    let t = &app.theme;
+    match verdict {
+        Some(Some(true)) => ("✓", t.ok),
+        Some(Some(false)) => ("✗", t.error),
+        Some(None) => ("?", t.warn),
+        None => ("", Style::default()),
+    }
+}
+
 /// Horizontal bars of the most frequent values, because people would rather look than read.
-fn bars(app: &App, title: String, top: &[(String, u64)], area: Rect) -> Vec<Line<'static>> {
+fn bars(app: &App, title: String, top: &[(String, u64)], area: Rect, label_w: usize) -> Vec<Line<'static>> {
     let t = &app.theme;
     let mut lines = vec![Line::styled(title, t.header)];
     let max = top.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
-    let label_w = 14usize;
     let bar_w = (area.width as usize).saturating_sub(label_w + 10).max(4);
     for (label, n) in top {
         let len = ((*n as f64 / max as f64) * bar_w as f64).round().max(1.0) as usize;
@@ -256,13 +280,26 @@ fn summary(app: &App, f: &mut Frame, area: Rect) {
         Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(charts)
     };
     let n = (left.height as usize).saturating_sub(1).max(1);
-    let tags = Results::top(&res.tag_counts, n);
-    f.render_widget(Paragraph::new(bars(app, format!("Tags: accounts carrying each (top {n})"), &tags, left)), left);
+    let left_lines = match &res.audience {
+        // With a condition applied, the reasons take the tags' place.
+        Some(a) => {
+            let [yes, no, unknown] = a.counts;
+            // Reasons are sentences: half the width for them.
+            let label_w = (left.width as usize / 2).max(14);
+            let title = format!("Audience ✓ {yes} ✗ {no} ? {unknown}: not targeted because");
+            bars(app, title, &a.top_misses(n), left, label_w)
+        }
+        None => {
+            let tags = Results::top(&res.tag_counts, n);
+            bars(app, format!("Tags: accounts carrying each (top {n})"), &tags, left, 14)
+        }
+    };
+    f.render_widget(Paragraph::new(left_lines), left);
     let names = app.attr_names.columns();
     let lines = match names.get(app.summary_attr % names.len().max(1)) {
         Some(name) => {
             let top = res.attr_values.get(name).map(|m| Results::top(m, n)).unwrap_or_default();
-            bars(app, format!("Attribute {} (a: next attribute)", escape(name)), &top, right)
+            bars(app, format!("Attribute {} (a: next attribute)", escape(name)), &top, right, 14)
         }
         None => vec![Line::styled("no attribute names", t.dim)],
     };
