@@ -19,6 +19,7 @@ pub mod logging;
 pub mod plan;
 pub mod private_file;
 pub mod resume;
+pub mod schema_stats;
 pub mod secret;
 pub mod state_file;
 pub mod text;

@@ -83,3 +83,29 @@ fn audience_says_who_a_condition_reaches_and_why_not() {
     assert_eq!(o.status.code(), Some(2));
     rt.block_on(emu.shutdown());
 }
+
+/// `timx inspect --summary`: the schema's use instead of the rows (rows to -o when given).
+#[test]
+fn inspect_summary_reports_the_schema_in_use() {
+    let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(demo()));
+    let env = Workspace::new();
+    let out = env.dir.path().join("rows.ndjson");
+    let mut a: Vec<String> =
+        ["inspect", "bob", "carol", "alice", "ghost-user", "--summary", "-o"].map(String::from).to_vec();
+    a.push(out.display().to_string());
+    a.extend(one_off(&emu));
+    let o = env.run(&a.iter().map(String::as_str).collect::<Vec<_>>(), Some(KEY));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let report = text(&o.stdout);
+    assert!(report.starts_with("Schema use of 3 answered accounts"), "{report}");
+    assert!(report.contains("city") && report.contains("Tags per account"), "{report}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 4, "the rows went to -o");
+    a.retain(|x| x != "-o" && *x != out.display().to_string());
+    a.extend(["--format".into(), "json".into()]);
+    let o = env.run(&a.iter().map(String::as_str).collect::<Vec<_>>(), Some(KEY));
+    let json: serde_json::Value = serde_json::from_str(&text(&o.stdout)).unwrap();
+    assert_eq!(json["answered"], 3);
+    let city = json["attributes"].as_array().unwrap().iter().find(|a| a["name"] == "city").unwrap();
+    assert_eq!(city["with_value"], 2, "{json}");
+    rt.block_on(emu.shutdown());
+}

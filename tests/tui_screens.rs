@@ -152,6 +152,13 @@ fn detail_help_and_summary_screens() {
     key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::Char('3'));
     insta::assert_snapshot!("summary", screen(&app));
+    // `a` steps through the attributes (sex, city, 会员等级, push_device), then the schema view.
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Char('a'));
+    }
+    let s = screen(&app);
+    assert!(s.contains("Schema use") && s.contains("Tags per account"), "{s}");
+    insta::assert_snapshot!("summary_schema", s);
     key(&mut app, KeyCode::Char('?'));
     let s = screen(&app);
     assert!(s.contains("Ctrl-R / F5") && s.contains("run: attributes and tags"), "{s}");

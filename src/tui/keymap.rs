@@ -247,7 +247,7 @@ pub const BINDINGS: &[Binding] = &[
     b(&[(NONE, Char('1'))], TabAttrs, Results, "attributes tab", None),
     b(&[(NONE, Char('2'))], TabTags, Results, "tags tab", None),
     b(&[(NONE, Char('3'))], TabSummary, Results, "summary charts", None),
-    b(&[(NONE, Char('a'))], NextAttr, Results, "summary: next attribute", None),
+    b(&[(NONE, Char('a'))], NextAttr, Results, "summary: next attribute, then the schema view", None),
     b(&[(NONE, Char('e'))], Export, Results, "export (CSV/JSON/NDJSON by extension)", Some("export")),
     b(&[(NONE, Char('y'))], CopyAccount, Results, "copy the account (OSC 52)", Some("copy")),
     b(&[(NONE, Char('Y')), (SHIFT, Char('Y'))], CopyRow, Results, "copy the row as JSON", None),

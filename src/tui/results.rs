@@ -108,6 +108,9 @@ pub struct Results {
     /// The applied filter, prepared against the pool.
     needle: Prepared,
     pub audience: Option<AudienceView>,
+    /// Tags per account and what the limits would refuse (values per attribute are in
+    /// `attr_values`).
+    pub schema: crate::schema_stats::SchemaStats,
     /// `audience=yes|no|unknown`: the filter is on the verdict (1, 2, 3).
     audience_filter: Option<u8>,
 }
@@ -274,6 +277,7 @@ impl Results {
                 }
             }
             *self.status_counts.entry(r.status).or_default() += 1;
+            self.schema.add(&r);
             let row = Row::from_record(r, &mut self.pool);
             if let Some(a) = self.audience.as_mut()
                 && (idx as usize) < a.next
@@ -451,10 +455,7 @@ impl Results {
 
     /// Most frequent (value, count) pairs, highest first.
     pub fn top(counts: &HashMap<String, u64>, n: usize) -> Vec<(String, u64)> {
-        let mut v: Vec<(String, u64)> = counts.iter().map(|(k, c)| (k.clone(), *c)).collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        v.truncate(n);
-        v
+        crate::schema_stats::top_values(counts, n)
     }
 }
 

@@ -46,6 +46,11 @@ pub struct AuditArgs {
     /// not_found, invalid), redo the rest, and leave FILE as one whole run would.
     #[arg(long, requires = "output")]
     pub resume: bool,
+    /// Print how the accounts use the schema (share with a value, distinct and top values per
+    /// attribute, tags per account, what the limits would refuse) instead of the rows; the rows
+    /// still go to -o FILE when given. `--format json` prints it as JSON.
+    #[arg(long, conflicts_with = "resume")]
+    pub summary: bool,
     #[command(flatten)]
     pub target: TargetArgs,
 }
@@ -225,14 +230,66 @@ pub fn run_audit(kind: JobKind, args: AuditArgs) -> anyhow::Result<ExitCode> {
     let profile = args.target.resolve()?;
     let input = Arc::new(read_accounts(&args)?);
     let client = client(&profile)?;
-    let format = output_format(args.rows.format, args.rows.output.as_deref());
+    let mut format = output_format(args.rows.format, args.rows.output.as_deref());
     // A resumed run reads FILE before it writes it; with nothing to resume, it is a plain run.
     let out = match args.rows.output.as_deref().filter(|p| args.resume && p.exists()) {
         Some(path) => Output::Resume(path.to_owned()),
+        // With --summary and no -o, the report takes stdout and the rows go nowhere.
+        None if args.summary && args.rows.output.is_none() => {
+            format = Format::Ndjson;
+            Output::Fresh(Box::new(std::io::sink()))
+        }
         None => Output::Fresh(open_output(args.rows.output.as_deref())?),
     };
+    let report = args.summary.then(|| {
+        if args.rows.output.is_none() && args.rows.format == Some(Format::Json) { Format::Json } else { Format::Table }
+    });
     let rt = runtime()?;
-    rt.block_on(audit(kind, profile, client, input, format, out))
+    rt.block_on(audit(kind, profile, client, input, format, out, report))
+}
+
+/// Counts the schema's use from the rows as they pass to the writer.
+struct Tap<'a> {
+    stats: crate::schema_stats::SchemaStats,
+    inner: &'a mut dyn export::RecordWriter,
+}
+
+impl RecordWriter for Tap<'_> {
+    fn write(&mut self, r: &Record) -> std::io::Result<()> {
+        self.stats.add(r);
+        self.inner.write(r)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.inner.finish()
+    }
+}
+
+/// `--summary`: the report on standard output.
+fn print_report(stats: &crate::schema_stats::SchemaStats, names: &[String], format: Format) -> anyhow::Result<()> {
+    let attrs = stats.attrs(names, &|n| stats.values.get(n), 5);
+    let mut out = std::io::stdout().lock();
+    if format == Format::Json {
+        let report = serde_json::json!({
+            "answered": stats.answered,
+            "attributes": attrs,
+            "tags_per_account": crate::schema_stats::BUCKETS.iter().zip(stats.tags_per_account)
+                .map(|((_, _, l), n)| (l.to_string(), serde_json::Value::from(n))).collect::<serde_json::Map<String, serde_json::Value>>(),
+            "at_tag_limit": stats.at_tag_limit,
+            "long_values": stats.long_values,
+            "long_tags": stats.long_tags,
+            "empty_tags": stats.empty_tags,
+            "rejected_accounts": stats.rejected_accounts,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        for line in stats.lines(&attrs) {
+            writeln!(out, "{line}")?;
+        }
+    }
+    Ok(())
 }
 
 /// Where an audit's rows go: a fresh output, or the file of an interrupted run to resume.
@@ -269,11 +326,12 @@ async fn audit(
     input: Arc<Normalized>,
     format: Format,
     out: Output,
+    report: Option<Format>,
 ) -> anyhow::Result<ExitCode> {
-    // Tabular formats need the attribute names for their columns.
+    // Tabular formats (and the schema report) need the attribute names for their columns.
     let mut columns = Columns { attr_names: vec![], attrs: kind.wants_attrs(), tags: kind.wants_tags() };
     let cfg = JobConfig::new(kind, profile.family, profile.rate_limit);
-    if kind.wants_attrs() && matches!(format, Format::Csv | Format::Table) {
+    if kind.wants_attrs() && (matches!(format, Format::Csv | Format::Table) || report.is_some()) {
         match engine::fetch_attr_names(client.clone(), profile.family, CancellationToken::new()).await {
             Ok(r) => columns.attr_names = r.body.names_in_slot_order(),
             Err(e) => {
@@ -295,8 +353,11 @@ async fn audit(
         Output::Resume(path) => return resumed(kind, &profile, client, cfg, &input, format, columns, &path).await,
     };
     let job = engine::spawn_job(client, cfg, input.clone());
+    let names = columns.attr_names.clone();
     let mut writer = export::writer(format, columns, out)?;
-    let streamed = stream(job, writer.as_mut()).await?;
+    let mut tap = Tap { stats: crate::schema_stats::SchemaStats::new(true), inner: writer.as_mut() };
+    let streamed = stream(job, &mut tap).await?;
+    let stats = tap.stats;
     if let Some(e) = streamed.write_failed {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             return Ok(ExitCode::from(1));
@@ -306,6 +367,9 @@ async fn audit(
     writer.finish()?;
     if streamed.held_back > 0 {
         bail!("internal error: {} rows were held back waiting for an earlier row that never came", streamed.held_back);
+    }
+    if let Some(f) = report {
+        print_report(&stats, &names, f)?;
     }
     Ok(finish(&profile, kind, &input, &streamed.summary, streamed.interrupted))
 }

@@ -155,7 +155,8 @@ impl App {
             Action::TabTags => self.set_tab(Tab::Tags),
             Action::TabSummary => self.set_tab(Tab::Summary),
             Action::NextAttr => {
-                let n = self.attr_names.columns().len().max(1);
+                // The attributes, then the schema view.
+                let n = self.attr_names.columns().len() + 1;
                 self.summary_attr = (self.summary_attr + 1) % n;
             }
             Action::CopyAccount => return self.copy_selected(|r| r.account.clone()),

@@ -296,12 +296,18 @@ fn summary(app: &App, f: &mut Frame, area: Rect) {
     };
     f.render_widget(Paragraph::new(left_lines), left);
     let names = app.attr_names.columns();
-    let lines = match names.get(app.summary_attr % names.len().max(1)) {
+    // `a` steps through the attributes, then the schema view.
+    let lines = match names.get(app.summary_attr % (names.len() + 1)) {
         Some(name) => {
             let top = res.attr_values.get(name).map(|m| Results::top(m, n)).unwrap_or_default();
-            bars(app, format!("Attribute {} (a: next attribute)", escape(name)), &top, right, 14)
+            bars(app, format!("Attribute {} (a: next / schema)", escape(name)), &top, right, 14)
         }
-        None => vec![Line::styled("no attribute names", t.dim)],
+        None => {
+            let attrs = res.schema.attrs(&names, &|n| res.attr_values.get(n), 3);
+            let mut lines = vec![Line::styled("Schema use (a: next)", t.header)];
+            lines.extend(res.schema.lines(&attrs).into_iter().skip(1).map(Line::raw));
+            lines
+        }
     };
     f.render_widget(Paragraph::new(lines), right);
 }
