@@ -67,8 +67,8 @@ fn an_error_restores_the_terminal_and_is_reported() {
     s.send(b"\x1b[23~"); // F11: the test-only error trigger
     let status = s.wait_exit();
     assert_eq!(status.exit_code(), 2);
+    let out = s.wait_output("timx: test-only error trigger");
     s.assert_restored();
-    let out = String::from_utf8_lossy(&s.output.lock().unwrap()).to_string();
     let left = out.rfind("\x1b[?1049l").unwrap();
     assert!(out[left..].contains("timx: test-only error trigger"), "{}", &out[left..]);
 }
@@ -205,6 +205,6 @@ fn key_overrides_from_the_config_show_in_help_and_work() {
     let mut s = Session::start_in(&["demo"], &[], (24, 80), dir.path());
     let status = s.wait_exit();
     assert!(!status.success());
-    let out = String::from_utf8_lossy(&s.output.lock().unwrap()).into_owned();
-    assert!(out.contains("config.toml:4:1: keys.help") && out.contains("while typing accounts"), "{out}");
+    let out = s.wait_output("while typing accounts");
+    assert!(out.contains("config.toml:4:1: keys.help"), "{out}");
 }

@@ -106,6 +106,20 @@ impl Session {
         }
     }
 
+    /// Wait until the raw output holds `what` (text printed after the screen is left, which the
+    /// reader thread may still be delivering when the process has already exited).
+    pub fn wait_output(&self, what: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let out = String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned();
+            if out.contains(what) {
+                return out;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what:?} in the output:\n{out}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     pub fn send(&mut self, bytes: &[u8]) {
         self.writer.write_all(bytes).unwrap();
         self.writer.flush().unwrap();
