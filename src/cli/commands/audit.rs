@@ -248,15 +248,18 @@ pub fn run_audit(kind: JobKind, args: AuditArgs) -> anyhow::Result<ExitCode> {
     rt.block_on(audit(kind, profile, client, input, format, out, report))
 }
 
-/// Counts the schema's use from the rows as they pass to the writer.
+/// Counts the schema's use from the rows as they pass to the writer (with `--summary` only:
+/// a plain audit keeps no value counts).
 struct Tap<'a> {
-    stats: crate::schema_stats::SchemaStats,
+    stats: Option<crate::schema_stats::SchemaStats>,
     inner: &'a mut dyn export::RecordWriter,
 }
 
 impl RecordWriter for Tap<'_> {
     fn write(&mut self, r: &Record) -> std::io::Result<()> {
-        self.stats.add(r);
+        if let Some(s) = self.stats.as_mut() {
+            s.add(r);
+        }
         self.inner.write(r)
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -355,7 +358,8 @@ async fn audit(
     let job = engine::spawn_job(client, cfg, input.clone());
     let names = columns.attr_names.clone();
     let mut writer = export::writer(format, columns, out)?;
-    let mut tap = Tap { stats: crate::schema_stats::SchemaStats::new(true), inner: writer.as_mut() };
+    let stats = report.map(|_| crate::schema_stats::SchemaStats::new(true));
+    let mut tap = Tap { stats, inner: writer.as_mut() };
     let streamed = stream(job, &mut tap).await?;
     let stats = tap.stats;
     if let Some(e) = streamed.write_failed {
@@ -368,8 +372,8 @@ async fn audit(
     if streamed.held_back > 0 {
         bail!("internal error: {} rows were held back waiting for an earlier row that never came", streamed.held_back);
     }
-    if let Some(f) = report {
-        print_report(&stats, &names, f)?;
+    if let (Some(f), Some(stats)) = (report, &stats) {
+        print_report(stats, &names, f)?;
     }
     Ok(finish(&profile, kind, &input, &streamed.summary, streamed.interrupted))
 }
