@@ -74,15 +74,23 @@ pub fn entry<'a, S: OutcomeStatus>(
     }
 }
 
-/// The one journal step after every job, headless or in the explorer (cancelled and stopped
-/// jobs too): one line, unless the profile turned the journal off.
-pub fn after_job(profile: &Profile, command: &str, summary: &Summary, input: &Normalized) -> anyhow::Result<()> {
+/// The one journal step after every job, headless or in the explorer, read or write (cancelled
+/// and stopped jobs too): one line, unless the profile turned the journal off. A write names its
+/// undo file.
+pub fn after_job<S: OutcomeStatus>(
+    profile: &Profile,
+    command: &str,
+    summary: &Summary<S>,
+    input: Option<&Normalized>,
+    undo: Option<&Path>,
+) -> anyhow::Result<()> {
     if !profile.journal {
         return Ok(());
     }
     let Some(path) = default_path() else { return Ok(()) };
-    append(&path, &entry(profile, command, summary, Some(input)))
-        .map_err(|e| anyhow::anyhow!("cannot write the audit journal {}: {e}", path.display()))
+    let mut line = entry(profile, command, summary, input);
+    line.undo_file = undo.map(|p| p.display().to_string());
+    append(&path, &line).map_err(|e| anyhow::anyhow!("cannot write the audit journal {}: {e}", path.display()))
 }
 
 /// Append one line; the journal is created 0600.

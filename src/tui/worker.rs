@@ -218,7 +218,7 @@ async fn run_job(clients: Clients, events: UnboundedSender<WorkerEvent>, run: Jo
     if summary.aborted.is_some() {
         clients.forget(&profile.name);
     }
-    if let Err(e) = crate::journal::after_job(&profile, kind.name(), &summary, &input) {
+    if let Err(e) = crate::journal::after_job(&profile, kind.name(), &summary, Some(&input), None) {
         tracing::warn!("{e}");
         let _ = events.send(WorkerEvent::Failed(WorkerError::Journal(e.to_string())));
     }

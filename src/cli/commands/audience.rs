@@ -76,7 +76,7 @@ pub fn run(args: AudienceArgs) -> anyhow::Result<ExitCode> {
     writer.finish()?;
     writer.summary(input.total());
     eprintln!("{}", streamed.summary.line());
-    if let Err(e) = crate::journal::after_job(&profile, "audience", &streamed.summary, &input) {
+    if let Err(e) = crate::journal::after_job(&profile, "audience", &streamed.summary, Some(&input), None) {
         eprintln!("timx: warning: {e}");
     }
     let unread = streamed.summary.count(engine::Status::Failed)

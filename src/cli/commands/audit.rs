@@ -492,12 +492,8 @@ fn finish(
     interrupted: bool,
 ) -> ExitCode {
     eprintln!("{}", summary.line());
-    if profile.journal
-        && let Some(path) = crate::journal::default_path()
-        && let Err(e) =
-            crate::journal::append(&path, &crate::journal::entry(profile, kind.name(), summary, Some(input)))
-    {
-        eprintln!("timx: warning: cannot write the audit journal {}: {e}", path.display());
+    if let Err(e) = crate::journal::after_job(profile, kind.name(), summary, Some(input), None) {
+        eprintln!("timx: warning: {e}");
     }
     if interrupted {
         ExitCode::from(130)

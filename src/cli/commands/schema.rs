@@ -212,14 +212,8 @@ pub fn run(args: AttrNamesSetArgs) -> anyhow::Result<ExitCode> {
     summary.calls = 1 + u64::from(args.opts.verify);
     summary.elapsed = started.elapsed();
     eprintln!("{}", summary.line());
-    if profile.journal
-        && let Some(path) = crate::journal::default_path()
-    {
-        let mut entry = crate::journal::entry(&profile, "attr-names set", &summary, None);
-        entry.undo_file = Some(undo_path.display().to_string());
-        if let Err(e) = crate::journal::append(&path, &entry) {
-            eprintln!("timx: warning: cannot write the audit journal {}: {e}", path.display());
-        }
+    if let Err(e) = crate::journal::after_job(&profile, "attr-names set", &summary, None, Some(&undo_path)) {
+        eprintln!("timx: warning: {e}");
     }
     Ok(if error.is_some() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

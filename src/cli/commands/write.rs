@@ -485,14 +485,8 @@ fn finish(
     {
         eprintln!("timx: to undo: timx apply -f {} --yes", p.display());
     }
-    if profile.journal
-        && let Some(path) = crate::journal::default_path()
-    {
-        let mut entry = crate::journal::entry(profile, command, summary, Some(input));
-        entry.undo_file = undo.map(|p| p.display().to_string());
-        if let Err(e) = crate::journal::append(&path, &entry) {
-            eprintln!("timx: warning: cannot write the audit journal {}: {e}", path.display());
-        }
+    if let Err(e) = crate::journal::after_job(profile, command, summary, Some(input), undo) {
+        eprintln!("timx: warning: {e}");
     }
     if streamed.interrupted {
         ExitCode::from(130)
