@@ -111,8 +111,6 @@ pub struct Results {
     /// Tags per account and what the limits would refuse (values per attribute are in
     /// `attr_values`).
     pub schema: crate::schema_stats::SchemaStats,
-    /// `audience=yes|no|unknown`: the filter is on the verdict (1, 2, 3).
-    audience_filter: Option<u8>,
 }
 
 impl Results {
@@ -122,7 +120,6 @@ impl Results {
         *self = Results {
             rows: Vec::with_capacity(total),
             needle: Prepared::new(Needle::new(&filter)),
-            audience_filter: audience_filter(&filter),
             filter,
             ..Results::default()
         };
@@ -151,7 +148,7 @@ impl Results {
 
     pub fn clear_audience(&mut self) {
         self.audience = None;
-        if self.audience_filter.is_some() {
+        if self.needle.needle.audience.is_some() {
             self.set_filter("");
         }
     }
@@ -190,7 +187,7 @@ impl Results {
             }
         }
         // A filter on the verdicts waits for them: applied again now that they are all in.
-        if self.audience_filter.is_some() {
+        if self.needle.needle.audience.is_some() {
             let filter = self.filter.clone();
             self.set_filter(&filter);
         }
@@ -285,16 +282,10 @@ impl Results {
                 judge_row(a, idx as usize, &row, &self.pool);
             }
             let verdict = self.audience.as_ref().and_then(|a| a.verdicts.get(idx as usize).copied());
-            let matches = match self.audience_filter {
-                Some(want) => verdict == Some(want),
-                None => self.needle.matches(&row, &self.pool),
-            };
+            let matches = self.needle.matches(&row, &self.pool, verdict);
             if let Some(p) = self.pending.as_mut()
                 && (idx as usize) < p.next
-                && match self.audience_filter {
-                    Some(want) => verdict == Some(want),
-                    None => p.needle.matches(&row, &self.pool),
-                }
+                && p.needle.matches(&row, &self.pool, verdict)
             {
                 let pos = p.view.partition_point(|i| *i < idx);
                 p.view.insert(pos, idx);
@@ -346,12 +337,11 @@ impl Results {
     /// the next calls to `poll_filter`, while the old view stays on screen.
     pub fn set_filter(&mut self, filter: &str) {
         self.filter = filter.to_owned();
-        self.audience_filter = audience_filter(filter);
-        if self.audience_filter.is_some() {
+        self.needle = Prepared::new(Needle::new(filter));
+        if self.needle.needle.audience.is_some() {
             // The verdicts first (a million rows take well under a frame's worth of steps).
             while self.poll_audience(std::time::Duration::from_secs(3600)) {}
         }
-        self.needle = Prepared::new(Needle::new(filter));
         self.pending = Some(PendingFilter { needle: Prepared::new(Needle::new(filter)), next: 0, view: Vec::new() });
         self.poll_filter(std::time::Duration::from_millis(8));
     }
@@ -373,14 +363,10 @@ impl Results {
         while p.next < self.rows.len() {
             let end = (p.next + 4096).min(self.rows.len());
             for (i, row) in self.rows[p.next..end].iter().enumerate() {
-                let hit = match (row, self.audience_filter) {
-                    (None, _) => false,
-                    (Some(_), Some(want)) => {
-                        self.audience.as_ref().and_then(|a| a.verdicts.get(p.next + i).copied()) == Some(want)
-                    }
-                    (Some(r), None) => p.needle.matches(r, &self.pool),
-                };
-                if hit {
+                let verdict = self.audience.as_ref().and_then(|a| a.verdicts.get(p.next + i).copied());
+                if let Some(r) = row
+                    && p.needle.matches(r, &self.pool, verdict)
+                {
                     p.view.push((p.next + i) as u32);
                 }
             }
@@ -468,20 +454,6 @@ fn sort_value(rows: &[Option<Row>], pool: &Pool, verdicts: &[u8], key: &SortKey,
         SortKey::Audience => verdicts.get(i as usize).copied().unwrap_or_default().to_string(),
         SortKey::Attr(name) => r.attr(name, pool).unwrap_or_default().to_owned(),
         SortKey::Tags => r.tags(pool).collect::<Vec<_>>().join(","),
-    }
-}
-
-/// `audience=yes|no|unknown` (also ✓ ✗ ?): the verdict a filter asks for.
-fn audience_filter(filter: &str) -> Option<u8> {
-    let (k, v) = filter.trim().split_once('=')?;
-    if !k.trim().eq_ignore_ascii_case("audience") {
-        return None;
-    }
-    match v.trim().to_ascii_lowercase().as_str() {
-        "yes" | "y" | "true" | "✓" => Some(1),
-        "no" | "n" | "false" | "✗" => Some(2),
-        "unknown" | "null" | "?" => Some(3),
-        _ => None,
     }
 }
 

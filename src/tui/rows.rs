@@ -150,6 +150,8 @@ pub struct Needle {
     insensitive: bool,
     /// For `name=value` queries: the name part.
     pair: Option<(String, String)>,
+    /// `audience=yes|no|unknown` (also ✓ ✗ ?): a filter on the push-audience verdict (1, 2, 3).
+    pub audience: Option<u8>,
 }
 
 impl Needle {
@@ -157,7 +159,7 @@ impl Needle {
         let insensitive = !filter.chars().any(char::is_uppercase);
         let text = if insensitive { filter.to_lowercase() } else { filter.to_owned() };
         let pair = text.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned()));
-        Needle { text, insensitive, pair }
+        Needle { text, insensitive, pair, audience: audience_query(filter) }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -204,6 +206,20 @@ impl Needle {
     }
 }
 
+/// The verdict an `audience=…` query asks for.
+fn audience_query(filter: &str) -> Option<u8> {
+    let (k, v) = filter.trim().split_once('=')?;
+    if !k.trim().eq_ignore_ascii_case("audience") {
+        return None;
+    }
+    match v.trim().to_ascii_lowercase().as_str() {
+        "yes" | "y" | "true" | "✓" => Some(1),
+        "no" | "n" | "false" | "✗" => Some(2),
+        "unknown" | "null" | "?" => Some(3),
+        _ => None,
+    }
+}
+
 /// A needle prepared against the pool: each distinct string is tested once.
 #[derive(Debug, Default)]
 pub struct Prepared {
@@ -227,7 +243,11 @@ impl Prepared {
         *self.hits[i].get_or_insert_with(|| self.needle.hit(pool.get(id)))
     }
 
-    pub fn matches(&mut self, row: &Row, pool: &Pool) -> bool {
+    /// Does the row match? `verdict`: the row's push-audience verdict, if one is applied.
+    pub fn matches(&mut self, row: &Row, pool: &Pool, verdict: Option<u8>) -> bool {
+        if let Some(want) = self.needle.audience {
+            return verdict == Some(want);
+        }
         if self.needle.is_empty() {
             return true;
         }
@@ -264,7 +284,7 @@ mod tests {
         assert_eq!(row.attr("city", &pool), Some("Seoul"));
         for q in ["seoul", "SEOUL", "city=seo", "vip2", "found", "bo", "nope", "city=x"] {
             let mut p = Prepared::new(Needle::new(q));
-            assert_eq!(p.matches(&row, &pool), Needle::new(q).matches(&r), "{q}");
+            assert_eq!(p.matches(&row, &pool, None), Needle::new(q).matches(&r), "{q}");
         }
         // The second row with the same strings adds nothing to the pool.
         let n = pool.len();
