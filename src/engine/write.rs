@@ -581,41 +581,38 @@ fn verify_failed(meaning: String) -> ErrorDetail {
 
 type State = (BTreeMap<String, String>, Vec<String>);
 
-/// The state an account's reads gave, or how it ends without a write.
+/// The state an account's reads gave, or how it ends without a write: cancelled or failed
+/// (the first part that says so), else not found.
 fn current(
     attrs: Option<&Part<BTreeMap<String, String>>>,
     tags: Option<&Part<Vec<String>>>,
 ) -> Result<State, (WriteStatus, Option<ErrorDetail>)> {
-    let mut out = (BTreeMap::new(), Vec::new());
-    let mut not_found = None;
-    for part in [attrs.map(|p| p.clone().map(|_| ())), tags.map(|p| p.clone().map(|_| ()))].into_iter().flatten() {
-        match part {
-            Part::Cancelled => return Err((WriteStatus::Cancelled, None)),
-            Part::Error(d) => return Err((WriteStatus::Failed, Some(d))),
-            Part::NotFound(d) => not_found = Some(d),
-            Part::Data(()) => {}
-        }
+    let ends = [attrs.and_then(part_end), tags.and_then(part_end)];
+    let mut ended = ends.iter().flatten();
+    if let Some((status, d)) = ended.clone().find(|(s, _)| *s != WriteStatus::NotFound) {
+        return Err((*status, d.cloned()));
     }
-    if let Some(d) = not_found {
-        return Err((WriteStatus::NotFound, Some(d)));
+    if let Some((status, d)) = ended.next_back() {
+        return Err((*status, d.cloned()));
     }
-    if let Some(Part::Data(a)) = attrs {
-        out.0 = a.clone();
-    }
-    if let Some(Part::Data(t)) = tags {
-        out.1 = t.clone();
-    }
-    Ok(out)
+    let attrs = match attrs {
+        Some(Part::Data(a)) => a.clone(),
+        _ => BTreeMap::new(),
+    };
+    let tags = match tags {
+        Some(Part::Data(t)) => t.clone(),
+        _ => Vec::new(),
+    };
+    Ok((attrs, tags))
 }
 
-impl<T> Part<T> {
-    fn map<U>(self, f: impl FnOnce(T) -> U) -> Part<U> {
-        match self {
-            Part::Data(t) => Part::Data(f(t)),
-            Part::NotFound(d) => Part::NotFound(d),
-            Part::Error(d) => Part::Error(d),
-            Part::Cancelled => Part::Cancelled,
-        }
+/// How one part ends an account without a write, if it does.
+fn part_end<T>(p: &Part<T>) -> Option<(WriteStatus, Option<&ErrorDetail>)> {
+    match p {
+        Part::Data(_) => None,
+        Part::Cancelled => Some((WriteStatus::Cancelled, None)),
+        Part::Error(d) => Some((WriteStatus::Failed, Some(d))),
+        Part::NotFound(d) => Some((WriteStatus::NotFound, Some(d))),
     }
 }
 
