@@ -177,25 +177,35 @@ impl Schema {
     }
 }
 
-/// Would the push reach this account? From an inspect record (attributes and tags).
-pub fn evaluate(audience: &Audience, schema: &Schema, r: &Record) -> Verdict {
+/// Would the push reach this account, and why (not)? From an inspect record. The verdict and
+/// what is counted against it are the judge's; this adds the reasons, clause by clause.
+pub fn evaluate(judge: &Judge, schema: &Schema, r: &Record) -> Verdict {
+    let empty_tags = Vec::new();
+    let tags = r.tags.as_ref().unwrap_or(&empty_tags);
+    let no_attrs = BTreeMap::new();
+    let attrs = r.attrs.as_ref().unwrap_or(&no_attrs);
+    let mut missed = Vec::new();
+    let targeted = judge.decide(
+        r.status,
+        |t| tags.iter().any(|x| x == t),
+        |n| attrs.get(n).map(String::as_str),
+        |k| missed.push(k),
+    );
     let mut v = Verdict {
         account: r.account.clone(),
-        targeted: None,
+        targeted,
         reasons: Vec::new(),
         attrs: r.attrs.clone(),
         tags: r.tags.clone(),
         error: None,
-        misses: Vec::new(),
+        misses: missed.iter().map(|k| judge.keys[*k].clone()).collect(),
     };
     match r.status {
         Status::Found | Status::Empty => {}
         Status::NotFound => {
-            v.targeted = Some(false);
             v.reasons.push(
                 "not imported (70107): the account has never logged in or been imported, so no push reaches it".into(),
             );
-            v.misses.push("not imported".into());
             return v;
         }
         Status::Failed | Status::Invalid | Status::Cancelled => {
@@ -204,32 +214,29 @@ pub fn evaluate(audience: &Audience, schema: &Schema, r: &Record) -> Verdict {
             return v;
         }
     }
-    let Audience::Some(c) = audience else {
-        v.targeted = Some(true);
+    let Audience::Some(c) = &judge.audience else {
         v.reasons.push("no Condition: ALL users who have logged in or been imported".into());
         return v;
     };
-    let empty_tags = Vec::new();
-    let tags = r.tags.as_ref().unwrap_or(&empty_tags);
-    let no_attrs = BTreeMap::new();
-    let attrs = r.attrs.as_ref().unwrap_or(&no_attrs);
-    let mut ok = true;
-    ok &= tags_and(c, tags, &mut v);
-    ok &= tags_or(c, tags, &mut v);
-    ok &= attrs_and(c, schema, attrs, &mut v);
-    ok &= attrs_or(c, schema, attrs, &mut v);
-    v.targeted = Some(ok);
-    if ok && !c.tags_not.is_empty() {
-        tags_not(c, tags, &mut v);
-    } else if !c.tags_not.is_empty() {
-        v.reasons.push("TagsNot: not needed, another clause already excludes the account".into());
+    tags_and(c, tags, &mut v.reasons);
+    tags_or(c, tags, &mut v.reasons);
+    attrs_and(c, schema, attrs, &mut v.reasons);
+    attrs_or(c, schema, attrs, &mut v.reasons);
+    if !c.tags_not.is_empty() {
+        // The judge looks at TagsNot only when every other clause holds.
+        let excluded = targeted == Some(false) && missed.iter().all(|k| *k < judge.tags_not_keys());
+        if excluded {
+            v.reasons.push("TagsNot: not needed, another clause already excludes the account".into());
+        } else {
+            tags_not(c, tags, &mut v.reasons);
+        }
     }
     v
 }
 
-fn tags_and(c: &Condition, tags: &[String], v: &mut Verdict) -> bool {
+fn tags_and(c: &Condition, tags: &[String], reasons: &mut Vec<String>) {
     if c.tags_and.is_empty() {
-        return true;
+        return;
     }
     let (has, lacks): (Vec<&String>, Vec<&String>) = c.tags_and.iter().partition(|t| tags.contains(t));
     let mut text = String::from("TagsAnd:");
@@ -238,91 +245,65 @@ fn tags_and(c: &Condition, tags: &[String], v: &mut Verdict) -> bool {
     }
     if !lacks.is_empty() {
         text += &format!("{} lacks {}", if has.is_empty() { "" } else { "," }, join(&lacks));
-        v.misses.extend(lacks.iter().map(|t| format!("lacks tag {t}")));
     }
-    v.reasons.push(text);
-    lacks.is_empty()
+    reasons.push(text);
 }
 
-fn tags_or(c: &Condition, tags: &[String], v: &mut Verdict) -> bool {
+fn tags_or(c: &Condition, tags: &[String], reasons: &mut Vec<String>) {
     if c.tags_or.is_empty() {
-        return true;
+        return;
     }
     let has: Vec<&String> = c.tags_or.iter().filter(|t| tags.contains(t)).collect();
     if has.is_empty() {
         let all: Vec<&String> = c.tags_or.iter().collect();
-        v.reasons.push(format!("TagsOr: has none of {}", join(&all)));
-        v.misses.push(format!("none of TagsOr {}", join(&all)));
-        false
+        reasons.push(format!("TagsOr: has none of {}", join(&all)));
     } else {
-        v.reasons.push(format!("TagsOr: has {}", join(&has)));
-        true
+        reasons.push(format!("TagsOr: has {}", join(&has)));
     }
 }
 
 /// `TagsNot` has two readings in the vendor's texts: NOT (all of them) and NOT (any of them).
-fn tags_not(c: &Condition, tags: &[String], v: &mut Verdict) {
+fn tags_not(c: &Condition, tags: &[String], reasons: &mut Vec<String>) {
     let has: Vec<&String> = c.tags_not.iter().filter(|t| tags.contains(t)).collect();
-    let not_all = has.len() < c.tags_not.len(); // reading 1: excluded only with every tag
-    let not_any = has.is_empty(); // reading 2: excluded with any of them
     let all: Vec<&String> = c.tags_not.iter().collect();
-    match (not_all, not_any) {
-        (true, true) => v.reasons.push(format!("TagsNot: has none of {}", join(&all))),
-        (false, false) => {
-            v.targeted = Some(false);
-            v.reasons.push(format!("TagsNot: has all of {}", join(&all)));
-            v.misses.push(format!("TagsNot {}", join(&all)));
-        }
-        _ => {
-            v.targeted = None;
-            v.reasons.push(format!(
-                "TagsNot: has {} of {}: targeted if TagsNot means NOT ({}) (the EN example), not if it means \
-                 NOT ({}) (another reading); the vendor's texts disagree",
-                join(&has),
-                join(&all),
-                all.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" AND "),
-                all.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" OR ")
-            ));
-            v.misses.push("TagsNot undecided".into());
-        }
+    if has.is_empty() {
+        reasons.push(format!("TagsNot: has none of {}", join(&all)));
+    } else if has.len() == all.len() {
+        reasons.push(format!("TagsNot: has all of {}", join(&all)));
+    } else {
+        reasons.push(format!(
+            "TagsNot: has {} of {}: targeted if TagsNot means NOT ({}) (the EN example), not if it means \
+             NOT ({}) (another reading); the vendor's texts disagree",
+            join(&has),
+            join(&all),
+            all.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" AND "),
+            all.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" OR ")
+        ));
     }
 }
 
-fn attrs_and(c: &Condition, schema: &Schema, attrs: &BTreeMap<String, String>, v: &mut Verdict) -> bool {
-    let mut ok = true;
+fn attrs_and(c: &Condition, schema: &Schema, attrs: &BTreeMap<String, String>, reasons: &mut Vec<String>) {
     for (name, want) in &c.attrs_and {
-        match attrs.get(name) {
-            Some(have) if have == want => v.reasons.push(format!("AttrsAnd {name}: {have} = {want}")),
-            Some(have) => {
-                ok = false;
-                v.reasons.push(format!("AttrsAnd {name}: {have} ≠ {want}"));
-                v.misses.push(format!("{name} ≠ {want}"));
-            }
-            None => {
-                ok = false;
-                v.reasons.push(format!("AttrsAnd {name}: no value (wanted {want}){}", type_note(schema, name)));
-                v.misses.push(format!("{name} ≠ {want}"));
-            }
-        }
+        reasons.push(match attrs.get(name) {
+            Some(have) if have == want => format!("AttrsAnd {name}: {have} = {want}"),
+            Some(have) => format!("AttrsAnd {name}: {have} ≠ {want}"),
+            None => format!("AttrsAnd {name}: no value (wanted {want}){}", type_note(schema, name)),
+        });
     }
-    ok
 }
 
-fn attrs_or(c: &Condition, schema: &Schema, attrs: &BTreeMap<String, String>, v: &mut Verdict) -> bool {
+fn attrs_or(c: &Condition, schema: &Schema, attrs: &BTreeMap<String, String>, reasons: &mut Vec<String>) {
     if c.attrs_or.is_empty() {
-        return true;
+        return;
     }
     let hit: Vec<String> =
         c.attrs_or.iter().filter(|(n, w)| attrs.get(*n) == Some(*w)).map(|(n, w)| format!("{n}={w}")).collect();
     if hit.is_empty() {
         let all: Vec<String> = c.attrs_or.iter().map(|(n, w)| format!("{n}={w}")).collect();
         let notes: String = c.attrs_or.keys().map(|n| type_note(schema, n)).collect();
-        v.reasons.push(format!("AttrsOr: none of {}{notes}", all.join(", ")));
-        v.misses.push(format!("none of AttrsOr {}", all.join(", ")));
-        false
+        reasons.push(format!("AttrsOr: none of {}{notes}", all.join(", ")));
     } else {
-        v.reasons.push(format!("AttrsOr: {}", hit.join(", ")));
-        true
+        reasons.push(format!("AttrsOr: {}", hit.join(", ")));
     }
 }
 
@@ -340,8 +321,9 @@ fn join(v: &[&String]) -> String {
     v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
 }
 
-/// The verdict alone, fast, for a million rows: the same rules as `evaluate`, with what failed
-/// reported as indices into `keys` (the summary's reasons), so nothing is allocated per row.
+/// The rules, once: the verdict alone, fast enough for a million rows (the explorer), with what
+/// failed reported as indices into `keys` (the summary's reasons), nothing allocated per row.
+/// `evaluate` adds the reasons on top of it.
 #[derive(Debug, Clone)]
 pub struct Judge {
     audience: Audience,
@@ -353,6 +335,11 @@ pub struct Judge {
 const NOT_IMPORTED: usize = 0;
 
 impl Judge {
+    /// The first of the two TagsNot miss keys (has all of them; the readings disagree).
+    fn tags_not_keys(&self) -> usize {
+        self.keys.len().saturating_sub(2)
+    }
+
     pub fn new(audience: &Audience) -> Judge {
         let mut keys = vec!["not imported".to_string()];
         if let Audience::Some(c) = audience {

@@ -20,7 +20,7 @@ fn schema() -> Schema {
 
 fn run(cond: &str, family: Family, r: &Record) -> Verdict {
     let a = parse(cond, family, &names()).unwrap_or_else(|e| panic!("{cond}: {e}"));
-    evaluate(&a, &schema(), r)
+    evaluate(&Judge::new(&a), &schema(), r)
 }
 
 #[test]
@@ -147,15 +147,15 @@ proptest! {
         let tags: Vec<String> = user_tags.into_iter().collect();
         let attrs: BTreeMap<String, String> = user_attrs.into_iter().collect();
         let r = Record { attrs: Some(attrs.clone()), tags: Some(tags.clone()), ..Record::new(0, "u", status) };
-        let v = evaluate(&a, &Schema::default(), &r);
+        let judge = Judge::new(&a);
+        let v = evaluate(&judge, &Schema::default(), &r);
         let expected = match status {
             Status::Found | Status::Empty => transcription(&c, &tags, &attrs),
             Status::NotFound => Some(false),
             _ => None,
         };
         prop_assert_eq!(v.targeted, expected);
-        // The fast judge the explorer uses agrees: the same verdict, the same reasons counted.
-        let judge = Judge::new(&a);
+        // `evaluate` reports the judge's verdict and counted reasons (one set of rules).
         let mut missed = Vec::new();
         let t = judge.decide(status, |x| tags.iter().any(|t| t == x), |n| attrs.get(n).map(String::as_str), |k| missed.push(judge.keys[k].clone()));
         prop_assert_eq!(t, v.targeted);

@@ -61,6 +61,11 @@ impl AudienceView {
     pub fn pending(&self) -> bool {
         self.next < self.verdicts.len()
     }
+
+    /// The rules as applied (the detail view explains a row with them).
+    pub fn judge(&self) -> &crate::audience::Judge {
+        &self.judge
+    }
 }
 
 /// A verdict as the table and the filter read it.

@@ -59,6 +59,7 @@ pub fn run(args: AudienceArgs) -> anyhow::Result<ExitCode> {
     let format = output_format(args.rows.format, args.rows.output.as_deref());
     let out = open_output(args.rows.output.as_deref())?;
     let mut writer = Verdicts {
+        judge: audience::Judge::new(&audience),
         audience,
         schema: Schema::new(&names),
         inner: verdict_writer(format, out)?,
@@ -94,6 +95,7 @@ pub fn run(args: AudienceArgs) -> anyhow::Result<ExitCode> {
 /// Turns each inspect record into its verdict row, counting as it goes.
 struct Verdicts<'a> {
     audience: Audience,
+    judge: audience::Judge,
     schema: Schema,
     inner: Box<dyn RecordWriter<Verdict> + 'a>,
     /// targeted, not, undecided
@@ -118,7 +120,7 @@ impl Verdicts<'_> {
 
 impl RecordWriter<Record> for Verdicts<'_> {
     fn write(&mut self, r: &Record) -> std::io::Result<()> {
-        let v = audience::evaluate(&self.audience, &self.schema, r);
+        let v = audience::evaluate(&self.judge, &self.schema, r);
         self.targeted[match v.targeted {
             Some(true) => 0,
             Some(false) => 1,

@@ -140,7 +140,7 @@ fn detail_lines(app: &App) -> Vec<Line<'static>> {
     if let Some(a) = &app.results.audience {
         lines.push(Line::raw(""));
         let schema = names.map(crate::audience::Schema::new).unwrap_or_default();
-        let v = crate::audience::evaluate(&a.audience, &schema, &r);
+        let v = crate::audience::evaluate(a.judge(), &schema, &r);
         let (word, style) = match v.targeted {
             Some(true) => ("✓ targeted", t.ok),
             Some(false) => ("✗ not targeted", t.error),
