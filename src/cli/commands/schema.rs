@@ -2,7 +2,7 @@
 //! schema. Plan (per slot), warnings (an account type is fixed once set; what renaming a slot does
 //! to users' values is not documented), question, undo file, write, optional read-back.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -233,15 +233,7 @@ fn warn(changing: &[SlotRow]) {
 /// Show the plan on stderr and ask for the number of slots that change.
 fn confirmed(rows: &[SlotRow], n: usize, profile: &crate::config::Profile) -> anyhow::Result<bool> {
     print(rows, Format::Table, &mut std::io::stderr().lock())?;
-    eprint!(
-        "Type {n} to name {n} slot{} of {} (SDKAppID {}), anything else to stop: ",
-        if n == 1 { "" } else { "s" },
-        escape(&profile.name),
-        profile.sdkappid
-    );
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(answer.trim() == n.to_string())
+    Ok(super::write::typed_count(n as u64, "name", "slot", profile)?)
 }
 
 /// Send the names (and timpush types) of the changing slots; with `verify`, read them back.

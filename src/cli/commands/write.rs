@@ -394,19 +394,25 @@ async fn confirm(profile: &Profile, mut job: engine::JobHandle<WriteRecord>) -> 
         eprintln!("timx: nothing to change; nothing was written");
         return Ok(Some(if summary.all_answered() { ExitCode::SUCCESS } else { ExitCode::from(1) }));
     }
+    if !typed_count(n, "change", "account", profile)? {
+        eprintln!("timx: stopped; nothing was written");
+        return Ok(Some(ExitCode::from(2)));
+    }
+    Ok(None)
+}
+
+/// Ask the user to type `n`, the number of things that will change (`Type 3 to change 3
+/// accounts of prod (SDKAppID …)`); true when they did.
+pub(crate) fn typed_count(n: u64, verb: &str, noun: &str, profile: &Profile) -> std::io::Result<bool> {
     eprint!(
-        "Type {n} to change {n} account{} of {} (SDKAppID {}), anything else to stop: ",
+        "Type {n} to {verb} {n} {noun}{} of {} (SDKAppID {}), anything else to stop: ",
         if n == 1 { "" } else { "s" },
         escape(&profile.name),
         profile.sdkappid
     );
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
-    if answer.trim() != n.to_string() {
-        eprintln!("timx: stopped; nothing was written");
-        return Ok(Some(ExitCode::from(2)));
-    }
-    Ok(None)
+    Ok(answer.trim() == n.to_string())
 }
 
 /// Output rows of a write: the plan format.
