@@ -118,9 +118,77 @@ pub fn writer<'a, W: Write + 'a>(format: Format, columns: Columns, out: W) -> io
     })
 }
 
+/// How a kind of row is written as CSV and as a table (NDJSON and JSON serialize it as it is).
+pub(crate) struct RowShape<R> {
+    pub csv_header: &'static [&'static str],
+    /// The cells of a row, as they are (the writer quotes and neutralizes them).
+    pub csv_cells: fn(&R) -> Vec<String>,
+    pub table_header: fn() -> String,
+    /// A row's line, escaped (the writer trims its end).
+    pub table_line: fn(&R) -> String,
+}
+
+/// A streaming writer of rows of one shape in any format (a header first; a JSON array closed
+/// by `finish`).
+pub(crate) fn shaped_writer<'a, R: serde::Serialize + 'a, W: Write + 'a>(
+    format: Format,
+    out: W,
+    shape: RowShape<R>,
+) -> io::Result<Box<dyn RecordWriter<R> + 'a>> {
+    Ok(match format {
+        Format::Ndjson => Box::new(Ndjson { out }),
+        Format::Json => Box::new(Json { out, first: true }),
+        Format::Csv => {
+            let mut w = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(out);
+            w.write_record(shape.csv_header)?;
+            Box::new(ShapedCsv { out: w, cells: shape.csv_cells })
+        }
+        Format::Table => {
+            let mut out = out;
+            writeln!(out, "{}", (shape.table_header)())?;
+            Box::new(ShapedTable { out, line: shape.table_line })
+        }
+    })
+}
+
+struct ShapedCsv<W: Write, R> {
+    out: csv::Writer<W>,
+    cells: fn(&R) -> Vec<String>,
+}
+
+impl<W: Write, R> RecordWriter<R> for ShapedCsv<W, R> {
+    fn write(&mut self, r: &R) -> io::Result<()> {
+        let cells: Vec<String> = (self.cells)(r).iter().map(|c| neutralize_formula(c).into_owned()).collect();
+        Ok(self.out.write_record(&cells)?)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+struct ShapedTable<W, R> {
+    out: W,
+    line: fn(&R) -> String,
+}
+
+impl<W: Write, R> RecordWriter<R> for ShapedTable<W, R> {
+    fn write(&mut self, r: &R) -> io::Result<()> {
+        writeln!(self.out, "{}", (self.line)(r).trim_end())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
 /// One JSON object a line, for any row type.
-pub(crate) struct Ndjson<W> {
-    pub out: W,
+struct Ndjson<W> {
+    out: W,
 }
 
 impl<W: Write, R: serde::Serialize> RecordWriter<R> for Ndjson<W> {
@@ -137,9 +205,9 @@ impl<W: Write, R: serde::Serialize> RecordWriter<R> for Ndjson<W> {
 }
 
 /// A JSON array written element by element, for any row type.
-pub(crate) struct Json<W> {
-    pub out: W,
-    pub first: bool,
+struct Json<W> {
+    out: W,
+    first: bool,
 }
 
 impl<W: Write, R: serde::Serialize> RecordWriter<R> for Json<W> {

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::export::{Format, Json, Ndjson, RecordWriter, neutralize_formula};
+use crate::export::{Format, RecordWriter, RowShape, shaped_writer};
 use crate::state_file::AccountState;
 use crate::text::escape;
 
@@ -96,54 +96,20 @@ pub fn write(format: Format, rows: &[PlanRow], out: &mut impl Write) -> io::Resu
 
 /// A streaming writer of plan rows (the header first; a JSON array closed by `finish`).
 pub fn writer<'a, W: Write + 'a>(format: Format, out: W) -> io::Result<Box<dyn RecordWriter<PlanRow> + 'a>> {
-    Ok(match format {
-        Format::Ndjson => Box::new(Ndjson { out }),
-        Format::Json => Box::new(Json { out, first: true }),
-        Format::Csv => {
-            let mut w = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(out);
-            w.write_record(["account", "status", "changes", "error"])?;
-            Box::new(Csv(w))
-        }
-        Format::Table => {
-            let mut out = out;
-            writeln!(out, "{}  {:<10}  CHANGES", crate::text::pad("ACCOUNT", 20), "STATUS")?;
-            Box::new(Table(out))
-        }
-    })
-}
-
-struct Csv<W: Write>(csv::Writer<W>);
-
-impl<W: Write> RecordWriter<PlanRow> for Csv<W> {
-    fn write(&mut self, r: &PlanRow) -> io::Result<()> {
-        let changes: Vec<String> = r.changes.iter().map(Change::text).collect();
-        let cells = [r.account.as_str(), &r.status, &changes.join("; "), r.error.as_deref().unwrap_or("")];
-        Ok(self.0.write_record(cells.map(|c| neutralize_formula(c).into_owned()))?)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
-    }
-    fn finish(&mut self) -> io::Result<()> {
-        self.0.flush()
-    }
-}
-
-struct Table<W>(W);
-
-impl<W: Write> RecordWriter<PlanRow> for Table<W> {
-    fn write(&mut self, r: &PlanRow) -> io::Result<()> {
-        let changes: Vec<String> = r.changes.iter().map(Change::text).collect();
-        let tail = r.error.as_deref().map(|e| format!("  {}", escape(e))).unwrap_or_default();
-        let line =
-            format!("{}  {:<10}  {}{tail}", crate::text::pad(&escape(&r.account), 20), r.status, changes.join("; "));
-        writeln!(self.0, "{}", line.trim_end())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
-    }
-    fn finish(&mut self) -> io::Result<()> {
-        self.0.flush()
-    }
+    let shape = RowShape {
+        csv_header: &["account", "status", "changes", "error"],
+        csv_cells: |r: &PlanRow| {
+            let changes: Vec<String> = r.changes.iter().map(Change::text).collect();
+            vec![r.account.clone(), r.status.clone(), changes.join("; "), r.error.clone().unwrap_or_default()]
+        },
+        table_header: || format!("{}  {:<10}  CHANGES", crate::text::pad("ACCOUNT", 20), "STATUS"),
+        table_line: |r: &PlanRow| {
+            let changes: Vec<String> = r.changes.iter().map(Change::text).collect();
+            let tail = r.error.as_deref().map(|e| format!("  {}", escape(e))).unwrap_or_default();
+            format!("{}  {:<10}  {}{tail}", crate::text::pad(&escape(&r.account), 20), r.status, changes.join("; "))
+        },
+    };
+    shaped_writer(format, out, shape)
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use super::audit::{client, open_output, output_format, read_account_sources, run
 use crate::audience::{self, ASSUMPTIONS, Audience, Schema, Verdict};
 use crate::cli::target::TargetArgs;
 use crate::engine::{self, JobConfig, JobKind, Record};
-use crate::export::{Format, Json, Ndjson, RecordWriter, neutralize_formula};
+use crate::export::{Format, RecordWriter, RowShape, shaped_writer};
 use crate::text::escape;
 
 #[derive(Debug, Args)]
@@ -148,54 +148,17 @@ fn targeted_label(t: Option<bool>) -> &'static str {
 }
 
 fn verdict_writer<'a, W: Write + 'a>(format: Format, out: W) -> std::io::Result<Box<dyn RecordWriter<Verdict> + 'a>> {
-    Ok(match format {
-        Format::Ndjson => Box::new(Ndjson { out }),
-        Format::Json => Box::new(Json { out, first: true }),
-        Format::Csv => {
-            let mut w = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(out);
-            w.write_record(["account", "targeted", "reasons", "error"])?;
-            Box::new(Csv(w))
-        }
-        Format::Table => {
-            let mut out = out;
-            writeln!(out, "{}  TARGETED  REASONS", crate::text::pad("ACCOUNT", 20))?;
-            Box::new(Table(out))
-        }
-    })
-}
-
-struct Csv<W: Write>(csv::Writer<W>);
-
-impl<W: Write> RecordWriter<Verdict> for Csv<W> {
-    fn write(&mut self, v: &Verdict) -> std::io::Result<()> {
-        let cells =
-            [v.account.as_str(), targeted_label(v.targeted), &v.reasons.join("; "), v.error.as_deref().unwrap_or("")];
-        Ok(self.0.write_record(cells.map(|c| neutralize_formula(c).into_owned()))?)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.flush()
-    }
-    fn finish(&mut self) -> std::io::Result<()> {
-        self.0.flush()
-    }
-}
-
-struct Table<W>(W);
-
-impl<W: Write> RecordWriter<Verdict> for Table<W> {
-    fn write(&mut self, v: &Verdict) -> std::io::Result<()> {
-        let line = format!(
-            "{}  {:<8}  {}",
-            crate::text::pad(&escape(&v.account), 20),
-            targeted_label(v.targeted),
-            escape(&v.reasons.join("; "))
-        );
-        writeln!(self.0, "{}", line.trim_end())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.flush()
-    }
-    fn finish(&mut self) -> std::io::Result<()> {
-        self.0.flush()
-    }
+    let shape = RowShape {
+        csv_header: &["account", "targeted", "reasons", "error"],
+        csv_cells: |v: &Verdict| {
+            let targeted = targeted_label(v.targeted).to_owned();
+            vec![v.account.clone(), targeted, v.reasons.join("; "), v.error.clone().unwrap_or_default()]
+        },
+        table_header: || format!("{}  TARGETED  REASONS", crate::text::pad("ACCOUNT", 20)),
+        table_line: |v: &Verdict| {
+            let account = crate::text::pad(&escape(&v.account), 20);
+            format!("{account}  {:<8}  {}", targeted_label(v.targeted), escape(&v.reasons.join("; ")))
+        },
+    };
+    shaped_writer(format, out, shape)
 }
