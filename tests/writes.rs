@@ -355,20 +355,27 @@ fn a_ten_thousand_account_apply_under_faults_ends_in_the_desired_state() {
     rt.shutdown_background();
 }
 
+/// 5,000 users u0000.. with the tag `a`, behind an emulator with this latency, and a workspace
+/// holding their list (`accounts.txt`).
+fn five_thousand_users(latency_ms: u64) -> (Running, tokio::runtime::Runtime, Workspace, PathBuf) {
+    let faults = Faults { latency: Duration::from_millis(latency_ms), ..Default::default() };
+    let users: Vec<serde_json::Value> =
+        (0..5_000).map(|i| serde_json::json!({"id": format!("u{i:04}"), "tags": ["a"]})).collect();
+    let data = data(serde_json::json!({"attr_names": {"0": "sex"}, "users": users}));
+    let (emu, rt) = start_isolated(EmulatorConfig { faults, ..EmulatorConfig::default() }, Some(data));
+    let env = Workspace::new();
+    let accounts = env.dir.path().join("accounts.txt");
+    std::fs::write(&accounts, (0..5_000).map(|i| format!("u{i:04}\n")).collect::<String>()).unwrap();
+    (emu, rt, env, accounts)
+}
+
 /// Ctrl-C mid-apply: exit 130, every account one outcome, and every account whose state
 /// changed is in the undo file (so the undo file restores the original). The same after a crash
 /// (SIGKILL): the previous state was on disk before any batch was sent.
 #[test]
 fn ctrl_c_or_a_crash_mid_apply_leaves_an_undo_file_that_covers_what_was_sent() {
     for signal in ["-INT", "-KILL"] {
-        let faults = Faults { latency: Duration::from_millis(50), ..Default::default() };
-        let users: Vec<serde_json::Value> =
-            (0..5_000).map(|i| serde_json::json!({"id": format!("u{i:04}"), "tags": ["a"]})).collect();
-        let data = data(serde_json::json!({"attr_names": {"0": "sex"}, "users": users}));
-        let (emu, rt) = start_isolated(EmulatorConfig { faults, ..EmulatorConfig::default() }, Some(data));
-        let env = Workspace::new();
-        let accounts = env.dir.path().join("accounts.txt");
-        std::fs::write(&accounts, (0..5_000).map(|i| format!("u{i:04}\n")).collect::<String>()).unwrap();
+        let (emu, rt, env, accounts) = five_thousand_users(50);
         let undo = env.dir.path().join("undo.ndjson");
         let a = args(
             &[
@@ -572,14 +579,7 @@ fn verify_fails_an_account_whose_write_was_not_kept() {
 /// with the tag, one row each, in input order.
 #[test]
 fn a_killed_write_resumes_planning_only_the_accounts_without_an_outcome() {
-    let faults = Faults { latency: Duration::from_millis(20), ..Default::default() };
-    let users: Vec<serde_json::Value> =
-        (0..5_000).map(|i| serde_json::json!({"id": format!("u{i:04}"), "tags": ["a"]})).collect();
-    let data = data(serde_json::json!({"attr_names": {"0": "sex"}, "users": users}));
-    let (emu, rt) = start_isolated(EmulatorConfig { faults, ..EmulatorConfig::default() }, Some(data));
-    let env = Workspace::new();
-    let accounts = env.dir.path().join("accounts.txt");
-    std::fs::write(&accounts, (0..5_000).map(|i| format!("u{i:04}\n")).collect::<String>()).unwrap();
+    let (emu, rt, env, accounts) = five_thousand_users(20);
     let out = env.dir.path().join("out.ndjson");
     let edit = |extra: &[&str]| {
         let base = ["edit", "-f", accounts.to_str().unwrap(), "--add-tag", "b", "--yes", "--read-write"];

@@ -143,19 +143,24 @@ pub fn write_data(path: &Path, users: usize) {
         if i > 0 {
             f.write_all(b",").unwrap();
         }
-        write!(
-            f,
-            r#"{{"id":"u{i:07}","attrs":{{"sex":"{}","city":"city{}","plan":"p{}"}},"tags":["t{}","g{}","h{}"]}}"#,
-            if i % 2 == 0 { "F" } else { "M" },
-            i % 97,
-            i % 7,
-            i % 40,
-            i % 9,
-            i % 13
-        )
-        .unwrap();
+        write!(f, r#"{{"id":"u{i:07}",{}}}"#, user_fields(i, "p", &[])).unwrap();
     }
     f.write_all(b"]}").unwrap();
+}
+
+/// User `i`'s attributes and tags as JSON members: 3 attributes (`plan` is `{plan}N`) and 3
+/// tags, then `more` tags. `write_data` and the B10 desired state share them.
+pub fn user_fields(i: usize, plan: &str, more: &[&str]) -> String {
+    let sex = if i % 2 == 0 { "F" } else { "M" };
+    let more: String = more.iter().map(|t| format!(",\"{t}\"")).collect();
+    format!(
+        r#""attrs":{{"sex":"{sex}","city":"city{}","plan":"{plan}{}"}},"tags":["t{}","g{}","h{}"{more}]"#,
+        i % 97,
+        i % 7,
+        i % 40,
+        i % 9,
+        i % 13
+    )
 }
 
 pub fn write_accounts(path: &Path, n: usize) {

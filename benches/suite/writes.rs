@@ -11,17 +11,7 @@ use super::*;
 fn write_desired(path: &Path, users: usize) {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
     for i in 0..users {
-        writeln!(
-            f,
-            r#"{{"account":"u{i:07}","attrs":{{"sex":"{}","city":"city{}","plan":"q{}"}},"tags":["t{}","g{}","h{}","new"]}}"#,
-            if i % 2 == 0 { "F" } else { "M" },
-            i % 97,
-            i % 7,
-            i % 40,
-            i % 9,
-            i % 13
-        )
-        .unwrap();
+        writeln!(f, r#"{{"account":"u{i:07}",{}}}"#, user_fields(i, "q", &["new"])).unwrap();
     }
 }
 
