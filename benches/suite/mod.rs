@@ -151,7 +151,7 @@ pub fn write_data(path: &Path, users: usize) {
 /// User `i`'s attributes and tags as JSON members: 3 attributes (`plan` is `{plan}N`) and 3
 /// tags, then `more` tags. `write_data` and the B10 desired state share them.
 pub fn user_fields(i: usize, plan: &str, more: &[&str]) -> String {
-    let sex = if i % 2 == 0 { "F" } else { "M" };
+    let sex = if i.is_multiple_of(2) { "F" } else { "M" };
     let more: String = more.iter().map(|t| format!(",\"{t}\"")).collect();
     format!(
         r#""attrs":{{"sex":"{sex}","city":"city{}","plan":"{plan}{}"}},"tags":["t{}","g{}","h{}"{more}]"#,
