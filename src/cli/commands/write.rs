@@ -285,8 +285,10 @@ struct WriteRun {
 impl WriteRun {
     async fn run(mut self, opts: &WriteOpts) -> anyhow::Result<ExitCode> {
         let format = super::audit::output_format(opts.format, opts.output.as_deref());
-        let (dest, full) = self.resume(opts, format)?;
+        let (dest, whole) = self.resume(opts, format)?;
         let input = Arc::new(self.input);
+        // The journal lists the whole input, also when a resume works on part of it.
+        let full: &Normalized = whole.as_ref().unwrap_or(&input);
         let cfg = |mode| WriteConfig {
             job: JobConfig::new(JobKind::Inspect, self.profile.family, self.profile.rate_limit),
             want: self.want.clone(),
@@ -297,7 +299,7 @@ impl WriteRun {
                 engine::spawn_write(self.client.clone(), cfg(Mode::Plan), input.clone(), CancellationToken::new());
             let streamed = emit(job, format, dest).await?;
             let command = format!("{} --plan", self.command);
-            return Ok(finish(&self.profile, &command, &full, &streamed, None));
+            return Ok(finish(&self.profile, &command, full, &streamed, None));
         }
         if !opts.yes {
             let job =
@@ -320,14 +322,14 @@ impl WriteRun {
             CancellationToken::new(),
         );
         let streamed = emit(job, format, dest).await?;
-        Ok(finish(&self.profile, self.command, &full, &streamed, Some(&path)))
+        Ok(finish(&self.profile, self.command, full, &streamed, Some(&path)))
     }
 
     /// With `--resume` and an earlier outcome file: narrow the job to the accounts without an
-    /// outcome there. Returns where the rows go, and the whole input (for the journal).
-    fn resume<'a>(&mut self, opts: &'a WriteOpts, format: Format) -> anyhow::Result<(Dest<'a>, Normalized)> {
+    /// outcome there. Returns where the rows go, and the whole input when the job's is a part.
+    fn resume<'a>(&mut self, opts: &'a WriteOpts, format: Format) -> anyhow::Result<(Dest<'a>, Option<Normalized>)> {
         let Some(path) = opts.output.as_deref().filter(|p| opts.resume && p.exists()) else {
-            return Ok((Dest::Fresh(opts.output.as_deref()), self.input.clone()));
+            return Ok((Dest::Fresh(opts.output.as_deref()), None));
         };
         let is_write_row = |row: &crate::resume::RowInfo| {
             if row.keys.is_empty() || row.keys.iter().any(|k| k == "changes") {
@@ -349,7 +351,7 @@ impl WriteRun {
         self.want = self.want.subset(&redo);
         let sub = crate::resume::sub_input(&self.input, &redo);
         let full = std::mem::replace(&mut self.input, sub);
-        Ok((Dest::Resume { earlier, redo, kept }, full))
+        Ok((Dest::Resume { earlier, redo, kept }, Some(full)))
     }
 }
 
