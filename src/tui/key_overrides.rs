@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use crossterm::event::{KeyCode, KeyModifiers};
 use serde::{Deserialize, Serialize};
 
-use super::keymap::{Action, BINDINGS, Binding, Context, is_upper, key_label};
+use super::keymap::{Action, BINDINGS, Binding, Context, key_label, normalized};
 
 /// One entry of `[keys]`: keys for an action, or a context's table of them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,10 +196,6 @@ fn apply(
 /// A key that types text in the accounts editor.
 fn typed(m: KeyModifiers, c: &KeyCode) -> bool {
     matches!(c, KeyCode::Char(_)) && (m - KeyModifiers::SHIFT).is_empty()
-}
-
-fn normalized(m: KeyModifiers, c: &KeyCode) -> (KeyModifiers, KeyCode) {
-    (if is_upper(c) { m - KeyModifiers::SHIFT } else { m }, *c)
 }
 
 /// A changed key that another action has where both are live is a collision.

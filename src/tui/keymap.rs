@@ -274,17 +274,19 @@ pub const BINDINGS: &[Binding] = &[
     b(&[(NONE, Esc)], Close, Form, "cancel", Some("cancel")),
 ];
 
-pub(crate) fn is_upper(c: &KeyCode) -> bool {
+fn is_upper(c: &KeyCode) -> bool {
     matches!(c, Char(ch) if ch.is_ascii_uppercase())
 }
 
+/// A key as bindings compare it: terminals differ on whether Shift is reported with an
+/// upper-case letter, so it is left out there.
+pub(crate) fn normalized(m: KeyModifiers, c: &KeyCode) -> (KeyModifiers, KeyCode) {
+    (if is_upper(c) { m - SHIFT } else { m }, *c)
+}
+
 fn matches(b: &Binding, key: &KeyEvent) -> bool {
-    b.keys.iter().any(|(m, c)| {
-        // Terminals differ on whether Shift is reported with an upper-case letter.
-        let mods = if is_upper(c) { key.modifiers - SHIFT } else { key.modifiers };
-        let want = if is_upper(c) { *m - SHIFT } else { *m };
-        *c == key.code && mods == want
-    })
+    let pressed = normalized(key.modifiers, &key.code);
+    b.keys.iter().any(|(m, c)| normalized(*m, c) == pressed)
 }
 
 /// The action for a key in a context. `editing`: the accounts editor has focus.
@@ -420,7 +422,7 @@ mod tests {
                 let mut seen: Vec<(KeyModifiers, KeyCode, Context, &str)> = Vec::new();
                 for b in &live {
                     for (m, k) in b.keys.iter() {
-                        let m = if is_upper(k) { *m - SHIFT } else { *m };
+                        let (m, _) = normalized(*m, k);
                         // The same key in two layers is an override (most specific wins);
                         // in two bindings of one layer it is a collision.
                         let clash =
