@@ -22,6 +22,8 @@ pub async fn start() -> anyhow::Result<(Running, Profile)> {
     let profile = Profile {
         family: Family::Timpush,
         journal: false,
+        // The emulator's data is the demo's own: writes are what it is for.
+        read_only: false,
         ..Profile::new("demo", endpoint, emulator::DEFAULT_SDKAPPID, emulator::DEFAULT_ADMIN, key)
     };
     Ok((running, profile))

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod config_edit;
 pub mod demo;
+pub mod desired;
 pub mod emulator;
 pub mod engine;
 pub mod export;

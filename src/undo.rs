@@ -91,9 +91,26 @@ fn writer(mut file: std::fs::File, mut rx: mpsc::UnboundedReceiver<Request>) {
 pub fn default_path(profile: &str) -> Option<PathBuf> {
     let time = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
     let time: String = time.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    crate::config::data_dir().map(|d| d.join("undo").join(format!("{time}{}", suffix(profile))))
+}
+
+/// How a profile's undo files end: `-<profile>.ndjson`, the name made safe for a file name.
+fn suffix(profile: &str) -> String {
     let name: String =
         profile.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-    crate::config::data_dir().map(|d| d.join("undo").join(format!("{time}-{name}.ndjson")))
+    format!("-{name}.ndjson")
+}
+
+/// The newest undo file of a profile's account writes (the names start with their time).
+pub fn newest(profile: &str) -> Option<PathBuf> {
+    let dir = crate::config::data_dir()?.join("undo");
+    let suffix = suffix(profile);
+    let newest = std::fs::read_dir(&dir)
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(&suffix))
+        .max()?;
+    Some(dir.join(newest))
 }
 
 #[cfg(test)]

@@ -142,6 +142,13 @@ pub struct App {
     pub(crate) test_triggers: bool,
     /// `q` was pressed once while a job ran: the next key decides (q quits, anything else not).
     pub(crate) quit_armed: bool,
+    /// The write being planned, applied or read back.
+    pub write: Option<super::writes::WriteFlow>,
+    pub last_write: Option<super::writes::LastWrite>,
+    /// What `:undo` offers.
+    pub(crate) last_undo: Option<super::writes::UndoRef>,
+    /// The slot under the cursor in the attribute-names pane.
+    pub attr_cursor: usize,
 }
 
 impl App {
@@ -175,6 +182,10 @@ impl App {
             fatal: None,
             test_triggers: std::env::var_os("TIMX_TEST_TRIGGERS").is_some(),
             quit_armed: false,
+            write: None,
+            last_write: None,
+            last_undo: None,
+            attr_cursor: 0,
         }
     }
 
@@ -214,7 +225,8 @@ impl App {
         self.overlay.context().unwrap_or(match self.focus {
             Pane::Profiles => Context::Profiles,
             Pane::Results => Context::Results,
-            _ => Context::Global,
+            Pane::AttrNames => Context::AttrNames,
+            Pane::Accounts => Context::Global,
         })
     }
 
@@ -328,7 +340,7 @@ impl App {
             self.error("pick a profile first: Enter in the Profiles pane");
             return vec![];
         };
-        if self.job.as_ref().is_some_and(JobState::running) {
+        if self.job.as_ref().is_some_and(JobState::running) || self.write.is_some() {
             self.warn(format!(
                 "a job is running; {} cancels it",
                 super::keymap::key_for(super::keymap::Action::Cancel)

@@ -7,6 +7,7 @@ use super::app::App;
 use super::msg::{Cmd, WorkerCmd};
 use super::overlay::{Overlay, Popup, ProfileForm};
 use crate::api::Family;
+use crate::engine::Edit;
 
 pub struct Command {
     pub name: &'static str,
@@ -32,6 +33,12 @@ pub const COMMANDS: &[Command] = &[
     Command { name: "export", aliases: &[], args: "PATH [filtered]", help: "write results as CSV/JSON/NDJSON (by extension), file mode 0600", run: export },
     Command { name: "load", aliases: &[], args: "PATH", help: "replace the accounts with a file's lines", run: load },
     Command { name: "audience", aliases: &[], args: "CONDITION-JSON|off", help: "would a push with this Condition (or push body) reach each account, and why not; filter with audience=yes|no|unknown", run: audience },
+    Command { name: "tag", aliases: &[], args: "add|remove TAG… | clear", help: "add or remove tags on the marked rows (else the shown rows); plan, then confirm", run: tag },
+    Command { name: "attr", aliases: &[], args: "set NAME=VALUE… | unset NAME…", help: "set or unset attributes on the marked rows (else the shown rows); plan, then confirm", run: attr },
+    Command { name: "apply", aliases: &[], args: "PATH", help: "apply a desired-state file (a timx export, edited), as timx apply: plan, then confirm", run: apply },
+    Command { name: "undo", aliases: &[], args: "", help: "put back what the last write changed (its undo file): plan, then confirm", run: |app, _| app.undo_last() },
+    Command { name: "attr-name", aliases: &[], args: "SLOT NAME [user|registration]", help: "name an attribute slot (timpush: its account type, fixed once set)", run: attr_name },
+    Command { name: "unlock", aliases: &[], args: "", help: "allow writes on a read-only profile for this session (asks for its SDKAppID)", run: |app, _| app.ask_unlock() },
     Command { name: "probe", aliases: &[], args: "", help: "ask every region which holds this SDKAppID (after 70016/70020)", run: |app, _| app.probe() },
     Command { name: "new", aliases: &[], args: "", help: "new profile form", run: |app, _| { app.open(Overlay::Form(Box::new(ProfileForm::new(app.config.path.clone())))); vec![] } },
     Command { name: "help", aliases: &[], args: "", help: "this help", run: |app, _| { app.open(Overlay::Help(Popup::default())); vec![] } },
@@ -66,6 +73,8 @@ pub fn complete(line: &str, profiles: &[String]) -> String {
         (2, Some("profile")) => profiles.to_vec(),
         (2, Some("family")) => Family::ALL.iter().map(|f| f.to_string()).collect(),
         (3, Some("export")) => vec!["filtered".into()],
+        (2, Some("tag")) => vec!["add".into(), "remove".into(), "clear".into()],
+        (2, Some("attr")) => vec!["set".into(), "unset".into()],
         _ => vec![],
     };
     let matching: Vec<&String> = candidates.iter().filter(|c| c.starts_with(last)).collect();
@@ -157,6 +166,76 @@ fn audience(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
         Err(e) => app.error(format!("invalid condition: {e}")),
     }
     vec![]
+}
+
+fn tag(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
+    let tags: Vec<String> = rest.iter().skip(1).map(|t| (*t).to_owned()).collect();
+    let edit = match (rest.first().copied(), tags.is_empty()) {
+        (Some("add"), false) => Edit { add_tags: tags, ..Edit::default() },
+        (Some("remove"), false) => Edit { remove_tags: tags, ..Edit::default() },
+        (Some("clear"), true) => Edit { clear_tags: true, ..Edit::default() },
+        _ => {
+            app.error("usage: tag add TAG… | tag remove TAG… | tag clear   (tags are separated by spaces)");
+            return vec![];
+        }
+    };
+    app.bulk_edit(format!("tag {}", rest.join(" ")), edit)
+}
+
+fn attr(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
+    let mut edit = Edit::default();
+    match rest.split_first() {
+        Some((&"set", pairs)) if !pairs.is_empty() => {
+            for p in pairs {
+                let Some((name, value)) = p.split_once('=') else {
+                    app.error(format!("attr set {}: expected NAME=VALUE", crate::text::escape(p)));
+                    return vec![];
+                };
+                edit.set.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        Some((&"unset", names)) if !names.is_empty() => edit.unset = names.iter().map(|n| (*n).to_owned()).collect(),
+        _ => {
+            app.error("usage: attr set NAME=VALUE… | attr unset NAME…");
+            return vec![];
+        }
+    }
+    app.bulk_edit(format!("attr {}", rest.join(" ")), edit)
+}
+
+fn apply(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
+    if rest.is_empty() {
+        app.error("usage: apply PATH   (a timx export, edited: .csv .json .ndjson)");
+        return vec![];
+    }
+    let path = rest.join(" ");
+    app.info(format!("reading {path}…"));
+    vec![WorkerCmd::LoadDesired(PathBuf::from(path)).into()]
+}
+
+fn attr_name(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
+    let (Some(slot), Some(name)) = (rest.first().and_then(|s| crate::api::slot_index(s)), rest.get(1)) else {
+        app.error("usage: attr-name SLOT NAME [user|registration]   (slot 0-9)");
+        return vec![];
+    };
+    let ty = match rest.get(2).copied() {
+        None => None,
+        Some("user") => Some(crate::api::wire::ATTR_TYPE_USERID),
+        Some("registration") => Some(crate::api::wire::ATTR_TYPE_REGISTRATION_ID),
+        Some(other) => {
+            app.error(format!("{}: the type is user or registration", crate::text::escape(other)));
+            return vec![];
+        }
+    };
+    if ty.is_some() && app.active_profile().is_some_and(|p| p.family != Family::Timpush) {
+        app.error("an account type is a timpush setting (AttrTypes)");
+        return vec![];
+    }
+    if name.len() > crate::api::MAX_FIELD_BYTES || name.chars().any(crate::text::is_unsafe) {
+        app.error(format!("a name is 1-{} bytes without control characters", crate::api::MAX_FIELD_BYTES));
+        return vec![];
+    }
+    app.start_schema(&vec![(slot, (*name).to_owned(), ty)])
 }
 
 fn load(app: &mut App, rest: &[&str]) -> Vec<Cmd> {

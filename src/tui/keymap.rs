@@ -54,11 +54,20 @@ pub enum Action {
     PrevField,
     PrevChoice,
     NextChoice,
+    /// Results, detail: edit the account; attribute names: rename the slot.
+    Edit,
+    /// Results: mark or unmark the row (writes act on marked rows, else on the shown rows).
+    Mark,
+    MarkAll,
+    ClearMarks,
+    /// Results: the command line, ready for `tag add` / `tag remove`.
+    TagAdd,
+    TagRemove,
 }
 
 impl Action {
     /// Every action, for the test that each has a binding.
-    pub const ALL: [Action; 41] = [
+    pub const ALL: [Action; 47] = [
         Action::Quit,
         Action::ForceQuit,
         Action::NextPane,
@@ -100,6 +109,12 @@ impl Action {
         Action::PrevField,
         Action::PrevChoice,
         Action::NextChoice,
+        Action::Edit,
+        Action::Mark,
+        Action::MarkAll,
+        Action::ClearMarks,
+        Action::TagAdd,
+        Action::TagRemove,
     ];
 }
 
@@ -122,10 +137,16 @@ pub enum Context {
     CommandInput,
     FirstRun,
     Form,
+    /// The attribute-names pane.
+    AttrNames,
+    /// The plan of a write, before it is confirmed.
+    Plan,
+    /// The form that edits one account.
+    EditForm,
 }
 
 impl Context {
-    pub const ALL: [Context; 10] = [
+    pub const ALL: [Context; 13] = [
         Context::Always,
         Context::Global,
         Context::Profiles,
@@ -136,6 +157,9 @@ impl Context {
         Context::CommandInput,
         Context::FirstRun,
         Context::Form,
+        Context::AttrNames,
+        Context::Plan,
+        Context::EditForm,
     ];
 
     pub fn title(self) -> &'static str {
@@ -150,13 +174,17 @@ impl Context {
             Context::CommandInput => "Command line",
             Context::FirstRun => "First run",
             Context::Form => "Profile form",
+            Context::AttrNames => "Attribute names",
+            Context::Plan => "Plan of a write",
+            Context::EditForm => "Edit form (one account)",
         }
     }
 
     /// The contexts whose bindings are live here, most specific first.
     pub(crate) fn layers(self, editing: bool) -> &'static [Context] {
         match (self, editing) {
-            (Context::Profiles | Context::Results | Context::Global, true) => &[Context::Always],
+            (Context::Profiles | Context::Results | Context::Global | Context::AttrNames, true) => &[Context::Always],
+            (Context::AttrNames, false) => &[Context::AttrNames, Context::Global, Context::Always],
             (Context::Profiles, false) => &[Context::Profiles, Context::Global, Context::Always],
             (Context::Results, false) => &[Context::Results, Context::Global, Context::Always],
             (Context::Global, false) => &[Context::Global, Context::Always],
@@ -167,6 +195,8 @@ impl Context {
             (Context::Input, _) => &[Context::Input],
             (Context::FirstRun, _) => &[Context::FirstRun],
             (Context::Form, _) => &[Context::Form],
+            (Context::Plan, _) => &[Context::Plan],
+            (Context::EditForm, _) => &[Context::EditForm],
         }
     }
 }
@@ -248,7 +278,14 @@ pub const BINDINGS: &[Binding] = &[
     b(&[(NONE, Char('2'))], TabTags, Results, "tags tab", None),
     b(&[(NONE, Char('3'))], TabSummary, Results, "summary charts", None),
     b(&[(NONE, Char('a'))], NextAttr, Results, "summary: next attribute, then the schema view", None),
-    b(&[(NONE, Char('e'))], Export, Results, "export (CSV/JSON/NDJSON by extension)", Some("export")),
+    b(&[(NONE, Char('x'))], Export, Results, "export (CSV/JSON/NDJSON by extension)", None),
+    b(&[(NONE, Char('e'))], Edit, Results, "edit the account: attributes and tags (plan, then confirm)", Some("edit")),
+    b(&[(NONE, Char(' '))], Mark, Results, "mark / unmark the row (writes act on marked rows, else on the shown rows)", Some("mark")),
+    b(&[(NONE, Char('*'))], MarkAll, Results, "mark every shown row", None),
+    b(&[(NONE, Char('u'))], ClearMarks, Results, "clear the marks", None),
+    b(&[(NONE, Char('+'))], TagAdd, Results, "add tags to the marked (else shown) rows: :tag add", None),
+    b(&[(NONE, Char('-'))], TagRemove, Results, "remove tags from the marked (else shown) rows: :tag remove", None),
+    b(&[(NONE, Char('e'))], Edit, AttrNames, "name the slot under the cursor (schema: plan, then confirm)", Some("rename")),
     b(&[(NONE, Char('y'))], CopyAccount, Results, "copy the account (OSC 52)", Some("copy")),
     b(&[(NONE, Char('Y')), (SHIFT, Char('Y'))], CopyRow, Results, "copy the row as JSON", None),
     b(&[(CTRL, Char('y'))], CopyAccounts, Results, "copy the shown accounts, one per line", None),
@@ -259,6 +296,7 @@ pub const BINDINGS: &[Binding] = &[
     b(&[(NONE, KPgUp)], PageUp, Popup, "scroll a page up", None),
     b(&[(NONE, Char('y'))], CopyAccount, Detail, "copy the account", Some("copy")),
     b(&[(NONE, Char('Y')), (SHIFT, Char('Y'))], CopyRow, Detail, "copy the row as JSON", None),
+    b(&[(NONE, Char('e'))], Edit, Detail, "edit the account", Some("edit")),
     b(&[(NONE, Enter)], Submit, Input, "run the command / keep the filter", Some("run")),
     b(&[(NONE, Esc)], Close, Input, "close (the filter is cleared)", Some("cancel")),
     b(&[(CTRL, Char('u'))], ClearInput, Input, "clear the line", None),
@@ -272,6 +310,17 @@ pub const BINDINGS: &[Binding] = &[
     b(&[(NONE, KRight), (NONE, Char(' '))], NextChoice, Form, "next choice (text fields take the space)", Some("choose")),
     b(&[(NONE, Enter)], Submit, Form, "next field; on Save, save the profile", Some("save")),
     b(&[(NONE, Esc)], Close, Form, "cancel", Some("cancel")),
+    b(&[(NONE, Enter)], Submit, Plan, "apply (type the number of accounts first when more than one changes)", Some("apply")),
+    b(&[(NONE, Esc)], Close, Plan, "back out: nothing is sent (cancels the plan's reads)", Some("back out")),
+    b(&[(NONE, KDown)], Down, Plan, "scroll down", None),
+    b(&[(NONE, KUp)], Up, Plan, "scroll up", None),
+    b(&[(NONE, KPgDn)], PageDown, Plan, "scroll a page down", None),
+    b(&[(NONE, KPgUp)], PageUp, Plan, "scroll a page up", None),
+    b(&[(NONE, Tab), (NONE, KDown)], NextField, EditForm, "next field (the last one adds a tag)", Some("next")),
+    b(&[(SHIFT, BackTab), (NONE, BackTab), (NONE, KUp)], PrevField, EditForm, "previous field", None),
+    b(&[(CTRL, Char('u'))], ClearInput, EditForm, "clear the field (an empty tag is removed, an empty value unset)", Some("clear")),
+    b(&[(NONE, Enter)], Submit, EditForm, "review the changes (the plan)", Some("review")),
+    b(&[(NONE, Esc)], Close, EditForm, "back out: nothing is changed", Some("cancel")),
 ];
 
 fn is_upper(c: &KeyCode) -> bool {

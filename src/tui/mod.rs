@@ -18,6 +18,8 @@ pub mod theme;
 mod update;
 pub mod view;
 pub mod worker;
+mod write_worker;
+pub mod writes;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -70,6 +70,21 @@ pub enum WorkerEvent {
         profile: Box<Profile>,
         result: Result<(), String>,
     },
+    /// A write job's plan or apply (`job` is the app's id for it).
+    Write {
+        job: u64,
+        event: engine::Event<engine::WriteRecord>,
+    },
+    /// A desired-state file for `:apply` / `:undo` was read and parsed (or why not).
+    DesiredLoaded {
+        path: PathBuf,
+        result: Result<Box<crate::desired::Desired>, String>,
+    },
+    /// The attribute names were written (`job` as sent); the error says why not.
+    AttrNamesSet {
+        job: u64,
+        result: Result<(), String>,
+    },
     /// Something the worker could not do, explained.
     Failed(WorkerError),
 }
@@ -88,6 +103,12 @@ pub enum WorkerCmd {
         kind: JobKind,
         input: Arc<Normalized>,
     },
+    /// Plan a write or apply it.
+    Write(Box<WriteJob>),
+    /// Name attribute slots; the names before are written to `undo` first.
+    SetAttrNames(Box<SetNames>),
+    /// Read and parse a desired-state file (`:apply`, `:undo`).
+    LoadDesired(PathBuf),
     Cancel(u64),
     Probe(Profile),
     /// Start the emulator in-process with the demo data.
@@ -99,6 +120,29 @@ pub enum WorkerCmd {
         config: Box<Config>,
         profile: Box<Profile>,
     },
+}
+
+/// A write for the worker: plan it (`undo: None`) or apply it, keeping the previous state in
+/// `undo` first.
+#[derive(Debug, Clone)]
+pub struct WriteJob {
+    pub job: u64,
+    pub profile: Profile,
+    pub want: engine::Want,
+    pub input: Arc<Normalized>,
+    pub undo: Option<PathBuf>,
+    /// For the journal: `edit alice`, `apply x.csv`, `tag add vip on 3 marked rows`…
+    pub command: String,
+}
+
+/// Attribute names to set, with the names as they were (for the undo file).
+#[derive(Debug, Clone)]
+pub struct SetNames {
+    pub job: u64,
+    pub profile: Profile,
+    pub names: AttrNames,
+    pub before: AttrNames,
+    pub undo: PathBuf,
 }
 
 /// Work for the loop that owns the terminal.

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+mod writes;
+
 pub use super::rows::Needle;
 use super::rows::{Pool, Prepared, Row};
 use crate::engine::{Record, Status};
@@ -116,6 +118,10 @@ pub struct Results {
     /// Tags per account and what the limits would refuse (values per attribute are in
     /// `attr_values`).
     pub schema: crate::schema_stats::SchemaStats,
+    /// Rows marked for a write (input indices).
+    marks: std::collections::BTreeSet<u32>,
+    /// The last write's outcome per row (input index), shown in the Status column and detail.
+    outcomes: HashMap<u32, crate::engine::WriteRecord>,
 }
 
 impl Results {

@@ -18,6 +18,8 @@ pub struct Theme {
     pub warn: Style,
     pub error: Style,
     pub badge: Style,
+    /// A profile that allows writes.
+    pub rw_badge: Style,
     pub key: Style,
 }
 
@@ -41,6 +43,7 @@ impl Theme {
                 warn: plain.add_modifier(Modifier::BOLD),
                 error: plain.add_modifier(Modifier::BOLD),
                 badge: plain.add_modifier(Modifier::REVERSED),
+                rw_badge: plain.add_modifier(Modifier::REVERSED | Modifier::BOLD | Modifier::SLOW_BLINK),
                 key: plain.add_modifier(Modifier::BOLD),
             };
         }
@@ -56,6 +59,7 @@ impl Theme {
             warn: Style::new().fg(Color::Yellow),
             error: Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
             badge: Style::new().bg(Color::Indexed(94)).fg(Color::Indexed(231)),
+            rw_badge: Style::new().bg(Color::Red).fg(Color::White).add_modifier(Modifier::BOLD),
             key: Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
         }
     }

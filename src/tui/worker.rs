@@ -26,7 +26,7 @@ pub fn spawn(events: UnboundedSender<WorkerEvent>) -> (UnboundedSender<WorkerCmd
 /// on refresh, and after a job stopped on a configuration error (the user may have fixed the
 /// key). Shared by the tasks the worker spawns, so no command waits behind another's key.
 #[derive(Default, Clone)]
-struct Clients {
+pub(super) struct Clients {
     by_profile: Arc<std::sync::Mutex<ClientMap>>,
 }
 
@@ -45,11 +45,11 @@ impl Clients {
     }
 
     /// The next `get` reads the key again.
-    fn forget(&self, name: &str) {
+    pub(super) fn forget(&self, name: &str) {
         self.by_profile.lock().unwrap_or_else(|e| e.into_inner()).remove(name);
     }
 
-    async fn get(&self, p: &Profile) -> Result<Arc<Client>, WorkerError> {
+    pub(super) async fn get(&self, p: &Profile) -> Result<Arc<Client>, WorkerError> {
         if let Some(c) = self.cached(p) {
             return Ok(c);
         }
@@ -99,6 +99,21 @@ async fn run(mut rx: UnboundedReceiver<WorkerCmd>, events: UnboundedSender<Worke
                 jobs.insert(job, cancel.clone());
                 let run = JobRun { job, profile, kind, input, cancel };
                 running.spawn(run_job(clients.clone(), events.clone(), run));
+            }
+            WorkerCmd::Write(w) => {
+                let cancel = CancellationToken::new();
+                jobs.insert(w.job, cancel.clone());
+                running.spawn(super::write_worker::run_write(clients.clone(), events.clone(), *w, cancel));
+            }
+            WorkerCmd::SetAttrNames(set) => {
+                let (clients, events) = (clients.clone(), events.clone());
+                tokio::spawn(async move {
+                    let result = super::write_worker::set_attr_names(&clients, &set).await;
+                    let _ = events.send(WorkerEvent::AttrNamesSet { job: set.job, result });
+                });
+            }
+            WorkerCmd::LoadDesired(path) => {
+                tokio::spawn(super::write_worker::load_desired(events.clone(), path));
             }
             WorkerCmd::Cancel(job) => {
                 if let Some(t) = jobs.remove(&job) {
@@ -188,25 +203,58 @@ async fn save_profile(
 /// job's id, so the worker forgets it.
 async fn run_job(clients: Clients, events: UnboundedSender<WorkerEvent>, run: JobRun) -> u64 {
     let JobRun { job, profile, kind, input, cancel } = run;
+    let Some(client) = job_client(&clients, &events, job, &profile, &cancel).await else { return job };
+    let cfg = JobConfig::new(kind, profile.family, profile.rate_limit);
+    let handle = engine::spawn_job_with(client, cfg, input.clone(), cancel);
+    let end = JobEnd { profile: &profile, command: kind.name(), input: &input, undo: None };
+    forward(&clients, &events, handle, |event| WorkerEvent::Job { job, event }, end).await;
+    job
+}
+
+/// The client for a job, resolved while the job can still be cancelled; None (and the loop
+/// told why) when it cannot be made.
+pub(super) async fn job_client(
+    clients: &Clients,
+    events: &UnboundedSender<WorkerEvent>,
+    job: u64,
+    profile: &Profile,
+    cancel: &CancellationToken,
+) -> Option<Arc<Client>> {
     let client = tokio::select! {
         _ = cancel.cancelled() => Err(WorkerError::Cancelled),
-        c = clients.get(&profile) => c,
+        c = clients.get(profile) => c,
     };
-    let client = match client {
-        Ok(c) => c,
+    match client {
+        Ok(c) => Some(c),
         Err(error) => {
             let _ = events.send(WorkerEvent::JobError { job, error });
-            return job;
+            None
         }
-    };
-    let cfg = JobConfig::new(kind, profile.family, profile.rate_limit);
-    let mut handle = engine::spawn_job_with(client, cfg, input.clone(), cancel);
+    }
+}
+
+/// What the journal says of a job that ended.
+pub(super) struct JobEnd<'a> {
+    pub profile: &'a Profile,
+    pub command: &'a str,
+    pub input: &'a engine::Normalized,
+    pub undo: Option<&'a std::path::Path>,
+}
+
+/// Stream a job's events to the loop (each wrapped by `wrap`) until it ends, then journal it.
+pub(super) async fn forward<R: engine::Outcome>(
+    clients: &Clients,
+    events: &UnboundedSender<WorkerEvent>,
+    mut handle: engine::JobHandle<R>,
+    wrap: impl Fn(engine::Event<R>) -> WorkerEvent,
+    end: JobEnd<'_>,
+) {
     let mut summary = None;
     while let Some(event) = handle.events.recv().await {
         if let engine::Event::Finished(s) = &event {
             summary = Some(s.clone());
         }
-        if events.send(WorkerEvent::Job { job, event }).is_err() {
+        if events.send(wrap(event)).is_err() {
             handle.cancel.cancel();
         }
     }
@@ -216,13 +264,12 @@ async fn run_job(clients: Clients, events: UnboundedSender<WorkerEvent>, run: Jo
     };
     // Stopped on a configuration error (wrong key, say): the next run reads the key again.
     if summary.aborted.is_some() {
-        clients.forget(&profile.name);
+        clients.forget(&end.profile.name);
     }
-    if let Err(e) = crate::journal::after_job(&profile, kind.name(), &summary, Some(&input), None) {
+    if let Err(e) = crate::journal::after_job(end.profile, end.command, &summary, Some(end.input), end.undo) {
         tracing::warn!("{e}");
         let _ = events.send(WorkerEvent::Failed(WorkerError::Journal(e.to_string())));
     }
-    job
 }
 
 /// Ask every region's primary domain for the attribute names with this app's credentials.

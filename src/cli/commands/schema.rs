@@ -44,7 +44,7 @@ pub struct SlotRow {
 }
 
 /// What the command line asks for: slot → (name, type).
-type Wanted = Vec<(usize, String, Option<u8>)>;
+pub(crate) type Wanted = Vec<(usize, String, Option<u8>)>;
 
 fn parse(args: &AttrNamesSetArgs, family: Family) -> anyhow::Result<Wanted> {
     let mut out: Wanted = Vec::new();
@@ -82,7 +82,7 @@ fn parse(args: &AttrNamesSetArgs, family: Family) -> anyhow::Result<Wanted> {
 }
 
 /// The plan against the current names: one row per asked slot.
-fn plan(current: &wire::AttrNames, wanted: &Wanted) -> Vec<SlotRow> {
+pub(crate) fn plan(current: &wire::AttrNames, wanted: &Wanted) -> Vec<SlotRow> {
     let slots: Vec<wire::Slot<'_>> = current.slots().collect();
     wanted
         .iter()
@@ -219,15 +219,24 @@ pub fn run(args: AttrNamesSetArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn warn(changing: &[SlotRow]) {
+    for w in warnings(changing) {
+        eprintln!("timx: warning: {w}");
+    }
+}
+
+/// What the user must know before slots change: renames are undocumented, types are final.
+pub(crate) fn warnings(changing: &[SlotRow]) -> Vec<&'static str> {
+    let mut out = Vec::new();
     if changing.iter().any(|r| r.from.is_some()) {
-        eprintln!(
-            "timx: warning: renaming a slot: the service does not document what happens to users' values \
-             stored under the old name; try it on a sandbox app first"
+        out.push(
+            "renaming a slot: the service does not document what happens to users' values stored under the old \
+             name; try it on a sandbox app first",
         );
     }
     if changing.iter().any(|r| r.r#type.is_some()) {
-        eprintln!("timx: warning: a slot's account type cannot be changed once set");
+        out.push("a slot's account type cannot be changed once set");
     }
+    out
 }
 
 /// Show the plan on stderr and ask for the number of slots that change.
@@ -254,7 +263,17 @@ async fn send(
         attr_names: changing.iter().map(|r| (r.slot.to_string(), r.to.clone())).collect(),
         attr_types: (family == Family::Timpush && !types.is_empty()).then_some(types),
     };
-    if let Err(e) = engine::set_attr_names(client.clone(), family, &request, CancellationToken::new()).await {
+    send_names(client, family, &request, verify).await
+}
+
+/// Write `request`'s names (and types); with `verify`, read them back. Returns why it failed.
+pub(crate) async fn send_names(
+    client: &std::sync::Arc<crate::client::Client>,
+    family: Family,
+    request: &wire::AttrNames,
+    verify: bool,
+) -> Option<String> {
+    if let Err(e) = engine::set_attr_names(client.clone(), family, request, CancellationToken::new()).await {
         return Some(e.to_string());
     }
     if !verify {
@@ -263,10 +282,11 @@ async fn send(
     match engine::fetch_attr_names(client.clone(), family, CancellationToken::new()).await {
         Ok(r) => {
             let kept: Vec<wire::Slot<'_>> = r.body.slots().collect();
-            let lost: Vec<String> = changing
+            let lost: Vec<String> = request
+                .attr_names
                 .iter()
-                .filter(|c| kept[c.slot].name != Some(c.to.as_str()))
-                .map(|c| c.slot.to_string())
+                .filter(|(slot, name)| crate::api::slot_index(slot).is_none_or(|s| kept[s].name != Some(name.as_str())))
+                .map(|(slot, _)| slot.clone())
                 .collect();
             (!lost.is_empty()).then(|| format!("read back, slot(s) {} do not have the new name", lost.join(", ")))
         }
@@ -275,7 +295,7 @@ async fn send(
 }
 
 /// The slots as they were, one NDJSON line each (the `attr-names --format ndjson` shape).
-fn write_undo(path: &std::path::Path, current: &wire::AttrNames) -> anyhow::Result<()> {
+pub(crate) fn write_undo(path: &std::path::Path, current: &wire::AttrNames) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }

@@ -2,7 +2,6 @@
 //! Plan → question → apply → verify, with the previous state in an undo file before any batch
 //! is sent. Rows go to stdout in input order; the summary and the undo path to stderr.
 
-use std::collections::{BTreeSet, HashSet};
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,11 +15,11 @@ use super::audit::{Streamed, client, open_output, read_account_sources, runtime,
 use crate::cli::target::TargetArgs;
 use crate::client::Client;
 use crate::config::Profile;
-use crate::engine::write::{Mode, check_names, check_values, mentioned_names};
+use crate::desired::Desired;
+use crate::engine::write::Mode;
 use crate::engine::{
-    self, Edit, Event, JobConfig, JobKind, Normalized, Normalizer, Want, WriteConfig, WriteRecord, WriteStatus,
+    self, Edit, Event, JobConfig, JobKind, Normalized, OutcomeStatus, Want, WriteConfig, WriteRecord, WriteStatus,
 };
-use crate::engine::{OutcomeStatus, States};
 use crate::export::{Format, RecordWriter};
 use crate::plan::PlanRow;
 use crate::resume::Earlier;
@@ -153,77 +152,20 @@ pub fn run_apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let desired =
         Desired::parse(&text, format).with_context(|| format!("{} is not a timx export", args.file.display()))?;
     drop(text);
-    let Desired { mut input, states, repeats, mentioned, mut invalid } = desired;
-    if input.total() == 0 {
+    for (account, why) in &desired.skipped {
+        eprintln!("timx: skipped {}: {why}", escape(account));
+    }
+    if desired.input.total() == 0 {
         bail!("{}: no rows to apply", args.file.display());
     }
-    invalid.extend(
-        (0..input.total() as u32)
-            .filter(|i| repeats.contains(input.entries.get(*i as usize)))
-            .map(|i| (i, "appears in more than one row: timx will not guess which one is meant".to_string())),
-    );
-    if !mentioned.is_empty() {
-        let names = rt.block_on(names).context("the attribute names task failed")??;
-        // Rows naming an attribute the app lacks (rare): find them by decoding.
-        if mentioned.iter().any(|n| !names.contains(n)) {
-            for i in 0..input.total() as u32 {
-                if let Some(s) = states.get(i, input.entries.get(i as usize))
-                    && let Err(why) = check_names(&s, &names)
-                {
-                    invalid.push((i, why));
-                }
-            }
-        }
-    }
-    input.mark_invalid(invalid);
+    let names = if desired.needs_names() {
+        rt.block_on(names).context("the attribute names task failed")??
+    } else {
+        Vec::new()
+    };
+    let (input, states) = desired.finish(&names);
     let run = WriteRun { profile, client, input, want: Want::Each(Arc::new(states)), command: "apply" };
     rt.block_on(run.run(&args.opts))
-}
-
-/// A desired-state file read into the engine's form.
-struct Desired {
-    input: Normalized,
-    states: States,
-    /// Accounts named by more than one row.
-    repeats: HashSet<String>,
-    /// Every attribute name the rows speak for.
-    mentioned: BTreeSet<String>,
-    /// Rows whose values break a limit, with why.
-    invalid: Vec<(u32, String)>,
-}
-
-impl Desired {
-    fn parse(text: &str, format: Format) -> anyhow::Result<Desired> {
-        let mut d = Desired {
-            input: Normalized::default(),
-            states: States::default(),
-            repeats: HashSet::new(),
-            mentioned: BTreeSet::new(),
-            invalid: Vec::new(),
-        };
-        let mut n = Normalizer::new();
-        state_file::parse_each(text, format, &mut |state, status| {
-            if let Some(why) = state_file::not_read(status) {
-                eprintln!("timx: skipped {}: {why}", escape(&state.account));
-                return;
-            }
-            let Some(i) = n.push_account(state.account.trim()) else {
-                d.repeats.insert(state.account.trim().to_owned());
-                return;
-            };
-            for name in mentioned_names(&state) {
-                if !d.mentioned.contains(name) {
-                    d.mentioned.insert(name.clone());
-                }
-            }
-            if let Err(why) = check_values(&state) {
-                d.invalid.push((i, why));
-            }
-            d.states.push(state);
-        })?;
-        d.input = n.finish();
-        Ok(d)
-    }
 }
 
 pub fn run_edit(args: EditArgs) -> anyhow::Result<ExitCode> {

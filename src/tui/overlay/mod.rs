@@ -2,15 +2,19 @@
 //! up in the keymap under its own context) and says what should happen next as an `Outcome`;
 //! the app acts on outcomes, so no popup reaches into the rest of the app.
 
+pub mod edit;
 pub mod first_run;
 pub mod form;
 pub mod line;
+pub mod plan;
 pub mod popup;
 
 use crossterm::event::KeyEvent;
 
+pub use edit::EditForm;
 pub use form::ProfileForm;
 pub use line::LineInput;
+pub use plan::PlanView;
 pub use popup::Popup;
 
 use super::keymap::{Action, Context};
@@ -30,6 +34,10 @@ pub enum Outcome {
     Submit(String),
     /// The profile form is filled in and checked.
     Save(Box<Profile>),
+    /// The edit form is done: show the plan for this desired state.
+    Review(Box<crate::state_file::AccountState>),
+    /// The plan is confirmed: apply it.
+    Confirm,
 }
 
 #[derive(Debug)]
@@ -47,6 +55,12 @@ pub enum Overlay {
     Filter(LineInput),
     Form(Box<ProfileForm>),
     FirstRun,
+    /// A write's plan, waiting for confirmation.
+    Plan(Box<PlanView>),
+    /// Editing one account.
+    Edit(Box<EditForm>),
+    /// `:unlock`: the profile's SDKAppID, typed to allow writes this session.
+    Unlock(LineInput),
 }
 
 impl Overlay {
@@ -57,7 +71,9 @@ impl Overlay {
             Overlay::Help(_) | Overlay::Info { .. } => Context::Popup,
             Overlay::Detail(_) => Context::Detail,
             Overlay::Command(_) => Context::CommandInput,
-            Overlay::Filter(_) => Context::Input,
+            Overlay::Filter(_) | Overlay::Unlock(_) => Context::Input,
+            Overlay::Plan(_) => Context::Plan,
+            Overlay::Edit(_) => Context::EditForm,
             Overlay::Form(_) => Context::Form,
             Overlay::FirstRun => Context::FirstRun,
         })
@@ -68,8 +84,10 @@ impl Overlay {
         match self {
             Overlay::None => Outcome::Ignored,
             Overlay::Help(p) | Overlay::Detail(p) | Overlay::Info { scroll: p, .. } => p.key(k, context),
-            Overlay::Command(l) | Overlay::Filter(l) => l.key(k, context),
+            Overlay::Command(l) | Overlay::Filter(l) | Overlay::Unlock(l) => l.key(k, context),
             Overlay::Form(f) => f.key(k),
+            Overlay::Plan(p) => p.key(k),
+            Overlay::Edit(f) => f.key(k),
             Overlay::FirstRun => first_run::key(k),
         }
     }
@@ -77,11 +95,15 @@ impl Overlay {
     /// A paste into the overlay; false when it takes no text.
     pub fn paste(&mut self, text: &str) -> bool {
         match self {
-            Overlay::Command(l) | Overlay::Filter(l) => {
+            Overlay::Command(l) | Overlay::Filter(l) | Overlay::Unlock(l) => {
                 l.text.push_str(text.lines().next().unwrap_or_default());
                 true
             }
             Overlay::Form(f) => {
+                f.paste(text);
+                true
+            }
+            Overlay::Edit(f) => {
                 f.paste(text);
                 true
             }

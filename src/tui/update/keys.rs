@@ -61,6 +61,7 @@ impl App {
                 }
                 Effect::redraw()
             }
+            Outcome::Close if matches!(self.overlay, Overlay::Plan(_)) => self.back_out(),
             Outcome::Close => {
                 if matches!(self.overlay, Overlay::Filter(_)) {
                     self.results.set_filter("");
@@ -71,12 +72,15 @@ impl App {
             }
             Outcome::Submit(text) => match std::mem::replace(&mut self.overlay, Overlay::None) {
                 Overlay::Command(_) => Effect::run(commands::run(self, &text)),
+                Overlay::Unlock(_) => self.unlock(&text),
                 _ => {
                     self.focus = Pane::Results;
                     Effect::redraw()
                 }
             },
             Outcome::Save(profile) => self.save_profile(*profile),
+            Outcome::Review(desired) => self.review_edit(*desired),
+            Outcome::Confirm => self.confirm_write(),
             Outcome::Do(Action::Complete) => {
                 let names: Vec<String> = self.profiles.iter().map(|p| p.name.clone()).collect();
                 if let Overlay::Command(input) = &mut self.overlay {
@@ -112,6 +116,10 @@ impl App {
             Action::Open => return self.open_selected(),
             Action::Filter => self.open(Overlay::Filter(LineInput::new(self.results.filter.clone()))),
             Action::Export => self.open(Overlay::Command(LineInput::new("export timx-results.csv"))),
+            Action::Edit if self.focus == Pane::AttrNames => self.edit_slot(),
+            Action::Edit => return self.edit_selected(),
+            Action::TagAdd => self.open(Overlay::Command(LineInput::new("tag add "))),
+            Action::TagRemove => self.open(Overlay::Command(LineInput::new("tag remove "))),
             _ => return self.results_action(a),
         }
         Effect::redraw()
@@ -159,6 +167,23 @@ impl App {
                 let n = self.attr_names.columns().len() + 1;
                 self.summary_attr = (self.summary_attr + 1) % n;
             }
+            Action::Mark => {
+                if let Some(i) = self.results.selected_index() {
+                    self.results.toggle_mark(i);
+                    self.results.move_by(1);
+                    let h = self.results_height();
+                    self.results.scroll_into_view(h);
+                    self.marks_status();
+                }
+            }
+            Action::MarkAll => {
+                self.results.mark_shown();
+                self.marks_status();
+            }
+            Action::ClearMarks => {
+                self.results.clear_marks();
+                self.info("marks cleared: writes act on the shown rows");
+            }
             Action::CopyAccount => return self.copy_selected(|r| r.account.clone()),
             Action::CopyRow => return self.copy_selected(|r| serde_json::to_string(r).unwrap_or_default()),
             Action::CopyAccounts => {
@@ -185,6 +210,20 @@ impl App {
         }
     }
 
+    fn marks_status(&mut self) {
+        let n = self.results.marked();
+        let (add, clear) = (keymap::key_for(Action::TagAdd), keymap::key_for(Action::ClearMarks));
+        self.info(format!("{n} marked: :tag, :attr and {add} act on them ({clear} clears the marks)"));
+    }
+
+    /// `e` in the attribute-names pane: the command line, ready to name the slot.
+    fn edit_slot(&mut self) {
+        let slot = self.attr_cursor;
+        let name = self.attr_names.names.as_ref().and_then(|n| n.slots().nth(slot)).and_then(|s| s.name);
+        let line = format!("attr-name {slot} {}", name.unwrap_or_default());
+        self.open(Overlay::Command(LineInput::new(line)));
+    }
+
     fn navigate(&mut self, a: Action) -> Effect {
         let page = self.results_height().max(1) as isize;
         match self.focus {
@@ -195,6 +234,15 @@ impl App {
                     Action::Down => (self.profile_cursor + 1).min(n - 1),
                     Action::Top | Action::PageUp => 0,
                     _ => n - 1,
+                };
+            }
+            Pane::AttrNames => {
+                let last = crate::api::ATTR_SLOTS - 1;
+                self.attr_cursor = match a {
+                    Action::Up => self.attr_cursor.saturating_sub(1),
+                    Action::Down => (self.attr_cursor + 1).min(last),
+                    Action::Top | Action::PageUp => 0,
+                    _ => last,
                 };
             }
             Pane::Results => {

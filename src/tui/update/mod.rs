@@ -3,3 +3,4 @@
 pub(crate) mod files;
 mod keys;
 mod worker;
+pub(crate) mod writes;

@@ -13,9 +13,24 @@ impl App {
         match ev {
             WorkerEvent::AttrNames { fetch, profile, result } => self.attr_names_answer(fetch, &profile, result),
             WorkerEvent::Job { job, event } => self.job_event(job, event),
+            WorkerEvent::Write { job, event } => self.write_event(job, event),
+            WorkerEvent::AttrNamesSet { job, result } => self.attr_names_set(job, result),
+            WorkerEvent::DesiredLoaded { path, result } => match result {
+                Ok(d) => Effect::run(self.desired_loaded(&path, *d)),
+                Err(e) => {
+                    self.error(e);
+                    Effect::redraw()
+                }
+            },
             WorkerEvent::JobError { job, error } => {
                 if let Some(state) = self.job.as_mut().filter(|j| j.id == job) {
                     state.summary = Some(Summary::default());
+                }
+                if self.write.as_ref().is_some_and(|w| w.job == job) {
+                    self.write = None;
+                    if matches!(self.overlay, Overlay::Plan(_)) {
+                        self.overlay = Overlay::None;
+                    }
                 }
                 self.error(error.to_string());
                 Effect::redraw()
@@ -67,7 +82,17 @@ impl App {
         Effect::redraw()
     }
 
-    fn job_event(&mut self, job: u64, event: Event) -> Effect {
+    fn job_event(&mut self, job: u64, mut event: Event) -> Effect {
+        if self.read_back_event(job, &mut event) {
+            if let Some(state) = self.job.as_mut().filter(|j| j.id == job) {
+                match event {
+                    Event::Progress(p) => state.progress = p,
+                    Event::Finished(s) => state.summary = Some(s),
+                    _ => {}
+                }
+            }
+            return Effect::redraw();
+        }
         let Some(state) = self.job.as_mut().filter(|j| j.id == job) else { return Effect::none() };
         match event {
             Event::Started { .. } => {}

@@ -3,6 +3,7 @@
 mod overlays;
 mod panes;
 mod results;
+mod writes;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -52,17 +53,21 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
     match app.active_profile() {
         Some(p) => {
             spans.push(Span::raw("│ "));
-            spans.push(Span::styled(escape(&p.name).into_owned(), t.title));
+            spans.push(Span::styled(format!("{} ", escape(&p.name)), t.title));
+            // First, so a narrow terminal never cuts it off.
+            if p.read_only {
+                spans.push(Span::styled(" RO ", t.badge));
+            } else {
+                // Writes go through: say so loudly, in colour and without.
+                spans.push(Span::styled(" RW: WRITES ALLOWED ", t.rw_badge));
+            }
             spans.push(Span::raw(format!(
-                " · {} · SDKAppID {} · {} · admin {} ",
+                " {} · SDKAppID {} · {} · admin {} ",
                 p.endpoint.label(),
                 p.sdkappid,
                 p.family,
                 escape(&p.admin)
             )));
-            if p.read_only {
-                spans.push(Span::styled(" RO ", t.badge));
-            }
         }
         None => spans.push(Span::styled("│ no profile selected", t.dim)),
     }
@@ -71,7 +76,7 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
 
 fn status_line(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
-    if matches!(app.overlay, Overlay::Command(_) | Overlay::Filter(_)) {
+    if matches!(app.overlay, Overlay::Command(_) | Overlay::Filter(_) | Overlay::Unlock(_)) {
         return; // the input line is drawn by the overlay
     }
     let line = match &app.status {

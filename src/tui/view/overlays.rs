@@ -13,13 +13,29 @@ use crate::tui::keymap::{self, Context};
 use crate::tui::overlay::Overlay;
 use crate::tui::overlay::form::{Field, SecretKind};
 
-fn popup(area: Rect, w_pct: u16, h_pct: u16) -> Rect {
+pub(super) fn popup(area: Rect, w_pct: u16, h_pct: u16) -> Rect {
     let w = (area.width * w_pct / 100).max(40).min(area.width);
     let h = (area.height * h_pct / 100).max(10).min(area.height);
     Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
 }
 
-fn framed<'a>(app: &App, title: impl Into<Line<'a>>) -> Block<'a> {
+/// Blank a popup's area. A wide character (CJK) just left of it would cover the popup's
+/// left border, so it is blanked too.
+pub(super) fn clear(f: &mut Frame, r: Rect) {
+    f.render_widget(Clear, r);
+    if r.x == 0 {
+        return;
+    }
+    let buf = f.buffer_mut();
+    for y in r.top()..r.bottom() {
+        let cell = &mut buf[(r.x - 1, y)];
+        if unicode_width::UnicodeWidthStr::width(cell.symbol()) > 1 {
+            cell.set_symbol(" ");
+        }
+    }
+}
+
+pub(super) fn framed<'a>(app: &App, title: impl Into<Line<'a>>) -> Block<'a> {
     Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Double)
@@ -43,18 +59,21 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect, status: Rect) {
         Overlay::Filter(input) => input_line(app, f, status, "/", &input.text),
         Overlay::Form(_) => form(app, f, area),
         Overlay::FirstRun => first_run(app, f, area),
+        Overlay::Plan(p) => super::writes::plan(app, f, area, p),
+        Overlay::Edit(form) => super::writes::edit_form(app, f, area, form),
+        Overlay::Unlock(input) => super::writes::unlock(app, f, status, &input.text),
     }
 }
 
 /// A popup title with its keys, from the keymap: " Account — Esc close · y copy ".
-fn titled(title: &str, context: Context) -> String {
+pub(super) fn titled(title: &str, context: Context) -> String {
     let keys: Vec<String> = keymap::hints(context, false).iter().map(|(k, h)| format!("{k} {h}")).collect();
     format!(" {title} — {} ", keys.join(" · "))
 }
 
 fn text_popup(app: &App, f: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'static>>, scroll: u16) {
     let r = popup(area, 80, 80);
-    f.render_widget(Clear, r);
+    clear(f, r);
     let p = Paragraph::new(lines).block(framed(app, title.to_string())).wrap(Wrap { trim: false }).scroll((scroll, 0));
     f.render_widget(p, r);
 }
@@ -116,6 +135,9 @@ fn detail_lines(app: &App) -> Vec<Line<'static>> {
         ]));
         lines.push(Line::from(vec![Span::styled("Attempts ", t.header), Span::raw(e.attempts.to_string())]));
     }
+    if let Some(i) = app.results.selected_index() {
+        lines.extend(super::writes::detail(app, i));
+    }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Attributes", t.header));
     let names = app.attr_names.names.as_ref();
@@ -159,7 +181,7 @@ fn detail_lines(app: &App) -> Vec<Line<'static>> {
 fn first_run(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
     let r = popup(area, 70, 50);
-    f.render_widget(Clear, r);
+    clear(f, r);
     let lines = vec![
         Line::styled("Welcome to timx", t.title),
         Line::raw(""),
@@ -177,7 +199,7 @@ fn form(app: &App, f: &mut Frame, area: Rect) {
     let Overlay::Form(form) = &app.overlay else { return };
     let t = &app.theme;
     let r = popup(area, 80, 80);
-    f.render_widget(Clear, r);
+    clear(f, r);
     let mut lines =
         vec![Line::styled("Where the secret key lives is saved, never the key itself.", t.dim), Line::raw("")];
     let current = form.current();

@@ -26,9 +26,11 @@ pub fn profiles(app: &App, f: &mut Frame, area: Rect) {
             let mut spans = vec![Span::raw(marker), Span::raw(pad(&escape(&p.name), 10))];
             let place = p.endpoint.region().map(|r| r.name().to_string()).unwrap_or_else(|| "custom".into());
             spans.push(Span::styled(format!(" {place}"), t.dim));
+            spans.push(Span::raw(" "));
             if p.read_only {
-                spans.push(Span::raw(" "));
                 spans.push(Span::styled("RO", t.badge));
+            } else {
+                spans.push(Span::styled("RW", t.rw_badge));
             }
             let line = Line::from(spans);
             if i == app.profile_cursor && app.focus == Pane::Profiles { line.style(t.selection) } else { line }
@@ -70,7 +72,8 @@ pub fn attr_names(app: &App, f: &mut Frame, area: Rect) {
                 let short = if s.attr_type == wire::ATTR_TYPE_REGISTRATION_ID { "RegID" } else { "?" };
                 spans.push(Span::styled(format!("  {short}"), t.warn));
             }
-            Line::from(spans)
+            let line = Line::from(spans);
+            if app.focus == Pane::AttrNames && s.slot == app.attr_cursor { line.style(t.selection) } else { line }
         })
         .collect();
     f.render_widget(Paragraph::new(lines).block(block), area);

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::pane_block;
-use crate::engine::Status;
+use crate::engine::{OutcomeStatus, Status, WriteStatus};
 use crate::text::{escape, width};
 use crate::tui::app::{App, Pane};
 use crate::tui::results::{Results, SortKey, Tab};
@@ -217,7 +217,16 @@ fn table(app: &App, f: &mut Frame, area: Rect) {
                 let (text, style) = audience_cell(app, res.verdict(*idx));
                 return Cell::from(text).style(style);
             }
-            let text = cell_text(r, pool, &c.key);
+            if c.key == SortKey::Status
+                && let Some(o) = res.outcome(*idx)
+            {
+                return Cell::from(fit(o.status.label(), c.width as usize)).style(write_style(app, o.status));
+            }
+            let mut text = cell_text(r, pool, &c.key);
+            if c.key == SortKey::Account && res.is_marked(*idx) {
+                // A mark is a symbol, so NO_COLOR shows it too.
+                text = format!("● {text}");
+            }
             let style = if c.key == SortKey::Status { status_style(app, r.status) } else { Style::default() };
             Cell::from(fit(&text, c.width as usize)).style(style)
         });
@@ -230,6 +239,17 @@ fn table(app: &App, f: &mut Frame, area: Rect) {
     if res.view_len() == 0 && res.present() > 0 {
         let msg = Paragraph::new(Line::styled("no row matches the filter (Esc clears it)", t.dim));
         f.render_widget(msg, Rect { y: area.y + 1, height: 1, ..area });
+    }
+}
+
+/// A row's last write outcome, in the Status column.
+fn write_style(app: &App, s: WriteStatus) -> Style {
+    let t = &app.theme;
+    match s {
+        WriteStatus::Changed => t.ok.add_modifier(ratatui::style::Modifier::BOLD),
+        WriteStatus::Unchanged | WriteStatus::Planned => t.ok,
+        WriteStatus::Failed | WriteStatus::Invalid => t.error,
+        WriteStatus::NotFound | WriteStatus::Cancelled => t.warn,
     }
 }
 
@@ -272,7 +292,30 @@ fn summary(app: &App, f: &mut Frame, area: Rect) {
         .filter_map(|s| res.status_counts.get(s).map(|n| (s, n)))
         .map(|(s, n)| Span::styled(format!("{} {n}  ", s.label()), status_style(app, *s)))
         .collect();
-    let [head, charts] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    // The last write's outcomes, counted, above the read counts.
+    let write_line = app.last_write.as_ref().map(|w| {
+        let mut spans = vec![Span::styled(format!("Last write ({}): ", fit(&w.label, 40)), t.header)];
+        spans.extend(
+            w.summary
+                .counts
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(s, n)| Span::styled(format!("{} {n}  ", s.label()), write_style(app, *s))),
+        );
+        if let Some(p) = &w.undo {
+            spans.push(Span::styled(format!("undo file {}", p.display()), t.dim));
+        }
+        Line::from(spans)
+    });
+    let [writes, head, charts] = Layout::vertical([
+        Constraint::Length(u16::from(write_line.is_some())),
+        Constraint::Length(1),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    if let Some(l) = write_line {
+        f.render_widget(Paragraph::new(l), writes);
+    }
     f.render_widget(Paragraph::new(Line::from(counts)), head);
     let [left, right] = if charts.width >= 100 {
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(charts)

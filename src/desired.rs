@@ -1,0 +1,80 @@
+//! A desired-state file (`timx apply -f`, the explorer's `:apply` and `:undo`) read into what a
+//! write job takes: the accounts, each one's desired state, and the rows that must not be
+//! written (a repeated account, a value over a limit, an attribute the app does not have).
+
+use std::collections::{BTreeSet, HashSet};
+
+use crate::engine::write::{check_names, check_values, mentioned_names};
+use crate::engine::{Normalized, Normalizer, States};
+use crate::export::Format;
+use crate::state_file;
+
+#[derive(Debug, Default)]
+pub struct Desired {
+    pub input: Normalized,
+    pub states: States,
+    /// Accounts named by more than one row.
+    pub repeats: HashSet<String>,
+    /// Every attribute name the rows speak for.
+    pub mentioned: BTreeSet<String>,
+    /// Rows whose values break a limit, with why.
+    pub invalid: Vec<(u32, String)>,
+    /// (account, why): rows set aside because their data was not read (a failed row of an export).
+    pub skipped: Vec<(String, String)>,
+}
+
+impl Desired {
+    pub fn parse(text: &str, format: Format) -> anyhow::Result<Desired> {
+        let mut d = Desired::default();
+        let mut n = Normalizer::new();
+        state_file::parse_each(text, format, &mut |state, status| {
+            if let Some(why) = state_file::not_read(status) {
+                d.skipped.push((state.account.clone(), why));
+                return;
+            }
+            let Some(i) = n.push_account(state.account.trim()) else {
+                d.repeats.insert(state.account.trim().to_owned());
+                return;
+            };
+            for name in mentioned_names(&state) {
+                if !d.mentioned.contains(name) {
+                    d.mentioned.insert(name.clone());
+                }
+            }
+            if let Err(why) = check_values(&state) {
+                d.invalid.push((i, why));
+            }
+            d.states.push(state);
+        })?;
+        d.input = n.finish();
+        Ok(d)
+    }
+
+    /// Whether the rows name an attribute and the app's names are needed to check them.
+    pub fn needs_names(&self) -> bool {
+        !self.mentioned.is_empty()
+    }
+
+    /// Mark what must not be written as invalid (repeated accounts; with the app's names, rows
+    /// naming an attribute it lacks) and return the job's input and desired states.
+    pub fn finish(self, app_names: &[String]) -> (Normalized, States) {
+        let Desired { mut input, states, repeats, mentioned, mut invalid, .. } = self;
+        invalid.extend(
+            (0..input.total() as u32)
+                .filter(|i| repeats.contains(input.entries.get(*i as usize)))
+                .map(|i| (i, "appears in more than one row: timx will not guess which one is meant".to_string())),
+        );
+        // Rows naming an attribute the app lacks (rare): find them by decoding.
+        if mentioned.iter().any(|n| !app_names.contains(n)) {
+            for i in 0..input.total() as u32 {
+                if let Some(s) = states.get(i, input.entries.get(i as usize))
+                    && let Err(why) = check_names(&s, app_names)
+                {
+                    invalid.push((i, why));
+                }
+            }
+        }
+        input.mark_invalid(invalid);
+        (input, states)
+    }
+}

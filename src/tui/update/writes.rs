@@ -1,0 +1,545 @@
+//! Writes from the explorer: every write is planned first (the accounts read, the changes
+//! worked out) and shown in the plan overlay; only a confirmation sends anything, with the
+//! previous state in an undo file first. The outcome lands in each row, and the rows are read
+//! back in place. One job at a time: a write never runs beside a read of the same accounts.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::api::wire::AttrNames;
+use crate::cli::commands::schema::{self, Wanted};
+use crate::engine::{Edit, Event, JobKind, Normalizer, Progress, States, Want, WriteRecord};
+use crate::engine::{OutcomeStatus, Record, Status, Summary, WriteStatus};
+use crate::state_file::AccountState;
+use crate::tui::app::{App, Effect, JobState, Pane};
+use crate::tui::keymap::{self, Action};
+use crate::tui::msg::{Cmd, SetNames, WorkerCmd, WriteJob};
+use crate::tui::overlay::{EditForm, LineInput, Overlay, PlanView};
+use crate::tui::writes::{FlowKind, LastWrite, Phase, UndoRef, WriteFlow, WriteRequest};
+
+impl App {
+    /// Why no write may start now, if one may not: no profile, read-only, a job running.
+    fn write_refused(&self) -> Option<String> {
+        let Some(p) = self.active_profile() else { return Some("pick a profile first".into()) };
+        if p.read_only {
+            return Some(format!(
+                "profile {} is read-only: :unlock (type its SDKAppID) allows writes for this session, or set \
+                 read_only = false in its config section",
+                p.name
+            ));
+        }
+        if self.job.as_ref().is_some_and(JobState::running) || self.write.is_some() {
+            return Some(format!(
+                "a job is running: wait for it or cancel it ({}) first; a write never runs beside another job",
+                keymap::key_for(Action::Cancel)
+            ));
+        }
+        None
+    }
+
+    /// Plan a write and show the plan; nothing is sent until it is confirmed.
+    pub(crate) fn start_write(&mut self, req: WriteRequest) -> Vec<Cmd> {
+        if let Some(why) = self.write_refused() {
+            self.error(why);
+            return vec![];
+        }
+        let Some(profile) = self.active_profile().cloned() else { return vec![] };
+        let job = self.next_job;
+        self.next_job += 1;
+        let mut plan = PlanView::new(&req.label, "account", req.input.total() as u64);
+        plan.warnings = req.warnings.clone();
+        self.overlay = Overlay::Plan(Box::new(plan));
+        let cmd = WorkerCmd::Write(Box::new(WriteJob {
+            job,
+            profile,
+            want: req.want.clone(),
+            input: req.input.clone(),
+            undo: None,
+            command: req.label.clone(),
+        }));
+        self.write = Some(WriteFlow {
+            job,
+            phase: Phase::Planning,
+            kind: FlowKind::Accounts(req),
+            undo: None,
+            read_back: vec![],
+        });
+        self.info("planning: reading the accounts' current state… nothing is written yet");
+        vec![cmd.into()]
+    }
+
+    /// Esc on the plan: nothing is sent; the plan's reads stop.
+    pub(crate) fn back_out(&mut self) -> Effect {
+        self.overlay = Overlay::None;
+        let mut cmds = Vec::new();
+        if let Some(flow) = self.write.take_if(|f| matches!(f.phase, Phase::Planning | Phase::Review)) {
+            cmds.push(WorkerCmd::Cancel(flow.job).into());
+            self.info("backed out: nothing was written");
+        }
+        Effect::run(cmds)
+    }
+
+    /// The plan was confirmed: write, keeping the previous state in the undo file first.
+    pub(crate) fn confirm_write(&mut self) -> Effect {
+        self.overlay = Overlay::None;
+        let Some(mut flow) = self.write.take() else { return Effect::redraw() };
+        let Some(profile) = self.active_profile().cloned() else { return Effect::redraw() };
+        if let Some(why) = self.write_refused() {
+            self.error(why);
+            return Effect::redraw();
+        }
+        let name = match &flow.kind {
+            FlowKind::Accounts(_) => profile.name.clone(),
+            FlowKind::Schema { .. } => format!("{}-attr-names", profile.name),
+        };
+        let Some(undo) = crate::undo::default_path(&name) else {
+            self.error("no data directory for the undo file (set TIMX_DATA_DIR): nothing was written");
+            return Effect::redraw();
+        };
+        let job = self.next_job;
+        self.next_job += 1;
+        flow.job = job;
+        flow.phase = Phase::Applying;
+        flow.undo = Some(undo.clone());
+        let cmd = match &mut flow.kind {
+            FlowKind::Accounts(req) => {
+                let total = req.input.total();
+                if req.rows.is_none() {
+                    // A file's accounts become the rows; each shows its outcome, then what it holds.
+                    self.finish_export();
+                    self.results.reset(total);
+                    req.rows = Some((0..total as u32).collect());
+                }
+                self.results.clear_outcomes();
+                self.job = Some(JobState {
+                    id: job,
+                    profile: profile.name.clone(),
+                    started: Instant::now(),
+                    progress: Progress { total: total as u64, ..Progress::default() },
+                    summary: None,
+                });
+                self.focus = Pane::Results;
+                self.info(format!(
+                    "writing {total} accounts… {} cancels; undo file: {}",
+                    keymap::key_for(Action::Cancel),
+                    undo.display()
+                ));
+                WorkerCmd::Write(Box::new(WriteJob {
+                    job,
+                    profile,
+                    want: req.want.clone(),
+                    input: req.input.clone(),
+                    undo: Some(undo),
+                    command: req.label.clone(),
+                }))
+            }
+            FlowKind::Schema { names, before } => {
+                self.info("naming the slots…");
+                let set = SetNames { job, profile, names: names.clone(), before: before.clone(), undo };
+                WorkerCmd::SetAttrNames(Box::new(set))
+            }
+        };
+        self.write = Some(flow);
+        Effect::run(vec![cmd.into()])
+    }
+
+    /// A write job's plan rows, outcome rows, progress and end.
+    pub(crate) fn write_event(&mut self, job: u64, event: Event<WriteRecord>) -> Effect {
+        let Some(flow) = self.write.as_mut().filter(|f| f.job == job) else { return Effect::none() };
+        if flow.phase == Phase::Planning {
+            let Overlay::Plan(plan) = &mut self.overlay else { return Effect::none() };
+            match event {
+                Event::Batch(rows) => plan.add(&rows),
+                Event::Finished(s) => {
+                    plan.done = true;
+                    flow.phase = Phase::Review;
+                    if let Some(e) = &s.aborted {
+                        plan.warnings.push(format!("the plan stopped: {e}"));
+                    }
+                    let n = plan.changing();
+                    let how = if plan.needs_typing() { format!("type {n}, then Enter") } else { "Enter".into() };
+                    let esc = keymap::key_for(Action::Cancel);
+                    if n == 0 {
+                        self.info(format!("nothing to change; {esc} goes back"));
+                    } else {
+                        self.warn(format!("{n} to change: {how} to write them, {esc} backs out"));
+                    }
+                }
+                Event::Started { .. } | Event::Progress(_) => {}
+            }
+            return Effect::redraw();
+        }
+        let FlowKind::Accounts(req) = &flow.kind else { return Effect::none() };
+        match event {
+            Event::Batch(rows) => {
+                let map = req.rows.clone().unwrap_or_default();
+                let placeholders = self.results.present() < self.results.total();
+                for mut r in rows {
+                    let Some(row) = map.get(r.index as usize).copied() else { continue };
+                    if placeholders && self.results.get(row).is_none() {
+                        self.results.insert(vec![placeholder(row, &r)]);
+                    }
+                    if !matches!(r.status, WriteStatus::Invalid | WriteStatus::NotFound) {
+                        flow.read_back.push(row);
+                    }
+                    r.index = row;
+                    self.results.set_outcome(r);
+                }
+            }
+            Event::Progress(p) => {
+                if let Some(j) = self.job.as_mut().filter(|j| j.id == job) {
+                    j.progress = p;
+                }
+            }
+            Event::Finished(s) => return self.write_finished(s),
+            Event::Started { .. } => {}
+        }
+        Effect::redraw()
+    }
+
+    fn write_finished(&mut self, s: Summary<WriteStatus>) -> Effect {
+        let Some(flow) = self.write.as_ref() else { return Effect::none() };
+        let FlowKind::Accounts(req) = &flow.kind else { return Effect::none() };
+        let (undo, label) = (flow.undo.clone(), req.label.clone());
+        if let Some(j) = self.job.as_mut().filter(|j| j.id == flow.job) {
+            j.summary = Some(as_read_summary(&s));
+        }
+        let wrote = s.count(WriteStatus::Changed) + s.count(WriteStatus::Failed) + s.count(WriteStatus::Cancelled) > 0;
+        let counts: Vec<String> =
+            s.counts.iter().filter(|(_, n)| **n > 0).map(|(st, n)| format!("{n} {}", st.label())).collect();
+        let undo_note = match undo.as_ref().filter(|_| wrote) {
+            // The name only: the whole path is in the summary tab and the journal.
+            Some(p) => format!(" — :undo puts it back ({})", p.file_name().unwrap_or_default().to_string_lossy()),
+            None => String::new(),
+        };
+        let line = format!("{label}: {}{undo_note}", counts.join(", "));
+        if s.all_answered() {
+            self.info(line)
+        } else {
+            self.warn(line)
+        }
+        self.last_write = Some(LastWrite { label, summary: s, undo: undo.clone() });
+        if let Some(path) = undo.filter(|_| wrote) {
+            self.last_undo = Some(UndoRef::Accounts(path));
+        }
+        self.results.clear_marks();
+        self.read_back()
+    }
+
+    /// Read the written accounts again, so each row shows what the service holds now.
+    fn read_back(&mut self) -> Effect {
+        let Some(mut flow) = self.write.take() else { return Effect::none() };
+        let Some(profile) = self.active_profile().cloned() else { return Effect::redraw() };
+        flow.read_back.sort_unstable();
+        flow.read_back.dedup();
+        if flow.read_back.is_empty() {
+            return Effect::redraw();
+        }
+        let mut n = Normalizer::new();
+        for row in &flow.read_back {
+            n.push_account(self.results.account(*row).unwrap_or_default());
+        }
+        let input = Arc::new(n.finish());
+        let job = self.next_job;
+        self.next_job += 1;
+        flow.job = job;
+        flow.phase = Phase::ReadingBack;
+        self.job = Some(JobState {
+            id: job,
+            profile: profile.name.clone(),
+            started: Instant::now(),
+            progress: Progress { total: input.total() as u64, ..Progress::default() },
+            summary: None,
+        });
+        self.write = Some(flow);
+        Effect::run(vec![WorkerCmd::RunJob { job, profile, kind: JobKind::Inspect, input }.into()])
+    }
+
+    /// Read-back records go into their rows; true when `job` was a read-back.
+    pub(crate) fn read_back_event(&mut self, job: u64, event: &mut Event) -> bool {
+        let Some(flow) = self.write.as_ref().filter(|f| f.job == job && f.phase == Phase::ReadingBack) else {
+            return false;
+        };
+        match event {
+            Event::Batch(records) => {
+                let moved: Vec<Record> = std::mem::take(records)
+                    .into_iter()
+                    .filter_map(|mut r| {
+                        r.index = *flow.read_back.get(r.index as usize)?;
+                        Some(r)
+                    })
+                    .collect();
+                self.results.replace(moved);
+            }
+            Event::Finished(_) => {
+                self.write = None;
+                self.results.refresh_after_replace();
+            }
+            Event::Started { .. } | Event::Progress(_) => {}
+        }
+        true
+    }
+
+    /// A schema write ended.
+    pub(crate) fn attr_names_set(&mut self, job: u64, result: Result<(), String>) -> Effect {
+        let Some(flow) = self.write.take_if(|f| f.job == job) else { return Effect::none() };
+        let FlowKind::Schema { before, .. } = flow.kind else { return Effect::none() };
+        let undo = flow.undo.unwrap_or_default();
+        match result {
+            Ok(()) => {
+                self.info(format!("slots named and read back — undo file {} (:undo)", undo.display()));
+                self.last_undo = Some(UndoRef::Schema { path: undo, before });
+            }
+            Err(e) => self.error(format!("naming the slots failed: {e}")),
+        }
+        // Show the names as they are now.
+        Effect::run(self.active.map(|i| self.activate(i)).unwrap_or_default())
+    }
+
+    /// `e` on a row: the edit form for its account.
+    pub(crate) fn edit_selected(&mut self) -> Effect {
+        if let Some(why) = self.write_refused() {
+            self.error(why);
+            return Effect::redraw();
+        }
+        let Some(record) = self.results.selected_record() else {
+            self.warn("no row to edit: run some accounts first");
+            return Effect::redraw();
+        };
+        if !record.status.is_answer() {
+            self.warn(format!(
+                "{} was not read ({}): run it again before editing",
+                record.account,
+                record.status.label()
+            ));
+            return Effect::redraw();
+        }
+        let names = self.attr_names.columns();
+        self.results.pin_current();
+        self.overlay = Overlay::Edit(Box::new(EditForm::new(&record, &names)));
+        Effect::redraw()
+    }
+
+    /// The edit form is done: plan that one account.
+    pub(crate) fn review_edit(&mut self, desired: AccountState) -> Effect {
+        let Overlay::Edit(form) = std::mem::replace(&mut self.overlay, Overlay::None) else { return Effect::none() };
+        let mut n = Normalizer::new();
+        n.push_account(&desired.account);
+        let mut states = States::default();
+        states.push(desired);
+        let req = WriteRequest {
+            label: format!("edit {}", form.account),
+            want: Want::Each(Arc::new(states)),
+            input: Arc::new(n.finish()),
+            rows: Some(vec![form.row]),
+            warnings: vec![],
+        };
+        Effect::run(self.start_write(req))
+    }
+
+    /// `:tag …` / `:attr …`: one change for the marked rows, else the shown ones.
+    pub(crate) fn bulk_edit(&mut self, label: String, edit: Edit) -> Vec<Cmd> {
+        if let Some(why) = self.write_refused() {
+            self.error(why);
+            return vec![];
+        }
+        if let Err(why) = edit.check(&self.attr_names.columns()) {
+            self.error(why);
+            return vec![];
+        }
+        let marked = self.results.marked();
+        let rows = self.results.write_targets();
+        if rows.is_empty() {
+            self.error("no rows to change: run some accounts (marks and the filter pick which)");
+            return vec![];
+        }
+        let mut n = Normalizer::new();
+        let mut kept = Vec::with_capacity(rows.len());
+        for row in rows {
+            if n.push_account(self.results.account(row).unwrap_or_default()).is_some() {
+                kept.push(row);
+            }
+        }
+        let which = if marked > 0 { "marked" } else { "shown" };
+        let req = WriteRequest {
+            label: format!("{label} on {} {which} rows", kept.len()),
+            want: Want::Same(edit),
+            input: Arc::new(n.finish()),
+            rows: Some(kept),
+            warnings: vec![],
+        };
+        self.start_write(req)
+    }
+
+    /// A desired-state file was read (`:apply`, `:undo`): check it and plan it.
+    pub(crate) fn desired_loaded(&mut self, path: &std::path::Path, d: crate::desired::Desired) -> Vec<Cmd> {
+        if d.needs_names() && self.attr_names.names.is_none() {
+            self.error("the attribute names have not loaded: they check the file's names (R reloads them)");
+            return vec![];
+        }
+        let mut warnings: Vec<String> =
+            d.skipped.iter().take(5).map(|(a, why)| format!("skipped {}: {why}", crate::text::escape(a))).collect();
+        if d.skipped.len() > 5 {
+            warnings.push(format!("… {} rows skipped in all", d.skipped.len()));
+        }
+        let (input, states) = d.finish(&self.attr_names.columns());
+        if input.total() == 0 {
+            self.error(format!("{}: no rows to apply", path.display()));
+            return vec![];
+        }
+        let req = WriteRequest {
+            label: if path.parent().and_then(|d| d.file_name()).is_some_and(|d| d == "undo") {
+                format!("undo {}", path.file_name().unwrap_or_default().to_string_lossy())
+            } else {
+                format!("apply {}", path.display())
+            },
+            want: Want::Each(Arc::new(states)),
+            input: Arc::new(input),
+            rows: None,
+            warnings,
+        };
+        self.start_write(req)
+    }
+
+    /// Plan naming attribute slots (`:attr-name`, `e` in the attribute-names pane).
+    pub(crate) fn start_schema(&mut self, wanted: &Wanted) -> Vec<Cmd> {
+        if let Some(why) = self.write_refused() {
+            self.error(why);
+            return vec![];
+        }
+        let Some(before) = self.attr_names.names.clone() else {
+            self.error("the attribute names have not loaded yet (R reloads them)");
+            return vec![];
+        };
+        let rows = schema::plan(&before, wanted);
+        let changing: Vec<schema::SlotRow> = rows.iter().filter(|r| r.status == "planned").cloned().collect();
+        let mut plan = PlanView::new("attribute names", "slot", rows.len() as u64);
+        plan.warnings = schema::warnings(&changing).into_iter().map(str::to_owned).collect();
+        for r in &rows {
+            let status = match r.status {
+                "planned" => WriteStatus::Planned,
+                "invalid" => WriteStatus::Invalid,
+                _ => WriteStatus::Unchanged,
+            };
+            *plan.counts.entry(status).or_default() += 1;
+            let from = r.from.as_deref().unwrap_or("(empty)");
+            let ty = r.r#type.map(|t| format!(" ({t})")).unwrap_or_default();
+            let mut details = vec![format!("name: {from} → {}{ty}", r.to)];
+            details.extend(r.error.clone());
+            if status != WriteStatus::Unchanged {
+                plan.entries.push(crate::tui::overlay::plan::PlanEntry {
+                    head: format!("slot {}", r.slot),
+                    status,
+                    details,
+                });
+            }
+        }
+        if !changing.is_empty() {
+            plan.ops.insert("set_attr_name".into(), changing.len() as u64);
+        }
+        plan.progress.0 = plan.progress.1;
+        plan.done = true;
+        let family = self.active_profile().map(|p| p.family);
+        let types: std::collections::BTreeMap<String, u8> = wanted
+            .iter()
+            .filter(|(s, _, _)| changing.iter().any(|r| r.slot == *s))
+            .filter_map(|(s, _, t)| Some((s.to_string(), (*t)?)))
+            .collect();
+        let names = AttrNames {
+            attr_names: changing.iter().map(|r| (r.slot.to_string(), r.to.clone())).collect(),
+            attr_types: (family == Some(crate::api::Family::Timpush) && !types.is_empty()).then_some(types),
+        };
+        let job = self.next_job;
+        self.next_job += 1;
+        self.overlay = Overlay::Plan(Box::new(plan));
+        self.write = Some(WriteFlow {
+            job,
+            phase: Phase::Review,
+            kind: FlowKind::Schema { names, before },
+            undo: None,
+            read_back: vec![],
+        });
+        vec![]
+    }
+
+    /// `:undo`: plan putting back what the last write changed.
+    pub(crate) fn undo_last(&mut self) -> Vec<Cmd> {
+        let last = self.last_undo.clone().or_else(|| {
+            let profile = self.active_profile()?;
+            crate::undo::newest(&profile.name).map(UndoRef::Accounts)
+        });
+        match last {
+            Some(UndoRef::Accounts(path)) => {
+                self.info(format!("reading the undo file {}…", path.display()));
+                vec![WorkerCmd::LoadDesired(path).into()]
+            }
+            Some(UndoRef::Schema { before, .. }) => {
+                let wanted: Wanted = before.slots().filter_map(|s| Some((s.slot, s.name?.to_owned(), None))).collect();
+                self.start_schema(&wanted)
+            }
+            None => {
+                self.error("no write to undo yet for this profile (undo files are in the data dir's undo/)");
+                vec![]
+            }
+        }
+    }
+
+    /// `:unlock`: ask for the SDKAppID.
+    pub(crate) fn ask_unlock(&mut self) -> Vec<Cmd> {
+        match self.active_profile() {
+            None => self.error("pick a profile first"),
+            Some(p) if !p.read_only => self.info(format!("profile {} is already writable (RW)", p.name)),
+            Some(_) => self.overlay = Overlay::Unlock(LineInput::default()),
+        }
+        vec![]
+    }
+
+    /// The typed SDKAppID: the profile is writable for this session only when it matches.
+    pub(crate) fn unlock(&mut self, typed: &str) -> Effect {
+        self.overlay = Overlay::None;
+        let Some(i) = self.active else { return Effect::redraw() };
+        let p = &mut self.profiles[i];
+        if typed.trim() == p.sdkappid.to_string() {
+            p.read_only = false;
+            let name = p.name.clone();
+            self.warn(format!("profile {name} is WRITABLE (RW) for this session: every write shows its plan first"));
+        } else {
+            let name = p.name.clone();
+            self.error(format!("that is not the SDKAppID of {name}: it stays read-only"));
+        }
+        Effect::redraw()
+    }
+}
+
+/// A row for an account a file brought, until the read-back fills it in.
+fn placeholder(row: u32, r: &WriteRecord) -> Record {
+    let status = match r.status {
+        WriteStatus::NotFound => Status::NotFound,
+        WriteStatus::Invalid => Status::Invalid,
+        WriteStatus::Failed => Status::Failed,
+        WriteStatus::Cancelled => Status::Cancelled,
+        _ => Status::Found,
+    };
+    Record {
+        index: row,
+        account: r.account.clone(),
+        status,
+        attrs: None,
+        tags: None,
+        error: r.error.clone(),
+        reason: r.reason.clone(),
+    }
+}
+
+/// The parts of a write's summary the progress line shows.
+fn as_read_summary(s: &Summary<WriteStatus>) -> Summary {
+    Summary {
+        total: s.total,
+        calls: s.calls,
+        retries: s.retries,
+        elapsed: s.elapsed,
+        cancelled: s.cancelled,
+        aborted: s.aborted.clone(),
+        ..Summary::default()
+    }
+}

@@ -1,0 +1,173 @@
+//! Drawing writes: the plan overlay, the edit form, the unlock prompt, a row's last write in
+//! the detail view.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+
+use super::overlays::{clear, framed, popup, titled};
+use crate::engine::{OutcomeStatus, WriteStatus};
+use crate::text::{escape, pad};
+use crate::tui::app::App;
+use crate::tui::keymap::Context;
+use crate::tui::overlay::edit::FieldKind;
+use crate::tui::overlay::{EditForm, PlanView};
+
+pub fn plan(app: &App, f: &mut Frame, area: Rect, plan: &PlanView) {
+    let t = &app.theme;
+    let r = popup(area, 86, 86);
+    clear(f, r);
+    let profile = app.active_profile();
+    let target = profile.map(|p| format!("{} (SDKAppID {})", p.name, p.sdkappid)).unwrap_or_default();
+    let mut head = vec![
+        Line::from(vec![
+            Span::styled("Plan  ", t.header),
+            Span::raw(escape(&plan.title).into_owned()),
+            Span::styled(format!("  on {}", escape(&target)), t.dim),
+        ]),
+        Line::styled(plan.counts_line(), if plan.changing() > 0 { t.warn } else { t.ok }),
+    ];
+    if !plan.done {
+        let (done, total) = plan.progress;
+        head.push(Line::styled(format!("planning: read {done} of {total} accounts… nothing is written yet"), t.dim));
+    }
+    for w in &plan.warnings {
+        head.push(Line::styled(format!("⚠ {}", escape(w)), t.error));
+    }
+    head.push(Line::raw(""));
+    let mut lines = head;
+    let body_rows = (r.height as usize).saturating_sub(lines.len() + 5);
+    let diff = plan.lines();
+    let start = plan.scroll.min(diff.len().saturating_sub(1));
+    for (is_head, text) in diff.iter().skip(start).take(body_rows) {
+        let style = if *is_head {
+            t.header
+        } else if text.contains("invalid") {
+            t.error
+        } else {
+            t.ok
+        };
+        lines.push(Line::styled(
+            escape(text).into_owned(),
+            if *is_head { style } else { ratatui::style::Style::default() },
+        ));
+    }
+    if diff.len() > start + body_rows {
+        lines.push(Line::styled(format!("… {} more lines (↓ / PgDn)", diff.len() - start - body_rows), t.dim));
+    }
+    lines.push(Line::raw(""));
+    lines.push(question(app, plan));
+    if let Some(n) = &plan.note {
+        lines.push(Line::styled(escape(n).into_owned(), t.error));
+    }
+    let block = framed(app, titled("Write", Context::Plan));
+    f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), r);
+}
+
+/// What Enter does now, and the number typed so far.
+fn question(app: &App, plan: &PlanView) -> Line<'static> {
+    let t = &app.theme;
+    let n = plan.changing();
+    if !plan.done {
+        return Line::styled("Esc backs out", t.dim);
+    }
+    if n == 0 {
+        return Line::styled("Nothing to change. Esc goes back.", t.ok);
+    }
+    if plan.count(WriteStatus::Invalid) > 0 && plan.noun == "slot" {
+        return Line::styled("Fix the invalid slots first. Esc goes back.", t.error);
+    }
+    if plan.needs_typing() {
+        Line::from(vec![
+            Span::styled(format!("Type {n} to write {n} {}s, then Enter: ", plan.noun), t.warn),
+            Span::styled(format!("{}▏", plan.typed), t.key),
+            Span::styled("   Esc backs out, nothing is sent", t.dim),
+        ])
+    } else {
+        Line::from(vec![
+            Span::styled(format!("Enter writes this 1 {}", plan.noun), t.warn),
+            Span::styled("   Esc backs out, nothing is sent", t.dim),
+        ])
+    }
+}
+
+pub fn edit_form(app: &App, f: &mut Frame, area: Rect, form: &EditForm) {
+    let t = &app.theme;
+    let r = popup(area, 80, 86);
+    clear(f, r);
+    let mut lines = vec![
+        Line::from(vec![Span::styled("Account  ", t.header), Span::raw(escape(&form.account).into_owned())]),
+        Line::styled("An emptied value is unset, an emptied tag removed; the last line adds a tag.", t.dim),
+        Line::raw(""),
+    ];
+    let mut tags_started = false;
+    for (i, field) in form.fields.iter().enumerate() {
+        let label = match &field.kind {
+            FieldKind::Attr(name) => escape(name).into_owned(),
+            FieldKind::Tag if field.was.is_none() && field.value.is_empty() => "+ tag".to_string(),
+            FieldKind::Tag => "tag".to_string(),
+        };
+        if field.kind == FieldKind::Tag && !tags_started {
+            tags_started = true;
+            lines.push(Line::styled("Tags", t.header));
+        }
+        let changed = field.was.as_deref().unwrap_or_default() != field.value;
+        let mut spans = vec![Span::styled(pad(&label, 16), t.key), Span::raw(escape(&field.value).into_owned())];
+        if i == form.cursor {
+            spans.push(Span::styled("▏", t.key));
+        }
+        if changed {
+            let was =
+                field.was.as_deref().map(|w| format!("  (was {})", escape(w))).unwrap_or_else(|| "  (new)".into());
+            spans.push(Span::styled(was, t.warn));
+        }
+        let line = Line::from(spans);
+        lines.push(if i == form.cursor { line.style(t.selection) } else { line });
+    }
+    if let Some(e) = &form.error {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(escape(e).into_owned(), t.error));
+    }
+    let block = framed(app, titled("Edit", Context::EditForm));
+    f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), r);
+}
+
+/// The prompt for `:unlock`, on the status line.
+pub fn unlock(app: &App, f: &mut Frame, area: Rect, typed: &str) {
+    let name = app.active_profile().map(|p| escape(&p.name).into_owned()).unwrap_or_default();
+    let line = Line::from(vec![
+        Span::styled(format!("type the SDKAppID of {name} to allow writes this session: "), app.theme.warn),
+        Span::raw(escape(typed).into_owned()),
+        Span::styled("▏", app.theme.key),
+    ]);
+    f.render_widget(Clear, area);
+    f.render_widget(Paragraph::new(line), area);
+}
+
+/// The detail view's lines about the row's last write.
+pub fn detail(app: &App, index: u32) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let Some(o) = app.results.outcome(index) else { return vec![] };
+    let style = match o.status {
+        WriteStatus::Changed | WriteStatus::Unchanged => t.ok,
+        WriteStatus::Failed | WriteStatus::Invalid => t.error,
+        _ => t.warn,
+    };
+    let mut lines = vec![
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("Last write  ", t.header),
+            Span::styled(o.status.label(), style),
+            Span::styled(
+                app.last_write.as_ref().map(|w| format!("  ({})", escape(&w.label))).unwrap_or_default(),
+                t.dim,
+            ),
+        ]),
+    ];
+    lines.extend(o.changes.iter().map(|c| Line::raw(format!("  {}", c.text()))));
+    if let Some(why) = o.row().error {
+        lines.push(Line::styled(format!("  {}", escape(&why)), t.error));
+    }
+    lines
+}
