@@ -89,23 +89,27 @@ fn writer(mut file: std::fs::File, mut rx: mpsc::UnboundedReceiver<Request>) {
 
 /// `undo/<time>-<profile>.ndjson` under the data dir.
 pub fn default_path(profile: &str) -> Option<PathBuf> {
-    let time = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
-    let time: String = time.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-    crate::config::data_dir().map(|d| d.join("undo").join(format!("{time}{}", suffix(profile))))
+    crate::config::data_dir().map(|d| path_in(&d.join("undo"), profile))
 }
 
-/// How a profile's undo files end: `-<profile>.ndjson`, the name made safe for a file name.
+/// A new undo file's path in `dir`: `<time>-<profile>.ndjson`, the name made safe for a file.
+pub fn path_in(dir: &Path, profile: &str) -> PathBuf {
+    let time = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
+    let time: String = time.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    dir.join(format!("{time}{}", suffix(profile)))
+}
+
+/// How a profile's undo files end: `-<profile>.ndjson`.
 fn suffix(profile: &str) -> String {
     let name: String =
         profile.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
     format!("-{name}.ndjson")
 }
 
-/// The newest undo file of a profile's account writes (the names start with their time).
-pub fn newest(profile: &str) -> Option<PathBuf> {
-    let dir = crate::config::data_dir()?.join("undo");
+/// The newest undo file in `dir` of a profile's account writes (the names start with their time).
+pub fn newest_in(dir: &Path, profile: &str) -> Option<PathBuf> {
     let suffix = suffix(profile);
-    let newest = std::fs::read_dir(&dir)
+    let newest = std::fs::read_dir(dir)
         .ok()?
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter(|n| n.ends_with(&suffix))

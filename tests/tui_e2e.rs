@@ -4,92 +4,21 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::harness::Harness;
 use common::*;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use crossterm::event::KeyCode;
 use timx::api::Endpoint;
 use timx::config::{Config, Profile};
 use timx::emulator::{EmulatorConfig, Faults};
 use timx::engine::Status;
 use timx::secret::SecretSource;
-use timx::tui::app::{App, Pane};
-use timx::tui::msg::{Cmd, Msg, TerminalCmd, WorkerCmd, WorkerEvent};
+use timx::tui::app::Pane;
+use timx::tui::msg::{Msg, WorkerEvent};
 use timx::tui::overlay::Overlay;
 use timx::tui::theme::Theme;
 use timx::tui::{self, Launch};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
-
-struct Harness {
-    app: App,
-    worker: UnboundedSender<WorkerCmd>,
-    events: UnboundedReceiver<WorkerEvent>,
-    clipboard: Vec<String>,
-    term: Terminal<TestBackend>,
-}
-
-impl Harness {
-    async fn start(launch: Launch) -> Harness {
-        let (tx, events) = unbounded_channel();
-        let (worker, _task) = tui::worker::spawn(tx);
-        let mut app = tui::new_app(&launch, Theme::new(false));
-        app.update(Msg::Resize(120, 40));
-        let mut h =
-            Harness { app, worker, events, clipboard: vec![], term: Terminal::new(TestBackend::new(120, 40)).unwrap() };
-        let cmds = tui::initial_cmds(&mut h.app, &launch);
-        h.dispatch(cmds);
-        h.term.draw(|f| tui::view::draw(&h.app, f)).unwrap();
-        h
-    }
-
-    fn dispatch(&mut self, cmds: Vec<Cmd>) {
-        for c in cmds {
-            match c {
-                Cmd::Terminal(TerminalCmd::Clipboard(t)) => self.clipboard.push(t),
-                Cmd::Worker(w) => self.worker.send(w).unwrap(),
-            }
-        }
-    }
-
-    fn send(&mut self, msg: Msg) {
-        let cmds = self.app.update(msg);
-        self.dispatch(cmds);
-        // Every state must draw.
-        self.term.draw(|f| tui::view::draw(&self.app, f)).unwrap();
-    }
-
-    fn key(&mut self, code: KeyCode) {
-        self.send(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-    }
-
-    fn ctrl(&mut self, c: char) {
-        self.send(Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)));
-    }
-
-    fn type_str(&mut self, s: &str) {
-        for c in s.chars() {
-            self.key(KeyCode::Char(c));
-        }
-    }
-
-    /// Feed worker events into the app until `done` holds.
-    async fn wait_for(&mut self, what: &str, done: impl Fn(&App) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !done(&self.app) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(left, self.events.recv()).await {
-                Ok(Some(ev)) => self.send(Msg::Worker(ev)),
-                _ => panic!("timed out waiting for {what}; status {:?}", self.app.status),
-            }
-        }
-    }
-
-    fn screen(&self) -> String {
-        buffer_text(self.term.backend().buffer())
-    }
-}
 
 fn launch_demo() -> Launch {
     Launch { config: Config::default(), profiles: vec![], select: None, demo: true, problems: vec![] }

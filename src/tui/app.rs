@@ -149,6 +149,10 @@ pub struct App {
     pub(crate) last_undo: Option<super::writes::UndoRef>,
     /// The slot under the cursor in the attribute-names pane.
     pub attr_cursor: usize,
+    /// What to say once the attribute names are read again (after naming slots).
+    pub(crate) after_names: Option<StatusMsg>,
+    /// Where undo files go (the data dir's `undo/`; tests put it elsewhere).
+    pub undo_dir: Option<std::path::PathBuf>,
 }
 
 impl App {
@@ -186,6 +190,8 @@ impl App {
             last_write: None,
             last_undo: None,
             attr_cursor: 0,
+            after_names: None,
+            undo_dir: crate::config::data_dir().map(|d| d.join("undo")),
         }
     }
 

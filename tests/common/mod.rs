@@ -2,6 +2,7 @@
 //! `timx serve` as a process, export rendering, screen text, and a pseudo-terminal session.
 #![allow(dead_code)]
 
+pub mod harness;
 pub mod pty;
 
 use std::net::SocketAddr;

@@ -66,7 +66,10 @@ impl App {
                     0 => format!(" — paste accounts in the Accounts pane, then {run}"),
                     k => format!(" — {run} runs the {k} accounts in the editor"),
                 };
-                self.info(format!("profile {profile}: {n} attribute names{hint}"));
+                match self.after_names.take() {
+                    Some(note) => self.status = Some(note),
+                    None => self.info(format!("profile {profile}: {n} attribute names{hint}")),
+                }
             }
             Err(e) => {
                 let ex = engine::ErrorDetail::from_call(&e, 1);

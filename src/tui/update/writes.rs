@@ -11,7 +11,7 @@ use crate::cli::commands::schema::{self, Wanted};
 use crate::engine::{Edit, Event, JobKind, Normalizer, Progress, States, Want, WriteRecord};
 use crate::engine::{OutcomeStatus, Record, Status, Summary, WriteStatus};
 use crate::state_file::AccountState;
-use crate::tui::app::{App, Effect, JobState, Pane};
+use crate::tui::app::{App, Effect, JobState, Level, Pane, StatusMsg};
 use crate::tui::keymap::{self, Action};
 use crate::tui::msg::{Cmd, SetNames, WorkerCmd, WriteJob};
 use crate::tui::overlay::{EditForm, LineInput, Overlay, PlanView};
@@ -92,7 +92,7 @@ impl App {
             FlowKind::Accounts(_) => profile.name.clone(),
             FlowKind::Schema { .. } => format!("{}-attr-names", profile.name),
         };
-        let Some(undo) = crate::undo::default_path(&name) else {
+        let Some(undo) = self.undo_dir.as_deref().map(|d| crate::undo::path_in(d, &name)) else {
             self.error("no data directory for the undo file (set TIMX_DATA_DIR): nothing was written");
             return Effect::redraw();
         };
@@ -287,12 +287,16 @@ impl App {
         let undo = flow.undo.unwrap_or_default();
         match result {
             Ok(()) => {
-                self.info(format!("slots named and read back — undo file {} (:undo)", undo.display()));
+                let note = format!("slots named and read back — :undo puts them back (undo file {})", undo.display());
                 self.last_undo = Some(UndoRef::Schema { path: undo, before });
+                self.after_names = Some(StatusMsg { text: note, level: Level::Warn });
             }
-            Err(e) => self.error(format!("naming the slots failed: {e}")),
+            Err(e) => {
+                let text = format!("naming the slots failed: {e}");
+                self.after_names = Some(StatusMsg { text, level: Level::Error });
+            }
         }
-        // Show the names as they are now.
+        // Show the names as they are now (the note above comes with them).
         Effect::run(self.active.map(|i| self.activate(i)).unwrap_or_default())
     }
 
@@ -464,9 +468,13 @@ impl App {
 
     /// `:undo`: plan putting back what the last write changed.
     pub(crate) fn undo_last(&mut self) -> Vec<Cmd> {
+        if let Some(why) = self.write_refused() {
+            self.error(why);
+            return vec![];
+        }
         let last = self.last_undo.clone().or_else(|| {
             let profile = self.active_profile()?;
-            crate::undo::newest(&profile.name).map(UndoRef::Accounts)
+            crate::undo::newest_in(self.undo_dir.as_deref()?, &profile.name).map(UndoRef::Accounts)
         });
         match last {
             Some(UndoRef::Accounts(path)) => {
