@@ -9,6 +9,8 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use common::pty::Session;
+use common::{KEY, start_isolated};
+use timx::emulator::EmulatorConfig;
 
 #[test]
 fn starts_shows_help_quits_and_restores_the_terminal() {
@@ -207,4 +209,45 @@ fn key_overrides_from_the_config_show_in_help_and_work() {
     assert!(!status.success());
     let out = s.wait_output("while typing accounts");
     assert!(out.contains("config.toml:4:1: keys.help"), "{out}");
+}
+
+/// The real binary: a read-only profile refuses an edit, `:unlock` with the SDKAppID makes it
+/// writable (the RW warning shows), the edit form's change is planned, confirmed and written,
+/// and quitting leaves the terminal as it was.
+#[test]
+fn unlock_edit_confirm_quit_and_the_terminal_is_restored() {
+    let (emu, _rt) = start_isolated(EmulatorConfig::default(), Some(timx::demo::data().unwrap()));
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[profiles.app]\nbase_url = \"{}\"\nsdkappid = 1400000000\nadmin = \"administrator\"\nfamily = \"timpush\"\n\
+         key = {{ env = \"TIMX_TEST_KEY\" }}\n",
+        emu.base_url
+    );
+    std::fs::write(dir.path().join("config.toml"), config).unwrap();
+    let mut s = Session::start_in(&[], &[("TIMX_TEST_KEY", KEY.to_string())], (24, 80), dir.path());
+    s.wait_for("attribute names");
+    s.send(b"\t\tbob");
+    s.send(b"\x12"); // Ctrl-R
+    s.wait_for("found 1");
+    s.send(b"e");
+    s.wait_for("is read-only");
+    s.send(b":unlock\r");
+    s.wait_for("type the SDKAppID");
+    s.send(b"1400000000\r");
+    s.wait_for("RW: WRITES ALLOWED");
+    s.send(b"e");
+    s.wait_for("Account  bob");
+    s.send(b"\x1b[B\x15"); // ↓ to city, Ctrl-U clears it
+    s.send("深圳".as_bytes());
+    s.send(b"\r");
+    s.wait_for("Enter writes this 1 account");
+    s.send(b"\r");
+    s.wait_for(":undo puts it back");
+    s.send(b"q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+    let city = emu.with_store(|st| st.users.get("bob").and_then(|u| u.attrs.get(&1).cloned()));
+    assert_eq!(city.as_deref(), Some("深圳"));
+    let undo = std::fs::read_dir(dir.path().join("data").join("undo")).unwrap().count();
+    assert_eq!(undo, 1, "the write left its undo file in the data dir");
 }

@@ -10,7 +10,7 @@ use ratatui::backend::TestBackend;
 use ratatui::style::{Color, Modifier};
 use timx::api::wire::AttrNames;
 use timx::config::{Config, Profile};
-use timx::engine::{ErrorDetail, Event, Progress, Record, Status, Summary};
+use timx::engine::{ErrorDetail, Event, Progress, Record, Status, Summary, WriteRecord, WriteStatus};
 use timx::secret::SecretSource;
 use timx::tui::app::App;
 use timx::tui::msg::{Msg, WorkerEvent};
@@ -246,4 +246,97 @@ fn the_audience_column_reasons_and_charts() {
     insta::assert_snapshot!("audience_200x50_no_color", wide);
     command(&mut app, "audience off");
     assert!(app.results.audience.is_none());
+}
+
+fn tag_change(tag: &str) -> timx::plan::Change {
+    timx::plan::Change { op: timx::plan::Op::Add, name: None, tag: Some(tag.into()), from: None, to: None }
+}
+
+fn write_row(i: u32, account: &str, status: WriteStatus, changes: Vec<timx::plan::Change>) -> WriteRecord {
+    WriteRecord { index: i, account: account.into(), status, changes, error: None, reason: None }
+}
+
+fn write_summary(counts: &[(WriteStatus, u64)]) -> Summary<WriteStatus> {
+    let mut s = Summary { total: counts.iter().map(|(_, n)| n).sum(), ..Summary::default() };
+    s.counts.extend(counts.iter().copied());
+    s
+}
+
+/// Writes on screen: the RO badge refusing, `:unlock` turning it into the RW warning, the edit
+/// form, the plan overlay with its question, and the rows after the write with their outcomes
+/// and what was read back; at 80×24 and 200×50, and in NO_COLOR the badge stays visible.
+#[test]
+fn the_edit_form_the_plan_and_the_rw_badge() {
+    for size in [(80, 24), (200, 50)] {
+        let tag = format!("{}x{}", size.0, size.1);
+        let mut app = app_with_results(Theme::new(false), size);
+        key(&mut app, KeyCode::Char('e'));
+        assert!(screen(&app).contains("read-only"), "refused with why");
+        command(&mut app, "unlock");
+        app.update(Msg::Paste("1400000000".into()));
+        key(&mut app, KeyCode::Enter);
+        assert!(screen(&app).contains("RW: WRITES ALLOWED"));
+        key(&mut app, KeyCode::Char('e'));
+        key(&mut app, KeyCode::Down);
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)));
+        app.update(Msg::Paste("深圳".into()));
+        insta::assert_snapshot!(format!("edit_form_{tag}"), screen(&app));
+        key(&mut app, KeyCode::Esc);
+        command(&mut app, "tag add vip");
+        let job = app.write.as_ref().unwrap().job;
+        let ev = |event| Msg::Worker(WorkerEvent::Write { job, event });
+        let mut ghost = write_row(2, "ghost", WriteStatus::NotFound, vec![]);
+        ghost.error = Some(ErrorDetail::from_code(70107, "account not exist"));
+        app.update(ev(Event::Batch(vec![
+            write_row(0, "bob", WriteStatus::Planned, vec![tag_change("vip")]),
+            write_row(1, "张小红", WriteStatus::Planned, vec![tag_change("vip")]),
+            ghost,
+            write_row(3, "alice", WriteStatus::Planned, vec![tag_change("vip")]),
+            write_row(4, "mallory", WriteStatus::Unchanged, vec![]),
+        ])));
+        app.update(ev(Event::Finished(write_summary(&[
+            (WriteStatus::Planned, 3),
+            (WriteStatus::Unchanged, 1),
+            (WriteStatus::NotFound, 1),
+        ]))));
+        key(&mut app, KeyCode::Char('3'));
+        insta::assert_snapshot!(format!("plan_{tag}"), screen(&app));
+        key(&mut app, KeyCode::Enter);
+        let job = app.write.as_ref().unwrap().job;
+        let ev = |event| Msg::Worker(WorkerEvent::Write { job, event });
+        app.update(ev(Event::Batch(vec![
+            write_row(0, "bob", WriteStatus::Changed, vec![tag_change("vip")]),
+            write_row(1, "张小红", WriteStatus::Changed, vec![tag_change("vip")]),
+            write_row(3, "alice", WriteStatus::Changed, vec![tag_change("vip")]),
+        ])));
+        app.update(ev(Event::Finished(write_summary(&[
+            (WriteStatus::Changed, 3),
+            (WriteStatus::Unchanged, 1),
+            (WriteStatus::NotFound, 1),
+        ]))));
+        // The read-back: the written rows as the service holds them now.
+        let job = app.write.as_ref().unwrap().job;
+        let read = |event| Msg::Worker(WorkerEvent::Job { job, event });
+        app.update(read(Event::Batch(vec![
+            record(0, "bob", &[("sex", "other"), ("city", "São Paulo")], &["WeekPassUser", "newsletter", "vip"]),
+            record(1, "张小红", &[("city", "深圳")], &["活跃", "vip"]),
+            record(2, "alice", &[], &["vip"]),
+        ])));
+        app.update(read(Event::Finished(Summary { total: 3, ..Summary::default() })));
+        assert!(app.write.is_none());
+        key(&mut app, KeyCode::Char('2'));
+        insta::assert_snapshot!(format!("after_write_{tag}"), screen(&app));
+    }
+    let mut app = app_with_results(Theme::new(true), (80, 24));
+    command(&mut app, "unlock");
+    app.update(Msg::Paste("1400000000".into()));
+    key(&mut app, KeyCode::Enter);
+    let term = draw(&app);
+    let buf = term.backend().buffer();
+    let header: String = (0..80).map(|x| buf[(x, 0)].symbol().to_string()).collect();
+    let at = header.find("RW: WRITES ALLOWED").expect("the badge is in the header");
+    let x = header[..at].chars().count() as u16;
+    let cell = &buf[(x, 0)];
+    assert!(cell.modifier.contains(Modifier::REVERSED | Modifier::BOLD), "NO_COLOR shows it by modifiers");
+    assert_eq!(cell.bg, Color::Reset);
 }
