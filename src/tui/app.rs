@@ -149,6 +149,8 @@ pub struct App {
     pub(crate) last_undo: Option<super::writes::UndoRef>,
     /// The slot under the cursor in the attribute-names pane.
     pub attr_cursor: usize,
+    /// A desired-state file being read for `:apply` / `:undo` (Esc forgets it).
+    pub(crate) loading_desired: Option<std::path::PathBuf>,
     /// What to say once the attribute names are read again (after naming slots).
     pub(crate) after_names: Option<StatusMsg>,
     /// Where undo files go (the data dir's `undo/`; tests put it elsewhere).
@@ -191,6 +193,7 @@ impl App {
             last_undo: None,
             attr_cursor: 0,
             after_names: None,
+            loading_desired: None,
             undo_dir: crate::config::data_dir().map(|d| d.join("undo")),
         }
     }

@@ -208,9 +208,7 @@ fn apply(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
         app.error("usage: apply PATH   (a timx export, edited: .csv .json .ndjson)");
         return vec![];
     }
-    let path = rest.join(" ");
-    app.info(format!("reading {path}…"));
-    vec![WorkerCmd::LoadDesired(PathBuf::from(path)).into()]
+    app.load_desired(PathBuf::from(rest.join(" ")))
 }
 
 fn attr_name(app: &mut App, rest: &[&str]) -> Vec<Cmd> {

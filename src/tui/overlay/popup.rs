@@ -19,7 +19,7 @@ impl Popup {
             Some(Action::Up) => self.scroll = self.scroll.saturating_sub(1),
             Some(Action::PageDown) => self.scroll = self.scroll.saturating_add(10),
             Some(Action::PageUp) => self.scroll = self.scroll.saturating_sub(10),
-            Some(a @ (Action::CopyAccount | Action::CopyRow)) => return Outcome::Do(a),
+            Some(a @ (Action::CopyAccount | Action::CopyRow | Action::Edit)) => return Outcome::Do(a),
             _ => return Outcome::Ignored,
         }
         if self.scroll == before { Outcome::Ignored } else { Outcome::Changed }
@@ -41,6 +41,7 @@ mod tests {
         assert_eq!(p.scroll, 10);
         assert!(matches!(p.key(&k(KeyCode::Char('y')), Context::Popup), Outcome::Ignored));
         assert!(matches!(p.key(&k(KeyCode::Char('y')), Context::Detail), Outcome::Do(Action::CopyAccount)));
+        assert!(matches!(p.key(&k(KeyCode::Char('e')), Context::Detail), Outcome::Do(Action::Edit)));
         assert!(matches!(p.key(&k(KeyCode::Esc), Context::Detail), Outcome::Close));
     }
 }

@@ -299,7 +299,9 @@ impl App {
             self.warn("cancelling… what finished stays");
             return Effect::run(vec![WorkerCmd::Cancel(id).into()]);
         }
-        if self.focus == Pane::Accounts {
+        if let Some(path) = self.loading_desired.take() {
+            self.info(format!("stopped: {} will not be planned; nothing was written", path.display()));
+        } else if self.focus == Pane::Accounts {
             self.focus = Pane::Results;
         } else if !self.results.filter.is_empty() {
             self.results.set_filter("");

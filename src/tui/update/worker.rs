@@ -15,7 +15,9 @@ impl App {
             WorkerEvent::Job { job, event } => self.job_event(job, event),
             WorkerEvent::Write { job, event } => self.write_event(job, event),
             WorkerEvent::AttrNamesSet { job, result } => self.attr_names_set(job, result),
-            WorkerEvent::DesiredLoaded { path, result } => match result {
+            // Only the file still awaited: Esc may have stopped it, a newer one replaced it.
+            WorkerEvent::DesiredLoaded { path, .. } if self.loading_desired.as_ref() != Some(&path) => Effect::none(),
+            WorkerEvent::DesiredLoaded { path, result } => match result.inspect(|_| self.loading_desired = None) {
                 Ok(d) => Effect::run(self.desired_loaded(&path, *d)),
                 Err(e) => {
                     self.error(e);

@@ -3,6 +3,7 @@
 //! previous state in an undo file first. The outcome lands in each row, and the rows are read
 //! back in place. One job at a time: a write never runs beside a read of the same accounts.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -477,10 +478,7 @@ impl App {
             crate::undo::newest_in(self.undo_dir.as_deref()?, &profile.name).map(UndoRef::Accounts)
         });
         match last {
-            Some(UndoRef::Accounts(path)) => {
-                self.info(format!("reading the undo file {}…", path.display()));
-                vec![WorkerCmd::LoadDesired(path).into()]
-            }
+            Some(UndoRef::Accounts(path)) => self.load_desired(path),
             Some(UndoRef::Schema { before, .. }) => {
                 let wanted: Wanted = before.slots().filter_map(|s| Some((s.slot, s.name?.to_owned(), None))).collect();
                 self.start_schema(&wanted)
@@ -490,6 +488,18 @@ impl App {
                 vec![]
             }
         }
+    }
+
+    /// Read a desired-state file (`:apply`, `:undo`) off the loop; its plan follows.
+    pub(crate) fn load_desired(&mut self, path: PathBuf) -> Vec<Cmd> {
+        if let Some(why) = self.write_refused() {
+            self.error(why);
+            return vec![];
+        }
+        let esc = keymap::key_for(Action::Cancel);
+        self.info(format!("reading {}… ({esc} stops)", path.display()));
+        self.loading_desired = Some(path.clone());
+        vec![WorkerCmd::LoadDesired(path).into()]
     }
 
     /// `:unlock`: ask for the SDKAppID.
