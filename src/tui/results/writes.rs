@@ -56,6 +56,14 @@ impl Results {
         Some(self.rows.get(index as usize)?.as_ref()?.account())
     }
 
+    /// The rows holding these accounts, when every one of them is shown in the results (a
+    /// file's write then lands in the rows the user sees, instead of replacing them).
+    pub fn rows_of<'a>(&self, accounts: impl Iterator<Item = &'a str>) -> Option<Vec<u32>> {
+        let by_account: HashMap<&str, u32> =
+            (0..self.rows.len() as u32).filter_map(|i| Some((self.rows[i as usize].as_ref()?.account(), i))).collect();
+        accounts.map(|a| by_account.get(a).copied()).collect()
+    }
+
     /// A write's outcome for a row (`index` is the row's input index).
     pub fn set_outcome(&mut self, outcome: WriteRecord) {
         self.outcomes.insert(outcome.index, outcome);
@@ -177,5 +185,7 @@ mod tests {
         assert_eq!(r.get(1).unwrap().tags.unwrap(), ["vip", "gold"]);
         assert_eq!(r.outcome(1).map(|o| o.status), Some(WriteStatus::Changed));
         assert_eq!(r.view(), [0, 1]);
+        assert_eq!(r.rows_of(["b", "a"].into_iter()), Some(vec![1, 0]));
+        assert_eq!(r.rows_of(["b", "c"].into_iter()), None, "c is not in the results");
     }
 }

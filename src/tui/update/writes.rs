@@ -392,6 +392,9 @@ impl App {
             self.error(format!("{}: no rows to apply", path.display()));
             return vec![];
         }
+        // Accounts the results already show are written in place; otherwise the file's accounts
+        // become the rows.
+        let rows = self.results.rows_of((0..input.total()).map(|i| input.entries.get(i)));
         let req = WriteRequest {
             label: if path.parent().and_then(|d| d.file_name()).is_some_and(|d| d == "undo") {
                 format!("undo {}", path.file_name().unwrap_or_default().to_string_lossy())
@@ -400,7 +403,7 @@ impl App {
             },
             want: Want::Each(Arc::new(states)),
             input: Arc::new(input),
-            rows: None,
+            rows,
             warnings,
         };
         self.start_write(req)

@@ -94,7 +94,7 @@ pub fn status_style(app: &App, s: Status) -> Style {
 }
 
 /// Fit a cell to `w` columns, escaping control characters first.
-fn fit(s: &str, w: usize) -> String {
+pub(super) fn fit(s: &str, w: usize) -> String {
     let s = escape(s);
     if width(&s) <= w {
         return s.into_owned();

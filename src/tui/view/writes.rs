@@ -2,7 +2,7 @@
 //! the detail view.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
@@ -18,51 +18,53 @@ pub fn plan(app: &App, f: &mut Frame, area: Rect, plan: &PlanView) {
     let t = &app.theme;
     let r = popup(area, 86, 86);
     clear(f, r);
-    let profile = app.active_profile();
-    let target = profile.map(|p| format!("{} (SDKAppID {})", p.name, p.sdkappid)).unwrap_or_default();
+    let block = framed(app, titled("Write", Context::Plan));
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let target = app.active_profile().map(|p| format!("{} (SDKAppID {})", p.name, p.sdkappid)).unwrap_or_default();
     let mut head = vec![
-        Line::from(vec![
-            Span::styled("Plan  ", t.header),
-            Span::raw(escape(&plan.title).into_owned()),
-            Span::styled(format!("  on {}", escape(&target)), t.dim),
-        ]),
+        Line::from(vec![Span::styled("Plan  ", t.header), Span::raw(escape(&plan.title).into_owned())]),
+        Line::styled(format!("on {}", escape(&target)), t.dim),
         Line::styled(plan.counts_line(), if plan.changing() > 0 { t.warn } else { t.ok }),
     ];
     if !plan.done {
         let (done, total) = plan.progress;
         head.push(Line::styled(format!("planning: read {done} of {total} accounts… nothing is written yet"), t.dim));
     }
-    for w in &plan.warnings {
-        head.push(Line::styled(format!("⚠ {}", escape(w)), t.error));
-    }
-    head.push(Line::raw(""));
-    let mut lines = head;
-    let body_rows = (r.height as usize).saturating_sub(lines.len() + 5);
+    head.extend(plan.warnings.iter().map(|w| Line::styled(format!("⚠ {}", escape(w)), t.error)));
+    // The question stays at the bottom whatever the diff holds: it is what the user must see.
+    let mut foot = vec![question(app, plan)];
+    foot.extend(plan.note.as_ref().map(|n| Line::styled(escape(n).into_owned(), t.error)));
+    let wrapped =
+        |lines: &[Line], w: u16| -> u16 { lines.iter().map(|l| (l.width() as u16).div_ceil(w.max(1)).max(1)).sum() };
+    let [head_a, body_a, foot_a] = Layout::vertical([
+        Constraint::Length(wrapped(&head, inner.width) + 1),
+        Constraint::Min(1),
+        Constraint::Length(wrapped(&foot, inner.width) + 1),
+    ])
+    .areas(inner);
+    f.render_widget(Paragraph::new(head).wrap(Wrap { trim: false }), head_a);
+    let rows = body_a.height as usize;
     let diff = plan.lines();
     let start = plan.scroll.min(diff.len().saturating_sub(1));
-    for (is_head, text) in diff.iter().skip(start).take(body_rows) {
-        let style = if *is_head {
-            t.header
-        } else if text.contains("invalid") {
-            t.error
-        } else {
-            t.ok
-        };
-        lines.push(Line::styled(
-            escape(text).into_owned(),
-            if *is_head { style } else { ratatui::style::Style::default() },
-        ));
+    let more = diff.len().saturating_sub(start + rows);
+    let shown = if more > 0 { rows.saturating_sub(1) } else { rows };
+    let mut body: Vec<Line> = diff
+        .iter()
+        .skip(start)
+        .take(shown)
+        .map(|(is_head, text)| {
+            // Cut to the width: a long error ends in `…` rather than pushing the rest down.
+            let line = super::results::fit(text, body_a.width as usize);
+            if *is_head { Line::styled(line, t.header) } else { Line::raw(line) }
+        })
+        .collect();
+    if more > 0 {
+        body.push(Line::styled(format!("… {} more lines (↓ / PgDn)", diff.len() - start - shown), t.dim));
     }
-    if diff.len() > start + body_rows {
-        lines.push(Line::styled(format!("… {} more lines (↓ / PgDn)", diff.len() - start - body_rows), t.dim));
-    }
-    lines.push(Line::raw(""));
-    lines.push(question(app, plan));
-    if let Some(n) = &plan.note {
-        lines.push(Line::styled(escape(n).into_owned(), t.error));
-    }
-    let block = framed(app, titled("Write", Context::Plan));
-    f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), r);
+    f.render_widget(Paragraph::new(body), body_a);
+    let foot_a = Rect { y: foot_a.y + 1, height: foot_a.height.saturating_sub(1), ..foot_a };
+    f.render_widget(Paragraph::new(foot).wrap(Wrap { trim: false }), foot_a);
 }
 
 /// What Enter does now, and the number typed so far.
@@ -118,9 +120,13 @@ pub fn edit_form(app: &App, f: &mut Frame, area: Rect, form: &EditForm) {
             spans.push(Span::styled("▏", t.key));
         }
         if changed {
-            let was =
-                field.was.as_deref().map(|w| format!("  (was {})", escape(w))).unwrap_or_else(|| "  (new)".into());
-            spans.push(Span::styled(was, t.warn));
+            let note = match (field.was.as_deref(), field.value.is_empty(), &field.kind) {
+                (Some(w), true, FieldKind::Tag) => format!("  (removed: {})", escape(w)),
+                (Some(w), true, FieldKind::Attr(_)) => format!("  (unset, was {})", escape(w)),
+                (Some(w), false, _) => format!("  (was {})", escape(w)),
+                (None, _, _) => "  (new)".into(),
+            };
+            spans.push(Span::styled(note, t.warn));
         }
         let line = Line::from(spans);
         lines.push(if i == form.cursor { line.style(t.selection) } else { line });
