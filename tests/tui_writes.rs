@@ -304,11 +304,10 @@ async fn refusals_read_only_unlock_escape_and_busy() {
     let mut x = explorer(demo(), Faults::default(), 100, true).await;
     x.run("alice\nbob").await;
     assert!(x.h.screen().contains(" RO "), "{}", x.h.screen());
-    for attempt in ["e", ":tag add vip", ":attr set plan=x", ":apply x.csv", ":undo"] {
-        if let Some(line) = attempt.strip_prefix(':') {
-            x.h.command(line);
-        } else {
-            x.h.key(KeyCode::Char('e'));
+    for attempt in ["e", "+", ":tag add vip", ":attr set plan=x", ":apply x.csv", ":undo", ":attr-name 7 tier"] {
+        match attempt.strip_prefix(':') {
+            Some(line) => x.h.command(line),
+            None => x.h.key(KeyCode::Char(attempt.chars().next().unwrap())),
         }
         assert!(x.status().contains("read-only"), "{attempt}: {}", x.status());
         assert!(matches!(x.h.app.overlay, Overlay::None), "{attempt}");

@@ -118,8 +118,8 @@ impl App {
             Action::Export => self.open(Overlay::Command(LineInput::new("export timx-results.csv"))),
             Action::Edit if self.focus == Pane::AttrNames => self.edit_slot(),
             Action::Edit => return self.edit_selected(),
-            Action::TagAdd => self.open(Overlay::Command(LineInput::new("tag add "))),
-            Action::TagRemove => self.open(Overlay::Command(LineInput::new("tag remove "))),
+            Action::TagAdd => self.write_command_line("tag add ".into()),
+            Action::TagRemove => self.write_command_line("tag remove ".into()),
             _ => return self.results_action(a),
         }
         Effect::redraw()
@@ -220,8 +220,7 @@ impl App {
     fn edit_slot(&mut self) {
         let slot = self.attr_cursor;
         let name = self.attr_names.names.as_ref().and_then(|n| n.slots().nth(slot)).and_then(|s| s.name);
-        let line = format!("attr-name {slot} {}", name.unwrap_or_default());
-        self.open(Overlay::Command(LineInput::new(line)));
+        self.write_command_line(format!("attr-name {slot} {}", name.unwrap_or_default()));
     }
 
     fn navigate(&mut self, a: Action) -> Effect {

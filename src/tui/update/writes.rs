@@ -20,7 +20,7 @@ use crate::tui::writes::{FlowKind, LastWrite, Phase, UndoRef, WriteFlow, WriteRe
 
 impl App {
     /// Why no write may start now, if one may not: no profile, read-only, a job running.
-    fn write_refused(&self) -> Option<String> {
+    pub(crate) fn write_refused(&self) -> Option<String> {
         let Some(p) = self.active_profile() else { return Some("pick a profile first".into()) };
         if p.read_only {
             return Some(format!(
@@ -503,6 +503,15 @@ impl App {
         self.info(format!("reading {}… ({esc} stops)", path.display()));
         self.loading_desired = Some(path.clone());
         vec![WorkerCmd::LoadDesired(path).into()]
+    }
+
+    /// Open the command line on a write command (`+`, `-`, `e` on a slot), or say at once why
+    /// no write may start.
+    pub(crate) fn write_command_line(&mut self, line: String) {
+        match self.write_refused() {
+            Some(why) => self.error(why),
+            None => self.open(Overlay::Command(LineInput::new(line))),
+        }
     }
 
     /// `:unlock`: ask for the SDKAppID.

@@ -31,6 +31,10 @@ pub fn results(app: &App, f: &mut Frame, area: Rect) {
         block = block
             .title_bottom(Line::styled(format!(" ✓ {yes} ✗ {no} ? {unknown} audience {} ", fit(&a.text, 40)), t.warn));
     }
+    if r.marked() > 0 {
+        // Writes act on these: the count is always in sight.
+        block = block.title_bottom(Line::styled(format!(" ● {} marked ", r.marked()), t.warn));
+    }
     if !r.filter.is_empty() {
         block = block.title_bottom(Line::styled(
             format!(" filter \"{}\": {} of {} ", escape(&r.filter), r.view_len(), r.present()),
