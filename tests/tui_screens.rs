@@ -357,3 +357,33 @@ fn the_edit_form_the_plan_and_the_rw_badge() {
     assert!(cell.modifier.contains(Modifier::REVERSED | Modifier::BOLD), "NO_COLOR shows it by modifiers");
     assert_eq!(cell.bg, Color::Reset);
 }
+
+/// `A`: the condition editor checks the line as it is typed (the service's code for a bad one),
+/// refuses to apply it while invalid, applies a good one, and remembers it for ↑ next time.
+#[test]
+fn the_condition_editor_checks_applies_and_remembers() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("audience-history.json");
+    let mut app = app_with_results(Theme::new(false), (80, 24));
+    app.audience_history = Some(history.clone());
+    key(&mut app, KeyCode::Char('A'));
+    app.update(Msg::Paste(r#"{"TagsAnd":["vip"],"AttrsAnd":{"city":"深圳"}}"#.into()));
+    insta::assert_snapshot!("condition_editor_invalid_80x24", screen(&app));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.results.audience.is_none(), "an invalid condition is not applied");
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)));
+    app.update(Msg::Paste(r#"{"TagsOr":["vip","活跃"]}"#.into()));
+    assert!(screen(&app).contains("valid: TagsOr vip, 活跃"));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.results.audience.is_some(), "applied");
+    assert!(screen(&app).contains("Aud"));
+    let saved: Vec<String> = serde_json::from_str(&std::fs::read_to_string(&history).unwrap()).unwrap();
+    assert_eq!(saved, [r#"{"TagsOr":["vip","活跃"]}"#]);
+    // Another session recalls it.
+    let mut app = app_with_results(Theme::new(false), (80, 24));
+    app.audience_history = Some(history);
+    key(&mut app, KeyCode::Char('A'));
+    key(&mut app, KeyCode::Up);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.results.audience.as_ref().map(|a| a.text.as_str()), Some(r#"{"TagsOr":["vip","活跃"]}"#));
+}

@@ -153,6 +153,8 @@ pub struct App {
     pub(crate) loading_desired: Option<std::path::PathBuf>,
     /// What to say once the attribute names are read again (after naming slots).
     pub(crate) after_names: Option<StatusMsg>,
+    /// Where the push conditions applied before are kept (the state dir; tests put it elsewhere).
+    pub audience_history: Option<std::path::PathBuf>,
     /// Where undo files go (the data dir's `undo/`; tests put it elsewhere).
     pub undo_dir: Option<std::path::PathBuf>,
 }
@@ -194,6 +196,7 @@ impl App {
             attr_cursor: 0,
             after_names: None,
             loading_desired: None,
+            audience_history: crate::config::state_dir().map(|d| d.join("audience-history.json")),
             undo_dir: crate::config::data_dir().map(|d| d.join("undo")),
         }
     }

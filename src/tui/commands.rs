@@ -156,6 +156,7 @@ fn audience(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
     match crate::audience::parse(&json, profile.family, &names.names_in_slot_order()) {
         Ok(a) => {
             let all = a == crate::audience::Audience::All;
+            remember_condition(app, &json);
             app.results.set_audience(a, json);
             if all {
                 app.error("no Condition: this push goes to ALL users who have logged in or been imported");
@@ -234,6 +235,16 @@ fn attr_name(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
         return vec![];
     }
     app.start_schema(&vec![(slot, (*name).to_owned(), ty)])
+}
+
+/// Keep an applied condition in the history the editor recalls (`A`, ↑).
+fn remember_condition(app: &mut App, json: &str) {
+    let Some(path) = app.audience_history.clone() else { return };
+    let mut history = crate::tui::overlay::condition::load_history(&path);
+    crate::tui::overlay::condition::remember(&mut history, json);
+    if let Err(e) = crate::tui::overlay::condition::save_history(&path, &history) {
+        tracing::warn!("cannot keep the condition history in {}: {e}", path.display());
+    }
 }
 
 fn load(app: &mut App, rest: &[&str]) -> Vec<Cmd> {

@@ -63,11 +63,13 @@ pub enum Action {
     /// Results: the command line, ready for `tag add` / `tag remove`.
     TagAdd,
     TagRemove,
+    /// Results: the push-condition editor.
+    ConditionEditor,
 }
 
 impl Action {
     /// Every action, for the test that each has a binding.
-    pub const ALL: [Action; 47] = [
+    pub const ALL: [Action; 48] = [
         Action::Quit,
         Action::ForceQuit,
         Action::NextPane,
@@ -115,6 +117,7 @@ impl Action {
         Action::ClearMarks,
         Action::TagAdd,
         Action::TagRemove,
+        Action::ConditionEditor,
     ];
 }
 
@@ -143,10 +146,12 @@ pub enum Context {
     Plan,
     /// The form that edits one account.
     EditForm,
+    /// The push-condition editor.
+    Condition,
 }
 
 impl Context {
-    pub const ALL: [Context; 13] = [
+    pub const ALL: [Context; 14] = [
         Context::Always,
         Context::Global,
         Context::Profiles,
@@ -160,6 +165,7 @@ impl Context {
         Context::AttrNames,
         Context::Plan,
         Context::EditForm,
+        Context::Condition,
     ];
 
     pub fn title(self) -> &'static str {
@@ -177,6 +183,7 @@ impl Context {
             Context::AttrNames => "Attribute names",
             Context::Plan => "Plan of a write",
             Context::EditForm => "Edit form (one account)",
+            Context::Condition => "Push-condition editor",
         }
     }
 
@@ -197,6 +204,7 @@ impl Context {
             (Context::Form, _) => &[Context::Form],
             (Context::Plan, _) => &[Context::Plan],
             (Context::EditForm, _) => &[Context::EditForm],
+            (Context::Condition, _) => &[Context::Condition],
         }
     }
 }
@@ -278,6 +286,7 @@ pub const BINDINGS: &[Binding] = &[
     b(&[(NONE, Char('2'))], TabTags, Results, "tags tab", None),
     b(&[(NONE, Char('3'))], TabSummary, Results, "summary charts", None),
     b(&[(NONE, Char('a'))], NextAttr, Results, "summary: next attribute, then the schema view", None),
+    b(&[(NONE, Char('A')), (SHIFT, Char('A'))], ConditionEditor, Results, "push audience: the condition editor (checked as you type; ↑ recalls earlier ones)", Some("audience")),
     b(&[(NONE, Char('x'))], Export, Results, "export (CSV/JSON/NDJSON by extension)", None),
     b(&[(NONE, Char('e'))], Edit, Results, "edit the account: attributes and tags (plan, then confirm)", Some("edit")),
     b(&[(NONE, Char(' '))], Mark, Results, "mark / unmark the row (writes act on marked rows, else on the shown rows)", Some("mark")),
@@ -321,6 +330,11 @@ pub const BINDINGS: &[Binding] = &[
     b(&[(CTRL, Char('u'))], ClearInput, EditForm, "clear the field (an empty tag is removed, an empty value unset)", Some("clear")),
     b(&[(NONE, Enter)], Submit, EditForm, "review the changes (the plan)", Some("review")),
     b(&[(NONE, Esc)], Close, EditForm, "back out: nothing is changed", Some("cancel")),
+    b(&[(NONE, Enter)], Submit, Condition, "apply the condition (not while it is invalid)", Some("apply")),
+    b(&[(NONE, KUp)], Up, Condition, "an earlier condition (kept between sessions)", Some("history")),
+    b(&[(NONE, KDown)], Down, Condition, "a later condition, then back to what you typed", None),
+    b(&[(CTRL, Char('u'))], ClearInput, Condition, "clear the line", None),
+    b(&[(NONE, Esc)], Close, Condition, "close (the condition applied stays)", Some("close")),
 ];
 
 fn is_upper(c: &KeyCode) -> bool {

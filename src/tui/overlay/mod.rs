@@ -2,6 +2,7 @@
 //! up in the keymap under its own context) and says what should happen next as an `Outcome`;
 //! the app acts on outcomes, so no popup reaches into the rest of the app.
 
+pub mod condition;
 pub mod edit;
 pub mod first_run;
 pub mod form;
@@ -11,6 +12,7 @@ pub mod popup;
 
 use crossterm::event::KeyEvent;
 
+pub use condition::ConditionEditor;
 pub use edit::EditForm;
 pub use form::ProfileForm;
 pub use line::LineInput;
@@ -61,6 +63,8 @@ pub enum Overlay {
     Edit(Box<EditForm>),
     /// `:unlock`: the profile's SDKAppID, typed to allow writes this session.
     Unlock(LineInput),
+    /// The push-condition editor.
+    Condition(Box<ConditionEditor>),
 }
 
 impl Overlay {
@@ -74,6 +78,7 @@ impl Overlay {
             Overlay::Filter(_) | Overlay::Unlock(_) => Context::Input,
             Overlay::Plan(_) => Context::Plan,
             Overlay::Edit(_) => Context::EditForm,
+            Overlay::Condition(_) => Context::Condition,
             Overlay::Form(_) => Context::Form,
             Overlay::FirstRun => Context::FirstRun,
         })
@@ -88,6 +93,7 @@ impl Overlay {
             Overlay::Form(f) => f.key(k),
             Overlay::Plan(p) => p.key(k),
             Overlay::Edit(f) => f.key(k),
+            Overlay::Condition(e) => e.key(k),
             Overlay::FirstRun => first_run::key(k),
         }
     }
@@ -105,6 +111,10 @@ impl Overlay {
             }
             Overlay::Edit(f) => {
                 f.paste(text);
+                true
+            }
+            Overlay::Condition(e) => {
+                e.paste(text);
                 true
             }
             _ => false,

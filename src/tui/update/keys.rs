@@ -7,7 +7,7 @@ use crate::tui::app::{App, Effect, Pane};
 use crate::tui::commands;
 use crate::tui::keymap::{self, Action};
 use crate::tui::msg::{TerminalCmd, WorkerCmd};
-use crate::tui::overlay::{LineInput, Outcome, Overlay, Popup, ProfileForm};
+use crate::tui::overlay::{ConditionEditor, LineInput, Outcome, Overlay, Popup, ProfileForm, condition};
 use crate::tui::results::{SortKey, Tab};
 
 impl App {
@@ -73,6 +73,7 @@ impl App {
             Outcome::Submit(text) => match std::mem::replace(&mut self.overlay, Overlay::None) {
                 Overlay::Command(_) => Effect::run(commands::run(self, &text)),
                 Overlay::Unlock(_) => self.unlock(&text),
+                Overlay::Condition(_) => Effect::run(commands::run(self, &format!("audience {text}"))),
                 _ => {
                     self.focus = Pane::Results;
                     Effect::redraw()
@@ -118,6 +119,7 @@ impl App {
             Action::Export => self.open(Overlay::Command(LineInput::new("export timx-results.csv"))),
             Action::Edit if self.focus == Pane::AttrNames => self.edit_slot(),
             Action::Edit => return self.edit_selected(),
+            Action::ConditionEditor => self.open_condition_editor(),
             Action::TagAdd => self.write_command_line("tag add ".into()),
             Action::TagRemove => self.write_command_line("tag remove ".into()),
             _ => return self.results_action(a),
@@ -208,6 +210,18 @@ impl App {
             }
             _ => Effect::none(),
         }
+    }
+
+    /// `A`: the condition editor, on the condition applied now (if any), with the history.
+    fn open_condition_editor(&mut self) {
+        let (Some(profile), Some(names)) = (self.active_profile(), self.attr_names.names.as_ref()) else {
+            self.error("pick a profile and let its attribute names load first (they check the condition)");
+            return;
+        };
+        let (family, names) = (profile.family, names.names_in_slot_order());
+        let history = self.audience_history.as_deref().map(condition::load_history).unwrap_or_default();
+        let text = self.results.audience.as_ref().map(|a| a.text.clone()).unwrap_or_default();
+        self.open(Overlay::Condition(Box::new(ConditionEditor::new(text, history, family, names))));
     }
 
     fn marks_status(&mut self) {

@@ -10,8 +10,9 @@ use crate::text::{escape, pad};
 use crate::tui::app::App;
 use crate::tui::commands;
 use crate::tui::keymap::{self, Context};
-use crate::tui::overlay::Overlay;
+use crate::tui::overlay::condition::Check;
 use crate::tui::overlay::form::{Field, SecretKind};
+use crate::tui::overlay::{ConditionEditor, Overlay};
 
 pub(super) fn popup(area: Rect, w_pct: u16, h_pct: u16) -> Rect {
     let w = (area.width * w_pct / 100).max(40).min(area.width);
@@ -62,6 +63,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect, status: Rect) {
         Overlay::Plan(p) => super::writes::plan(app, f, area, p),
         Overlay::Edit(form) => super::writes::edit_form(app, f, area, form),
         Overlay::Unlock(input) => super::writes::unlock(app, f, status, &input.text),
+        Overlay::Condition(e) => condition_editor(app, f, area, status, e),
     }
 }
 
@@ -86,6 +88,30 @@ fn input_line(app: &App, f: &mut Frame, area: Rect, prompt: &str, text: &str) {
     ]);
     f.render_widget(Clear, area);
     f.render_widget(Paragraph::new(line), area);
+}
+
+/// The condition editor: a band above the status line with the line, its check and the history.
+fn condition_editor(app: &App, f: &mut Frame, area: Rect, status: Rect, e: &ConditionEditor) {
+    let t = &app.theme;
+    let h = 6.min(status.y);
+    let r = Rect { x: area.x, y: status.y - h, width: area.width, height: h };
+    clear(f, r);
+    let (check, style) = match &e.check {
+        Check::Valid(m) => (m.as_str(), t.ok),
+        Check::Warn(m) => (m.as_str(), t.warn),
+        Check::Invalid(m) => (m.as_str(), t.error),
+    };
+    let lines = vec![
+        Line::from(vec![
+            Span::styled("Condition ", t.key),
+            Span::raw(escape(&e.text).into_owned()),
+            Span::styled("▏", t.key),
+        ]),
+        Line::styled(escape(check).into_owned(), style),
+        Line::styled(format!("{} earlier conditions (↑)", e.history.len()), t.dim),
+    ];
+    let block = framed(app, titled("Push audience", Context::Condition));
+    f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), r);
 }
 
 fn help_lines(app: &App) -> Vec<Line<'static>> {
