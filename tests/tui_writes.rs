@@ -279,6 +279,7 @@ async fn rename_a_slot_from_the_names_pane_and_undo_it() {
     }
     x.h.key(KeyCode::Char('e'));
     assert!(matches!(&x.h.app.overlay, Overlay::Command(l) if l.text == "attr-name 5 plan"));
+    assert!(x.h.screen().contains("SLOT NAME [user|registration]"), "the usage follows the cursor");
     for _ in 0.."plan".len() {
         x.h.key(KeyCode::Backspace);
     }

@@ -234,7 +234,15 @@ impl App {
     fn edit_slot(&mut self) {
         let slot = self.attr_cursor;
         let name = self.attr_names.names.as_ref().and_then(|n| n.slots().nth(slot)).and_then(|s| s.name);
+        let empty = name.is_none();
         self.write_command_line(format!("attr-name {slot} {}", name.unwrap_or_default()));
+        let timpush = self.active_profile().is_some_and(|p| p.family == crate::api::Family::Timpush);
+        if empty && timpush && matches!(self.overlay, Overlay::Command(_)) {
+            // The account type can only be given now: it is fixed once the slot is named.
+            self.info(
+                "naming an empty slot: add user or registration after the name for its account type (fixed once set)",
+            );
+        }
     }
 
     fn navigate(&mut self, a: Action) -> Effect {

@@ -56,7 +56,10 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect, status: Rect) {
             let lines = lines.iter().map(|l| Line::raw(escape(l).into_owned())).collect();
             text_popup(app, f, area, &titled(title, Context::Popup), lines, scroll.scroll)
         }
-        Overlay::Command(input) => input_line(app, f, status, ":", &input.text),
+        Overlay::Command(input) => {
+            input_line(app, f, status, ":", &input.text);
+            command_usage(app, f, status, &input.text);
+        }
         Overlay::Filter(input) => input_line(app, f, status, "/", &input.text),
         Overlay::Form(_) => form(app, f, area),
         Overlay::FirstRun => first_run(app, f, area),
@@ -112,6 +115,20 @@ fn condition_editor(app: &App, f: &mut Frame, area: Rect, status: Rect, e: &Cond
     ];
     let block = framed(app, titled("Push audience", Context::Condition));
     f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), r);
+}
+
+/// After the command line's cursor, dimmed: how the command typed so far is used
+/// (`attr-name SLOT NAME [user|registration] — name an attribute slot…`).
+fn command_usage(app: &App, f: &mut Frame, area: Rect, text: &str) {
+    let Some(word) = text.split_whitespace().next() else { return };
+    let Some(c) = commands::COMMANDS.iter().find(|c| c.name == word || c.aliases.contains(&word)) else { return };
+    let used = crate::text::width(&escape(text)) as u16 + 3;
+    if used + 4 >= area.width {
+        return;
+    }
+    let hint = format!("  {} — {}", c.usage(), c.help);
+    let r = Rect { x: area.x + used, width: area.width - used, ..area };
+    f.render_widget(Paragraph::new(Line::styled(super::results::fit(&hint, r.width as usize), app.theme.dim)), r);
 }
 
 fn help_lines(app: &App) -> Vec<Line<'static>> {
