@@ -7,37 +7,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::api::wire::AttrNames;
-use crate::cli::commands::schema::{self, Wanted};
+use crate::cli::commands::schema::Wanted;
 use crate::engine::{Edit, Event, JobKind, Normalizer, Progress, States, Want, WriteRecord};
 use crate::engine::{OutcomeStatus, Record, Status, Summary, WriteStatus};
 use crate::state_file::AccountState;
-use crate::tui::app::{App, Effect, JobState, Level, Pane, StatusMsg};
+use crate::tui::app::{App, Effect, JobState, Pane};
 use crate::tui::keymap::{self, Action};
 use crate::tui::msg::{Cmd, SetNames, WorkerCmd, WriteJob};
-use crate::tui::overlay::{EditForm, LineInput, Overlay, PlanView};
+use crate::tui::overlay::{EditForm, Overlay, PlanView};
 use crate::tui::writes::{FlowKind, LastWrite, Phase, UndoRef, WriteFlow, WriteRequest};
 
 impl App {
-    /// Why no write may start now, if one may not: no profile, read-only, a job running.
-    pub(crate) fn write_refused(&self) -> Option<String> {
-        let Some(p) = self.active_profile() else { return Some("pick a profile first".into()) };
-        if p.read_only {
-            return Some(format!(
-                "profile {} is read-only: :unlock (type its SDKAppID) allows writes for this session, or set \
-                 read_only = false in its config section",
-                p.name
-            ));
-        }
-        if self.job.as_ref().is_some_and(JobState::running) || self.write.is_some() {
-            return Some(format!(
-                "a job is running: wait for it or cancel it ({}) first; a write never runs beside another job",
-                keymap::key_for(Action::Cancel)
-            ));
-        }
-        None
-    }
-
     /// Plan a write and show the plan; nothing is sent until it is confirmed.
     pub(crate) fn start_write(&mut self, req: WriteRequest) -> Vec<Cmd> {
         if let Some(why) = self.write_refused() {
@@ -281,26 +261,6 @@ impl App {
         true
     }
 
-    /// A schema write ended.
-    pub(crate) fn attr_names_set(&mut self, job: u64, result: Result<(), String>) -> Effect {
-        let Some(flow) = self.write.take_if(|f| f.job == job) else { return Effect::none() };
-        let FlowKind::Schema { before, .. } = flow.kind else { return Effect::none() };
-        let undo = flow.undo.unwrap_or_default();
-        match result {
-            Ok(()) => {
-                let note = format!("slots named and read back — :undo puts them back (undo file {})", undo.display());
-                self.last_undo = Some(UndoRef::Schema { path: undo, before });
-                self.after_names = Some(StatusMsg { text: note, level: Level::Warn });
-            }
-            Err(e) => {
-                let text = format!("naming the slots failed: {e}");
-                self.after_names = Some(StatusMsg { text, level: Level::Error });
-            }
-        }
-        // Show the names as they are now (the note above comes with them).
-        Effect::run(self.active.map(|i| self.activate(i)).unwrap_or_default())
-    }
-
     /// `e` on a row: the edit form for its account.
     pub(crate) fn edit_selected(&mut self) -> Effect {
         if let Some(why) = self.write_refused() {
@@ -409,67 +369,6 @@ impl App {
         self.start_write(req)
     }
 
-    /// Plan naming attribute slots (`:attr-name`, `e` in the attribute-names pane).
-    pub(crate) fn start_schema(&mut self, wanted: &Wanted) -> Vec<Cmd> {
-        if let Some(why) = self.write_refused() {
-            self.error(why);
-            return vec![];
-        }
-        let Some(before) = self.attr_names.names.clone() else {
-            self.error("the attribute names have not loaded yet (R reloads them)");
-            return vec![];
-        };
-        let rows = schema::plan(&before, wanted);
-        let changing: Vec<schema::SlotRow> = rows.iter().filter(|r| r.status == "planned").cloned().collect();
-        let mut plan = PlanView::new("attribute names", "slot", rows.len() as u64);
-        plan.warnings = schema::warnings(&changing).into_iter().map(str::to_owned).collect();
-        for r in &rows {
-            let status = match r.status {
-                "planned" => WriteStatus::Planned,
-                "invalid" => WriteStatus::Invalid,
-                _ => WriteStatus::Unchanged,
-            };
-            *plan.counts.entry(status).or_default() += 1;
-            let from = r.from.as_deref().unwrap_or("(empty)");
-            let ty = r.r#type.map(|t| format!(" ({t})")).unwrap_or_default();
-            let mut details = vec![format!("name: {from} → {}{ty}", r.to)];
-            details.extend(r.error.clone());
-            if status != WriteStatus::Unchanged {
-                plan.entries.push(crate::tui::overlay::plan::PlanEntry {
-                    head: format!("slot {}", r.slot),
-                    status,
-                    details,
-                });
-            }
-        }
-        if !changing.is_empty() {
-            plan.ops.insert("set_attr_name".into(), changing.len() as u64);
-        }
-        plan.progress.0 = plan.progress.1;
-        plan.done = true;
-        let family = self.active_profile().map(|p| p.family);
-        let types: std::collections::BTreeMap<String, u8> = wanted
-            .iter()
-            .filter(|(s, _, _)| changing.iter().any(|r| r.slot == *s))
-            .filter_map(|(s, _, t)| Some((s.to_string(), (*t)?)))
-            .collect();
-        let names = AttrNames {
-            attr_names: changing.iter().map(|r| (r.slot.to_string(), r.to.clone())).collect(),
-            attr_types: (family == Some(crate::api::Family::Timpush) && !types.is_empty()).then_some(types),
-        };
-        let job = self.next_job;
-        self.next_job += 1;
-        self.overlay = Overlay::Plan(Box::new(plan));
-        self.write = Some(WriteFlow {
-            job,
-            phase: Phase::Review,
-            kind: FlowKind::Schema { names, before },
-            undo: None,
-            read_back: vec![],
-        });
-        vec![]
-    }
-
     /// `:undo`: plan putting back what the last write changed.
     pub(crate) fn undo_last(&mut self) -> Vec<Cmd> {
         if let Some(why) = self.write_refused() {
@@ -503,41 +402,6 @@ impl App {
         self.info(format!("reading {}… ({esc} stops)", path.display()));
         self.loading_desired = Some(path.clone());
         vec![WorkerCmd::LoadDesired(path).into()]
-    }
-
-    /// Open the command line on a write command (`+`, `-`, `e` on a slot), or say at once why
-    /// no write may start.
-    pub(crate) fn write_command_line(&mut self, line: String) {
-        match self.write_refused() {
-            Some(why) => self.error(why),
-            None => self.open(Overlay::Command(LineInput::new(line))),
-        }
-    }
-
-    /// `:unlock`: ask for the SDKAppID.
-    pub(crate) fn ask_unlock(&mut self) -> Vec<Cmd> {
-        match self.active_profile() {
-            None => self.error("pick a profile first"),
-            Some(p) if !p.read_only => self.info(format!("profile {} is already writable (RW)", p.name)),
-            Some(_) => self.overlay = Overlay::Unlock(LineInput::default()),
-        }
-        vec![]
-    }
-
-    /// The typed SDKAppID: the profile is writable for this session only when it matches.
-    pub(crate) fn unlock(&mut self, typed: &str) -> Effect {
-        self.overlay = Overlay::None;
-        let Some(i) = self.active else { return Effect::redraw() };
-        let p = &mut self.profiles[i];
-        if typed.trim() == p.sdkappid.to_string() {
-            p.read_only = false;
-            let name = p.name.clone();
-            self.warn(format!("profile {name} is WRITABLE (RW) for this session: every write shows its plan first"));
-        } else {
-            let name = p.name.clone();
-            self.error(format!("that is not the SDKAppID of {name}: it stays read-only"));
-        }
-        Effect::redraw()
     }
 }
 

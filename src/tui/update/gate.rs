@@ -1,0 +1,63 @@
+//! Who may write now: a profile that is not read-only (`:unlock` after typing its SDKAppID makes
+//! it writable for the session) and no other job running.
+
+use crate::tui::app::{App, Effect, JobState};
+use crate::tui::keymap::{self, Action};
+use crate::tui::msg::Cmd;
+use crate::tui::overlay::{LineInput, Overlay};
+
+impl App {
+    /// Why no write may start now, if one may not: no profile, read-only, a job running.
+    pub(crate) fn write_refused(&self) -> Option<String> {
+        let Some(p) = self.active_profile() else { return Some("pick a profile first".into()) };
+        if p.read_only {
+            return Some(format!(
+                "profile {} is read-only: :unlock (type its SDKAppID) allows writes for this session, or set \
+                 read_only = false in its config section",
+                p.name
+            ));
+        }
+        if self.job.as_ref().is_some_and(JobState::running) || self.write.is_some() {
+            return Some(format!(
+                "a job is running: wait for it or cancel it ({}) first; a write never runs beside another job",
+                keymap::key_for(Action::Cancel)
+            ));
+        }
+        None
+    }
+
+    /// Open the command line on a write command (`+`, `-`, `e` on a slot), or say at once why
+    /// no write may start.
+    pub(crate) fn write_command_line(&mut self, line: String) {
+        match self.write_refused() {
+            Some(why) => self.error(why),
+            None => self.open(Overlay::Command(LineInput::new(line))),
+        }
+    }
+
+    /// `:unlock`: ask for the SDKAppID.
+    pub(crate) fn ask_unlock(&mut self) -> Vec<Cmd> {
+        match self.active_profile() {
+            None => self.error("pick a profile first"),
+            Some(p) if !p.read_only => self.info(format!("profile {} is already writable (RW)", p.name)),
+            Some(_) => self.overlay = Overlay::Unlock(LineInput::default()),
+        }
+        vec![]
+    }
+
+    /// The typed SDKAppID: the profile is writable for this session only when it matches.
+    pub(crate) fn unlock(&mut self, typed: &str) -> Effect {
+        self.overlay = Overlay::None;
+        let Some(i) = self.active else { return Effect::redraw() };
+        let p = &mut self.profiles[i];
+        if typed.trim() == p.sdkappid.to_string() {
+            p.read_only = false;
+            let name = p.name.clone();
+            self.warn(format!("profile {name} is WRITABLE (RW) for this session: every write shows its plan first"));
+        } else {
+            let name = p.name.clone();
+            self.error(format!("that is not the SDKAppID of {name}: it stays read-only"));
+        }
+        Effect::redraw()
+    }
+}

@@ -1,0 +1,93 @@
+//! Naming attribute slots from the explorer: the plan per slot (with the warnings about renames
+//! and account types), and the end of the write (the names read again, the undo kept).
+
+use crate::api::wire::AttrNames;
+use crate::cli::commands::schema::{self, Wanted};
+use crate::engine::WriteStatus;
+use crate::tui::app::{App, Effect, Level, StatusMsg};
+use crate::tui::msg::Cmd;
+use crate::tui::overlay::{Overlay, PlanView};
+use crate::tui::writes::{FlowKind, Phase, UndoRef, WriteFlow};
+
+impl App {
+    /// Plan naming attribute slots (`:attr-name`, `e` in the attribute-names pane).
+    pub(crate) fn start_schema(&mut self, wanted: &Wanted) -> Vec<Cmd> {
+        if let Some(why) = self.write_refused() {
+            self.error(why);
+            return vec![];
+        }
+        let Some(before) = self.attr_names.names.clone() else {
+            self.error("the attribute names have not loaded yet (R reloads them)");
+            return vec![];
+        };
+        let rows = schema::plan(&before, wanted);
+        let changing: Vec<schema::SlotRow> = rows.iter().filter(|r| r.status == "planned").cloned().collect();
+        let mut plan = PlanView::new("attribute names", "slot", rows.len() as u64);
+        plan.warnings = schema::warnings(&changing).into_iter().map(str::to_owned).collect();
+        for r in &rows {
+            let status = match r.status {
+                "planned" => WriteStatus::Planned,
+                "invalid" => WriteStatus::Invalid,
+                _ => WriteStatus::Unchanged,
+            };
+            *plan.counts.entry(status).or_default() += 1;
+            let from = r.from.as_deref().unwrap_or("(empty)");
+            let ty = r.r#type.map(|t| format!(" ({t})")).unwrap_or_default();
+            let mut details = vec![format!("name: {from} → {}{ty}", r.to)];
+            details.extend(r.error.clone());
+            if status != WriteStatus::Unchanged {
+                plan.entries.push(crate::tui::overlay::plan::PlanEntry {
+                    head: format!("slot {}", r.slot),
+                    status,
+                    details,
+                });
+            }
+        }
+        if !changing.is_empty() {
+            plan.ops.insert("set_attr_name".into(), changing.len() as u64);
+        }
+        plan.progress.0 = plan.progress.1;
+        plan.done = true;
+        let family = self.active_profile().map(|p| p.family);
+        let types: std::collections::BTreeMap<String, u8> = wanted
+            .iter()
+            .filter(|(s, _, _)| changing.iter().any(|r| r.slot == *s))
+            .filter_map(|(s, _, t)| Some((s.to_string(), (*t)?)))
+            .collect();
+        let names = AttrNames {
+            attr_names: changing.iter().map(|r| (r.slot.to_string(), r.to.clone())).collect(),
+            attr_types: (family == Some(crate::api::Family::Timpush) && !types.is_empty()).then_some(types),
+        };
+        let job = self.next_job;
+        self.next_job += 1;
+        self.overlay = Overlay::Plan(Box::new(plan));
+        self.write = Some(WriteFlow {
+            job,
+            phase: Phase::Review,
+            kind: FlowKind::Schema { names, before },
+            undo: None,
+            read_back: vec![],
+        });
+        vec![]
+    }
+
+    /// A schema write ended.
+    pub(crate) fn attr_names_set(&mut self, job: u64, result: Result<(), String>) -> Effect {
+        let Some(flow) = self.write.take_if(|f| f.job == job) else { return Effect::none() };
+        let FlowKind::Schema { before, .. } = flow.kind else { return Effect::none() };
+        let undo = flow.undo.unwrap_or_default();
+        match result {
+            Ok(()) => {
+                let note = format!("slots named and read back — :undo puts them back (undo file {})", undo.display());
+                self.last_undo = Some(UndoRef::Schema { path: undo, before });
+                self.after_names = Some(StatusMsg { text: note, level: Level::Warn });
+            }
+            Err(e) => {
+                let text = format!("naming the slots failed: {e}");
+                self.after_names = Some(StatusMsg { text, level: Level::Error });
+            }
+        }
+        // Show the names as they are now (the note above comes with them).
+        Effect::run(self.active.map(|i| self.activate(i)).unwrap_or_default())
+    }
+}
