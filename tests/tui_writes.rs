@@ -296,6 +296,15 @@ async fn rename_a_slot_from_the_names_pane_and_undo_it() {
     x.h.key(KeyCode::Enter);
     x.h.wait_for("the slot renamed back", |a| a.write.is_none() && a.attr_names.names.is_some()).await;
     assert_eq!(x.emu.with_store(|s| s.attr_names[5].clone()).as_deref(), Some("plan"));
+    // Naming an empty slot: its undo cannot empty it again, and the plan says so.
+    x.h.command("attr-name 7 tier");
+    assert_eq!(x.planned().await, 1);
+    x.h.key(KeyCode::Enter);
+    x.h.wait_for("slot 7 named", |a| a.write.is_none() && a.attr_names.names.is_some()).await;
+    x.h.command("undo");
+    assert_eq!(x.planned().await, 0);
+    assert!(x.h.screen().contains("slot 7 was empty before"), "{}", x.h.screen());
+    x.h.key(KeyCode::Esc);
 }
 
 /// A read-only profile refuses every write and says why; `:unlock` wants the SDKAppID typed;

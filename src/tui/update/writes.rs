@@ -383,7 +383,27 @@ impl App {
             Some(UndoRef::Accounts(path)) => self.load_desired(path),
             Some(UndoRef::Schema { before, .. }) => {
                 let wanted: Wanted = before.slots().filter_map(|s| Some((s.slot, s.name?.to_owned(), None))).collect();
-                self.start_schema(&wanted)
+                // A slot that was empty before: the docs say nothing of clearing a slot's name, so
+                // timx does not guess; the plan says that name stays.
+                let named_since: Vec<String> = match &self.attr_names.names {
+                    Some(now) => now
+                        .slots()
+                        .zip(before.slots())
+                        .filter(|(n, b)| n.name.is_some() && b.name.is_none())
+                        .map(|(n, _)| n.slot.to_string())
+                        .collect(),
+                    None => vec![],
+                };
+                let cmds = self.start_schema(&wanted);
+                if let Overlay::Plan(plan) = &mut self.overlay
+                    && !named_since.is_empty()
+                {
+                    plan.warnings.push(format!(
+                        "slot {} was empty before: clearing a slot's name is not documented, so timx leaves it named",
+                        named_since.join(", ")
+                    ));
+                }
+                cmds
             }
             None => {
                 self.error("no write to undo yet for this profile (undo files are in the data dir's undo/)");
