@@ -386,4 +386,10 @@ fn the_condition_editor_checks_applies_and_remembers() {
     key(&mut app, KeyCode::Up);
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.results.audience.as_ref().map(|a| a.text.as_str()), Some(r#"{"TagsOr":["vip","活跃"]}"#));
+    // The editor's text is applied whole: spaces inside a tag are the tag's.
+    key(&mut app, KeyCode::Char('A'));
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)));
+    app.update(Msg::Paste(r#"{"TagsOr":["big  spender"]}"#.into()));
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.results.audience.as_ref().map(|a| a.text.as_str()), Some(r#"{"TagsOr":["big  spender"]}"#));
 }

@@ -72,6 +72,17 @@ pub struct JobState {
 }
 
 impl JobState {
+    /// A job on `profile` that starts now with `total` accounts.
+    pub fn new(id: u64, profile: &str, total: u64) -> JobState {
+        JobState {
+            id,
+            profile: profile.to_owned(),
+            started: Instant::now(),
+            progress: Progress { total, ..Progress::default() },
+            summary: None,
+        }
+    }
+
     pub fn running(&self) -> bool {
         self.summary.is_none()
     }
@@ -150,7 +161,8 @@ pub struct App {
     /// The slot under the cursor in the attribute-names pane.
     pub attr_cursor: usize,
     /// A desired-state file being read for `:apply` / `:undo` (Esc forgets it).
-    pub(crate) loading_desired: Option<std::path::PathBuf>,
+    /// With the name its plan will carry (`apply x.csv`, `undo <file>`).
+    pub(crate) loading_desired: Option<(std::path::PathBuf, String)>,
     /// What to say once the attribute names are read again (after naming slots).
     pub(crate) after_names: Option<StatusMsg>,
     /// Where the push conditions applied before are kept (the state dir; tests put it elsewhere).
@@ -347,12 +359,24 @@ impl App {
         vec![WorkerCmd::FetchAttrNames { fetch, profile: p }.into()]
     }
 
+    /// A job runs, or a write is being planned, applied or read back: one at a time.
+    pub(crate) fn busy(&self) -> bool {
+        self.job.as_ref().is_some_and(JobState::running) || self.write.is_some()
+    }
+
+    /// The id of the next job (reads, plans, writes and read-backs share one sequence).
+    pub(crate) fn next_job_id(&mut self) -> u64 {
+        let id = self.next_job;
+        self.next_job += 1;
+        id
+    }
+
     pub(crate) fn run(&mut self) -> Vec<Cmd> {
         let Some(profile) = self.active_profile().cloned() else {
             self.error("pick a profile first: Enter in the Profiles pane");
             return vec![];
         };
-        if self.job.as_ref().is_some_and(JobState::running) || self.write.is_some() {
+        if self.busy() {
             self.warn(format!(
                 "a job is running; {} cancels it",
                 super::keymap::key_for(super::keymap::Action::Cancel)
@@ -367,17 +391,10 @@ impl App {
         }
         // An export of the old rows finishes before they are replaced.
         self.finish_export();
-        let id = self.next_job;
-        self.next_job += 1;
+        let id = self.next_job_id();
         // The filter carries over to the new job's rows (reset keeps it applied).
         self.results.reset(input.total());
-        self.job = Some(JobState {
-            id,
-            profile: profile.name.clone(),
-            started: Instant::now(),
-            progress: Progress { total: input.total() as u64, ..Progress::default() },
-            summary: None,
-        });
+        self.job = Some(JobState::new(id, &profile.name, input.total() as u64));
         self.focus = Pane::Results;
         let cancel = super::keymap::key_for(super::keymap::Action::Cancel);
         self.info(format!("running {} accounts on {}… {cancel} cancels", input.total(), profile.name));

@@ -149,9 +149,16 @@ fn audience(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
         app.info(if json.is_empty() { "usage: audience CONDITION-JSON|off" } else { "audience off" });
         return vec![];
     }
+    apply_audience(app, json);
+    vec![]
+}
+
+/// Check a condition and apply it to the results (`:audience`, the condition editor), as typed:
+/// the editor's text is used whole, never re-split into words.
+pub(crate) fn apply_audience(app: &mut App, json: String) {
     let (Some(profile), Some(names)) = (app.active_profile(), app.attr_names.names.as_ref()) else {
         app.error("pick a profile and let its attribute names load first (they check the condition)");
-        return vec![];
+        return;
     };
     match crate::audience::parse(&json, profile.family, &names.names_in_slot_order()) {
         Ok(a) => {
@@ -166,7 +173,6 @@ fn audience(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
         }
         Err(e) => app.error(format!("invalid condition: {e}")),
     }
-    vec![]
 }
 
 fn tag(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
@@ -209,7 +215,9 @@ fn apply(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
         app.error("usage: apply PATH   (a timx export, edited: .csv .json .ndjson)");
         return vec![];
     }
-    app.load_desired(PathBuf::from(rest.join(" ")))
+    let path = PathBuf::from(rest.join(" "));
+    let label = format!("apply {}", path.display());
+    app.load_desired(path, label)
 }
 
 fn attr_name(app: &mut App, rest: &[&str]) -> Vec<Cmd> {

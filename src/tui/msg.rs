@@ -33,6 +33,9 @@ pub enum WorkerError {
     Demo(String),
     #[error("{0}")]
     Journal(String),
+    /// A write could not start (its undo file could not be made): nothing was sent.
+    #[error("nothing was written: {0}")]
+    Write(String),
 }
 
 #[derive(Debug)]

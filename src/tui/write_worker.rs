@@ -29,7 +29,7 @@ pub(super) async fn run_write(
             // The explorer always checks what it wrote: a row the service did not keep is failed.
             Ok(log) => Mode::Apply { undo: Arc::new(log), verify: true },
             Err(e) => {
-                let error = WorkerError::Journal(format!("nothing was written: {e:#}"));
+                let error = WorkerError::Write(format!("{e:#}"));
                 let _ = events.send(WorkerEvent::JobError { job, error });
                 return job;
             }

@@ -1,7 +1,7 @@
 //! Who may write now: a profile that is not read-only (`:unlock` after typing its SDKAppID makes
 //! it writable for the session) and no other job running.
 
-use crate::tui::app::{App, Effect, JobState};
+use crate::tui::app::{App, Effect};
 use crate::tui::keymap::{self, Action};
 use crate::tui::msg::Cmd;
 use crate::tui::overlay::{LineInput, Overlay};
@@ -17,7 +17,7 @@ impl App {
                 p.name
             ));
         }
-        if self.job.as_ref().is_some_and(JobState::running) || self.write.is_some() {
+        if self.busy() {
             return Some(format!(
                 "a job is running: wait for it or cancel it ({}) first; a write never runs beside another job",
                 keymap::key_for(Action::Cancel)
@@ -26,12 +26,20 @@ impl App {
         None
     }
 
+    /// Whether a write may start now; when not, the status line says why.
+    pub(crate) fn may_write(&mut self) -> bool {
+        let why = self.write_refused();
+        if let Some(why) = &why {
+            self.error(why.clone());
+        }
+        why.is_none()
+    }
+
     /// Open the command line on a write command (`+`, `-`, `e` on a slot), or say at once why
     /// no write may start.
     pub(crate) fn write_command_line(&mut self, line: String) {
-        match self.write_refused() {
-            Some(why) => self.error(why),
-            None => self.open(Overlay::Command(LineInput::new(line))),
+        if self.may_write() {
+            self.open(Overlay::Command(LineInput::new(line)));
         }
     }
 

@@ -73,7 +73,10 @@ impl App {
             Outcome::Submit(text) => match std::mem::replace(&mut self.overlay, Overlay::None) {
                 Overlay::Command(_) => Effect::run(commands::run(self, &text)),
                 Overlay::Unlock(_) => self.unlock(&text),
-                Overlay::Condition(_) => Effect::run(commands::run(self, &format!("audience {text}"))),
+                Overlay::Condition(_) => {
+                    commands::apply_audience(self, text);
+                    Effect::redraw()
+                }
                 _ => {
                     self.focus = Pane::Results;
                     Effect::redraw()
@@ -234,15 +237,7 @@ impl App {
     fn edit_slot(&mut self) {
         let slot = self.attr_cursor;
         let name = self.attr_names.names.as_ref().and_then(|n| n.slots().nth(slot)).and_then(|s| s.name);
-        let empty = name.is_none();
         self.write_command_line(format!("attr-name {slot} {}", name.unwrap_or_default()));
-        let timpush = self.active_profile().is_some_and(|p| p.family == crate::api::Family::Timpush);
-        if empty && timpush && matches!(self.overlay, Overlay::Command(_)) {
-            // The account type can only be given now: it is fixed once the slot is named.
-            self.info(
-                "naming an empty slot: add user or registration after the name for its account type (fixed once set)",
-            );
-        }
     }
 
     fn navigate(&mut self, a: Action) -> Effect {
@@ -320,7 +315,7 @@ impl App {
             self.warn("cancelling… what finished stays");
             return Effect::run(vec![WorkerCmd::Cancel(id).into()]);
         }
-        if let Some(path) = self.loading_desired.take() {
+        if let Some((path, _)) = self.loading_desired.take() {
             self.info(format!("stopped: {} will not be planned; nothing was written", path.display()));
         } else if self.focus == Pane::Accounts {
             self.focus = Pane::Results;

@@ -12,8 +12,7 @@ use crate::tui::writes::{FlowKind, Phase, UndoRef, WriteFlow};
 impl App {
     /// Plan naming attribute slots (`:attr-name`, `e` in the attribute-names pane).
     pub(crate) fn start_schema(&mut self, wanted: &Wanted) -> Vec<Cmd> {
-        if let Some(why) = self.write_refused() {
-            self.error(why);
+        if !self.may_write() {
             return vec![];
         }
         let Some(before) = self.attr_names.names.clone() else {
@@ -58,8 +57,7 @@ impl App {
             attr_names: changing.iter().map(|r| (r.slot.to_string(), r.to.clone())).collect(),
             attr_types: (family == Some(crate::api::Family::Timpush) && !types.is_empty()).then_some(types),
         };
-        let job = self.next_job;
-        self.next_job += 1;
+        let job = self.next_job_id();
         self.overlay = Overlay::Plan(Box::new(plan));
         self.write = Some(WriteFlow {
             job,

@@ -16,13 +16,16 @@ impl App {
             WorkerEvent::Write { job, event } => self.write_event(job, event),
             WorkerEvent::AttrNamesSet { job, result } => self.attr_names_set(job, result),
             // Only the file still awaited: Esc may have stopped it, a newer one replaced it.
-            WorkerEvent::DesiredLoaded { path, .. } if self.loading_desired.as_ref() != Some(&path) => Effect::none(),
-            WorkerEvent::DesiredLoaded { path, result } => match result.inspect(|_| self.loading_desired = None) {
-                Ok(d) => Effect::run(self.desired_loaded(&path, *d)),
-                Err(e) => {
-                    self.error(e);
-                    Effect::redraw()
-                }
+            WorkerEvent::DesiredLoaded { path, result } => match self.loading_desired.take_if(|(p, _)| *p == path) {
+                // Only the file still awaited: Esc may have stopped it, a newer one replaced it.
+                None => Effect::none(),
+                Some((_, label)) => match result {
+                    Ok(d) => Effect::run(self.desired_loaded(&path, label, *d)),
+                    Err(e) => {
+                        self.error(e);
+                        Effect::redraw()
+                    }
+                },
             },
             WorkerEvent::JobError { job, error } => {
                 if let Some(state) = self.job.as_mut().filter(|j| j.id == job) {

@@ -5,10 +5,9 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
 
 use crate::cli::commands::schema::Wanted;
-use crate::engine::{Edit, Event, JobKind, Normalizer, Progress, States, Want, WriteRecord};
+use crate::engine::{Edit, Event, JobKind, Normalizer, States, Want, WriteRecord};
 use crate::engine::{OutcomeStatus, Record, Status, Summary, WriteStatus};
 use crate::state_file::AccountState;
 use crate::tui::app::{App, Effect, JobState, Pane};
@@ -20,13 +19,11 @@ use crate::tui::writes::{FlowKind, LastWrite, Phase, UndoRef, WriteFlow, WriteRe
 impl App {
     /// Plan a write and show the plan; nothing is sent until it is confirmed.
     pub(crate) fn start_write(&mut self, req: WriteRequest) -> Vec<Cmd> {
-        if let Some(why) = self.write_refused() {
-            self.error(why);
+        if !self.may_write() {
             return vec![];
         }
         let Some(profile) = self.active_profile().cloned() else { return vec![] };
-        let job = self.next_job;
-        self.next_job += 1;
+        let job = self.next_job_id();
         let mut plan = PlanView::new(&req.label, "account", req.input.total() as u64);
         plan.warnings = req.warnings.clone();
         self.overlay = Overlay::Plan(Box::new(plan));
@@ -65,8 +62,7 @@ impl App {
         self.overlay = Overlay::None;
         let Some(mut flow) = self.write.take() else { return Effect::redraw() };
         let Some(profile) = self.active_profile().cloned() else { return Effect::redraw() };
-        if let Some(why) = self.write_refused() {
-            self.error(why);
+        if !self.may_write() {
             return Effect::redraw();
         }
         let name = match &flow.kind {
@@ -77,8 +73,7 @@ impl App {
             self.error("no data directory for the undo file (set TIMX_DATA_DIR): nothing was written");
             return Effect::redraw();
         };
-        let job = self.next_job;
-        self.next_job += 1;
+        let job = self.next_job_id();
         flow.job = job;
         flow.phase = Phase::Applying;
         flow.undo = Some(undo.clone());
@@ -92,13 +87,7 @@ impl App {
                     req.rows = Some((0..total as u32).collect());
                 }
                 self.results.clear_outcomes();
-                self.job = Some(JobState {
-                    id: job,
-                    profile: profile.name.clone(),
-                    started: Instant::now(),
-                    progress: Progress { total: total as u64, ..Progress::default() },
-                    summary: None,
-                });
+                self.job = Some(JobState::new(job, &profile.name, total as u64));
                 self.focus = Pane::Results;
                 self.info(format!(
                     "writing {total} accounts… {} cancels; undo file: {}",
@@ -153,7 +142,7 @@ impl App {
         let FlowKind::Accounts(req) = &flow.kind else { return Effect::none() };
         match event {
             Event::Batch(rows) => {
-                let map = req.rows.clone().unwrap_or_default();
+                let map = req.rows.as_deref().unwrap_or_default();
                 let placeholders = self.results.present() < self.results.total();
                 for mut r in rows {
                     let Some(row) = map.get(r.index as usize).copied() else { continue };
@@ -221,17 +210,10 @@ impl App {
             n.push_account(self.results.account(*row).unwrap_or_default());
         }
         let input = Arc::new(n.finish());
-        let job = self.next_job;
-        self.next_job += 1;
+        let job = self.next_job_id();
         flow.job = job;
         flow.phase = Phase::ReadingBack;
-        self.job = Some(JobState {
-            id: job,
-            profile: profile.name.clone(),
-            started: Instant::now(),
-            progress: Progress { total: input.total() as u64, ..Progress::default() },
-            summary: None,
-        });
+        self.job = Some(JobState::new(job, &profile.name, input.total() as u64));
         self.write = Some(flow);
         Effect::run(vec![WorkerCmd::RunJob { job, profile, kind: JobKind::Inspect, input }.into()])
     }
@@ -263,8 +245,7 @@ impl App {
 
     /// `e` on a row: the edit form for its account.
     pub(crate) fn edit_selected(&mut self) -> Effect {
-        if let Some(why) = self.write_refused() {
-            self.error(why);
+        if !self.may_write() {
             return Effect::redraw();
         }
         let Some(record) = self.results.selected_record() else {
@@ -304,8 +285,7 @@ impl App {
 
     /// `:tag …` / `:attr …`: one change for the marked rows, else the shown ones.
     pub(crate) fn bulk_edit(&mut self, label: String, edit: Edit) -> Vec<Cmd> {
-        if let Some(why) = self.write_refused() {
-            self.error(why);
+        if !self.may_write() {
             return vec![];
         }
         if let Err(why) = edit.check(&self.attr_names.columns()) {
@@ -336,8 +316,13 @@ impl App {
         self.start_write(req)
     }
 
-    /// A desired-state file was read (`:apply`, `:undo`): check it and plan it.
-    pub(crate) fn desired_loaded(&mut self, path: &std::path::Path, d: crate::desired::Desired) -> Vec<Cmd> {
+    /// A desired-state file was read (`:apply`, `:undo`): check it and plan it as `label`.
+    pub(crate) fn desired_loaded(
+        &mut self,
+        path: &std::path::Path,
+        label: String,
+        d: crate::desired::Desired,
+    ) -> Vec<Cmd> {
         if d.needs_names() && self.attr_names.names.is_none() {
             self.error("the attribute names have not loaded: they check the file's names (R reloads them)");
             return vec![];
@@ -355,24 +340,13 @@ impl App {
         // Accounts the results already show are written in place; otherwise the file's accounts
         // become the rows.
         let rows = self.results.rows_of((0..input.total()).map(|i| input.entries.get(i)));
-        let req = WriteRequest {
-            label: if path.parent().and_then(|d| d.file_name()).is_some_and(|d| d == "undo") {
-                format!("undo {}", path.file_name().unwrap_or_default().to_string_lossy())
-            } else {
-                format!("apply {}", path.display())
-            },
-            want: Want::Each(Arc::new(states)),
-            input: Arc::new(input),
-            rows,
-            warnings,
-        };
+        let req = WriteRequest { label, want: Want::Each(Arc::new(states)), input: Arc::new(input), rows, warnings };
         self.start_write(req)
     }
 
     /// `:undo`: plan putting back what the last write changed.
     pub(crate) fn undo_last(&mut self) -> Vec<Cmd> {
-        if let Some(why) = self.write_refused() {
-            self.error(why);
+        if !self.may_write() {
             return vec![];
         }
         let last = self.last_undo.clone().or_else(|| {
@@ -380,7 +354,10 @@ impl App {
             crate::undo::newest_in(self.undo_dir.as_deref()?, &profile.name).map(UndoRef::Accounts)
         });
         match last {
-            Some(UndoRef::Accounts(path)) => self.load_desired(path),
+            Some(UndoRef::Accounts(path)) => {
+                let label = format!("undo {}", path.file_name().unwrap_or_default().to_string_lossy());
+                self.load_desired(path, label)
+            }
             Some(UndoRef::Schema { before, .. }) => {
                 let wanted: Wanted = before.slots().filter_map(|s| Some((s.slot, s.name?.to_owned(), None))).collect();
                 // A slot that was empty before: the docs say nothing of clearing a slot's name, so
@@ -412,15 +389,15 @@ impl App {
         }
     }
 
-    /// Read a desired-state file (`:apply`, `:undo`) off the loop; its plan follows.
-    pub(crate) fn load_desired(&mut self, path: PathBuf) -> Vec<Cmd> {
-        if let Some(why) = self.write_refused() {
-            self.error(why);
+    /// Read a desired-state file (`:apply`, `:undo`) off the loop; its plan, named `label`,
+    /// follows.
+    pub(crate) fn load_desired(&mut self, path: PathBuf, label: String) -> Vec<Cmd> {
+        if !self.may_write() {
             return vec![];
         }
         let esc = keymap::key_for(Action::Cancel);
         self.info(format!("reading {}… ({esc} stops)", path.display()));
-        self.loading_desired = Some(path.clone());
+        self.loading_desired = Some((path.clone(), label));
         vec![WorkerCmd::LoadDesired(path).into()]
     }
 }
