@@ -45,7 +45,8 @@ pub const COMMANDS: &[Command] = &[
     Command { name: "quit", aliases: &["q"], args: "", help: "quit", run: |app, _| { app.should_quit = true; vec![] } },
 ];
 
-fn find(word: &str) -> Option<&'static Command> {
+/// The command a word names (its name or an alias).
+pub(crate) fn find(word: &str) -> Option<&'static Command> {
     COMMANDS.iter().find(|c| c.name == word || c.aliases.contains(&word))
 }
 

@@ -270,22 +270,11 @@ impl Results {
         let mut sorted_new = Vec::new();
         for r in records {
             let idx = r.index;
-            let Some(slot) = self.rows.get_mut(idx as usize) else { continue };
-            if slot.is_none() {
+            let Some(empty) = self.rows.get(idx as usize).map(Option::is_none) else { continue };
+            if empty {
                 self.present += 1;
             }
-            // Count without allocating a key for strings already counted (the usual case).
-            for t in r.tags.iter().flatten() {
-                bump(&mut self.tag_counts, t);
-            }
-            for (k, v) in r.attrs.iter().flatten() {
-                match self.attr_values.get_mut(k) {
-                    Some(values) => bump(values, v),
-                    None => bump(self.attr_values.entry(k.clone()).or_default(), v),
-                }
-            }
-            *self.status_counts.entry(r.status).or_default() += 1;
-            self.schema.add(&r);
+            self.count(&r);
             let row = Row::from_record(r, &mut self.pool);
             if let Some(a) = self.audience.as_mut()
                 && (idx as usize) < a.next
@@ -301,7 +290,7 @@ impl Results {
                 let pos = p.view.partition_point(|i| *i < idx);
                 p.view.insert(pos, idx);
             }
-            *slot = Some(row);
+            self.rows[idx as usize] = Some(row);
             if matches {
                 // Batches arrive nearly in order: append when we can, insert otherwise.
                 if self.sort.is_some() {
@@ -318,6 +307,22 @@ impl Results {
             self.merge_sorted(sorted_new);
         }
         self.repin();
+    }
+
+    /// Add a record to the counts the summary charts and the schema view read.
+    fn count(&mut self, r: &Record) {
+        // Count without allocating a key for strings already counted (the usual case).
+        for t in r.tags.iter().flatten() {
+            bump(&mut self.tag_counts, t);
+        }
+        for (k, v) in r.attrs.iter().flatten() {
+            match self.attr_values.get_mut(k) {
+                Some(values) => bump(values, v),
+                None => bump(self.attr_values.entry(k.clone()).or_default(), v),
+            }
+        }
+        *self.status_counts.entry(r.status).or_default() += 1;
+        self.schema.add(r);
     }
 
     /// Merge new rows into a sorted view: each finds its place by binary search (a few sort

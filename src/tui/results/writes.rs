@@ -102,30 +102,18 @@ impl Results {
         self.attr_values.clear();
         self.status_counts.clear();
         self.schema = crate::schema_stats::SchemaStats::default();
-        let mut counts = (HashMap::new(), HashMap::<String, HashMap<String, u64>>::new(), HashMap::new());
         for i in 0..self.rows.len() as u32 {
-            let Some(r) = self.get(i) else { continue };
-            for t in r.tags.iter().flatten() {
-                *counts.0.entry(t.clone()).or_insert(0) += 1;
+            if let Some(r) = self.get(i) {
+                self.count(&r);
             }
-            for (k, v) in r.attrs.iter().flatten() {
-                *counts.1.entry(k.clone()).or_default().entry(v.clone()).or_insert(0) += 1;
-            }
-            *counts.2.entry(r.status).or_insert(0) += 1;
-            self.schema.add(&r);
         }
-        (self.tag_counts, self.attr_values, self.status_counts) = counts;
         if let Some(a) = self.audience.take() {
             self.set_audience(a.audience, a.text);
         }
+        // The selection stays on its account (the filter's end puts it back on the pinned row).
         let filter = self.filter.clone();
-        let pinned = self.pinned;
         self.set_filter(&filter);
         self.finish_filter();
-        if pinned.is_some() {
-            self.pinned = pinned;
-            self.repin();
-        }
     }
 }
 

@@ -121,7 +121,7 @@ fn condition_editor(app: &App, f: &mut Frame, area: Rect, status: Rect, e: &Cond
 /// (`attr-name SLOT NAME [user|registration] — name an attribute slot…`).
 fn command_usage(app: &App, f: &mut Frame, area: Rect, text: &str) {
     let Some(word) = text.split_whitespace().next() else { return };
-    let Some(c) = commands::COMMANDS.iter().find(|c| c.name == word || c.aliases.contains(&word)) else { return };
+    let Some(c) = commands::find(word) else { return };
     let used = crate::text::width(&escape(text)) as u16 + 3;
     if used + 4 >= area.width {
         return;

@@ -247,7 +247,7 @@ fn table(app: &App, f: &mut Frame, area: Rect) {
 }
 
 /// A row's last write outcome, in the Status column.
-fn write_style(app: &App, s: WriteStatus) -> Style {
+pub(super) fn write_style(app: &App, s: WriteStatus) -> Style {
     let t = &app.theme;
     match s {
         WriteStatus::Changed => t.ok.add_modifier(ratatui::style::Modifier::BOLD),

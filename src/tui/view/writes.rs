@@ -155,16 +155,11 @@ pub fn unlock(app: &App, f: &mut Frame, area: Rect, typed: &str) {
 pub fn detail(app: &App, index: u32) -> Vec<Line<'static>> {
     let t = &app.theme;
     let Some(o) = app.results.outcome(index) else { return vec![] };
-    let style = match o.status {
-        WriteStatus::Changed | WriteStatus::Unchanged => t.ok,
-        WriteStatus::Failed | WriteStatus::Invalid => t.error,
-        _ => t.warn,
-    };
     let mut lines = vec![
         Line::raw(""),
         Line::from(vec![
             Span::styled("Last write  ", t.header),
-            Span::styled(o.status.label(), style),
+            Span::styled(o.status.label(), super::results::write_style(app, o.status)),
             Span::styled(
                 app.last_write.as_ref().map(|w| format!("  ({})", escape(&w.label))).unwrap_or_default(),
                 t.dim,
