@@ -226,21 +226,23 @@ fn attr_name(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
         app.error("usage: attr-name SLOT NAME [user|registration]   (slot 0-9)");
         return vec![];
     };
+    use crate::cli::commands::schema::{account_type, check_name};
     let ty = match rest.get(2).copied() {
         None => None,
-        Some("user") => Some(crate::api::wire::ATTR_TYPE_USERID),
-        Some("registration") => Some(crate::api::wire::ATTR_TYPE_REGISTRATION_ID),
-        Some(other) => {
-            app.error(format!("{}: the type is user or registration", crate::text::escape(other)));
-            return vec![];
-        }
+        Some(word) => match account_type(word) {
+            Some(ty) => Some(ty),
+            None => {
+                app.error(format!("{}: the type is user or registration", crate::text::escape(word)));
+                return vec![];
+            }
+        },
     };
     if ty.is_some() && app.active_profile().is_some_and(|p| p.family != Family::Timpush) {
         app.error("an account type is a timpush setting (AttrTypes)");
         return vec![];
     }
-    if name.len() > crate::api::MAX_FIELD_BYTES || name.chars().any(crate::text::is_unsafe) {
-        app.error(format!("a name is 1-{} bytes without control characters", crate::api::MAX_FIELD_BYTES));
+    if let Err(why) = check_name(name) {
+        app.error(format!("{}: {why}", crate::text::escape(name)));
         return vec![];
     }
     app.start_schema(&vec![(slot, (*name).to_owned(), ty)])

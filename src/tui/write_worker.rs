@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::msg::{SetNames, WorkerError, WorkerEvent, WriteJob};
 use super::worker::{Clients, JobEnd, forward};
 use crate::engine::write::Mode;
-use crate::engine::{self, JobConfig, JobKind, Summary, WriteConfig, WriteStatus};
+use crate::engine::{self, JobConfig, JobKind, WriteConfig, WriteStatus};
 use crate::undo::UndoLog;
 
 /// Plan or apply; returns the job's id so the worker forgets it.
@@ -54,13 +54,10 @@ pub(super) async fn set_attr_names(clients: &Clients, set: &SetNames) -> Result<
         .map_err(|e| format!("nothing was written: {e:#}"))?;
     let started = std::time::Instant::now();
     let error = crate::cli::commands::schema::send_names(&client, profile.family, names, true).await;
-    let n = names.attr_names.len() as u64;
+    let n = names.attr_names.len();
     let status = if error.is_some() { WriteStatus::Failed } else { WriteStatus::Changed };
-    let mut summary: Summary<WriteStatus> = Summary { family: Some(profile.family), total: n, ..Summary::default() };
-    summary.counts.insert(status, n);
-    summary.ops.insert("set_attr_name".into(), n);
-    summary.calls = 2;
-    summary.elapsed = started.elapsed();
+    let outcomes = std::iter::repeat_n(status, n);
+    let summary = crate::cli::commands::schema::summary(profile.family, outcomes, n, 2, started.elapsed());
     if let Err(e) = crate::journal::after_job(profile, "attr-names set", &summary, None, Some(undo)) {
         tracing::warn!("{e}");
     }

@@ -51,11 +51,8 @@ fn parse(args: &AttrNamesSetArgs, family: Family) -> anyhow::Result<Wanted> {
     for p in &args.pairs {
         let Some((slot, name)) = p.split_once('=') else { bail!("{p:?}: expected SLOT=NAME") };
         let Some(slot) = api::slot_index(slot) else { bail!("{p:?}: the slot must be 0-9") };
-        if name.is_empty() || name.len() > api::MAX_FIELD_BYTES {
-            bail!("{p:?}: a name is 1-{} bytes", api::MAX_FIELD_BYTES);
-        }
-        if name.chars().any(crate::text::is_unsafe) {
-            bail!("{p:?}: the name holds a control or invisible character");
+        if let Err(why) = check_name(name) {
+            bail!("{p:?}: {why}");
         }
         if out.iter().any(|(s, n, _)| *s == slot || n == name) {
             bail!("{p:?}: each slot and each name once");
@@ -67,11 +64,7 @@ fn parse(args: &AttrNamesSetArgs, family: Family) -> anyhow::Result<Wanted> {
             bail!("--type is a timpush setting (AttrTypes); this profile uses {family}");
         }
         let Some((slot, ty)) = t.split_once('=') else { bail!("--type {t:?}: expected SLOT=user|registration") };
-        let ty = match ty {
-            "user" | "userid" => wire::ATTR_TYPE_USERID,
-            "registration" | "registrationid" => wire::ATTR_TYPE_REGISTRATION_ID,
-            _ => bail!("--type {t:?}: the type is user or registration"),
-        };
+        let Some(ty) = account_type(ty) else { bail!("--type {t:?}: the type is user or registration") };
         let slot = api::slot_index(slot).context("--type: the slot must be 0-9")?;
         let Some(w) = out.iter_mut().find(|(s, _, _)| *s == slot) else {
             bail!("--type {t:?}: slot {slot} is not among the SLOT=NAME given")
@@ -79,6 +72,56 @@ fn parse(args: &AttrNamesSetArgs, family: Family) -> anyhow::Result<Wanted> {
         w.2 = Some(ty);
     }
     Ok(out)
+}
+
+/// Why a slot name cannot be sent, if it cannot.
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > api::MAX_FIELD_BYTES {
+        return Err(format!("a name is 1-{} bytes", api::MAX_FIELD_BYTES));
+    }
+    if name.chars().any(crate::text::is_unsafe) {
+        return Err("the name holds a control or invisible character".into());
+    }
+    Ok(())
+}
+
+/// A timpush account type as written (`user`, `registration`).
+pub(crate) fn account_type(word: &str) -> Option<u8> {
+    match word {
+        "user" | "userid" => Some(wire::ATTR_TYPE_USERID),
+        "registration" | "registrationid" => Some(wire::ATTR_TYPE_REGISTRATION_ID),
+        _ => None,
+    }
+}
+
+/// The `set_attr_name` request for the slots that change (timpush: with the types asked for).
+pub(crate) fn request(family: Family, wanted: &Wanted, changing: &[SlotRow]) -> wire::AttrNames {
+    let types: std::collections::BTreeMap<String, u8> = wanted
+        .iter()
+        .filter(|(s, _, _)| changing.iter().any(|r| r.slot == *s))
+        .filter_map(|(s, _, t)| Some((s.to_string(), (*t)?)))
+        .collect();
+    wire::AttrNames {
+        attr_names: changing.iter().map(|r| (r.slot.to_string(), r.to.clone())).collect(),
+        attr_types: (family == Family::Timpush && !types.is_empty()).then_some(types),
+    }
+}
+
+/// What the journal records of a naming: the slots' outcomes and the calls made.
+pub(crate) fn summary(
+    family: Family,
+    outcomes: impl IntoIterator<Item = WriteStatus>,
+    named: usize,
+    calls: u64,
+    elapsed: std::time::Duration,
+) -> Summary<WriteStatus> {
+    let mut s: Summary<WriteStatus> = Summary { family: Some(family), calls, elapsed, ..Summary::default() };
+    for o in outcomes {
+        *s.counts.entry(o).or_default() += 1;
+        s.total += 1;
+    }
+    s.ops.insert("set_attr_name".into(), named as u64);
+    s
 }
 
 /// The plan against the current names: one row per asked slot.
@@ -191,26 +234,20 @@ pub fn run(args: AttrNamesSetArgs) -> anyhow::Result<ExitCode> {
         if restore.is_empty() { "(no slot was named before)".into() } else { restore.join(" ") }
     );
     let started = std::time::Instant::now();
-    let error = rt.block_on(send(&client, family, &wanted, &changing, args.opts.verify));
+    let error = rt.block_on(send_names(&client, family, &request(family, &wanted, &changing), args.opts.verify));
     let mut out_rows = rows;
     for r in out_rows.iter_mut().filter(|r| r.status == "planned") {
         r.status = if error.is_some() { "failed" } else { "changed" };
         r.error = error.clone();
     }
     print(&out_rows, format, &mut std::io::stdout().lock())?;
-    let mut summary: Summary<WriteStatus> =
-        Summary { family: Some(family), total: out_rows.len() as u64, ..Summary::default() };
-    for r in &out_rows {
-        let s = match r.status {
-            "changed" => WriteStatus::Changed,
-            "failed" => WriteStatus::Failed,
-            _ => WriteStatus::Unchanged,
-        };
-        *summary.counts.entry(s).or_default() += 1;
-    }
-    summary.ops.insert("set_attr_name".into(), changing.len() as u64);
-    summary.calls = 1 + u64::from(args.opts.verify);
-    summary.elapsed = started.elapsed();
+    let outcomes = out_rows.iter().map(|r| match r.status {
+        "changed" => WriteStatus::Changed,
+        "failed" => WriteStatus::Failed,
+        _ => WriteStatus::Unchanged,
+    });
+    let calls = 1 + u64::from(args.opts.verify);
+    let summary = summary(family, outcomes, changing.len(), calls, started.elapsed());
     eprintln!("{}", summary.line());
     if let Err(e) = crate::journal::after_job(&profile, "attr-names set", &summary, None, Some(&undo_path)) {
         eprintln!("timx: warning: {e}");
@@ -243,27 +280,6 @@ pub(crate) fn warnings(changing: &[SlotRow]) -> Vec<&'static str> {
 fn confirmed(rows: &[SlotRow], n: usize, profile: &crate::config::Profile) -> anyhow::Result<bool> {
     print(rows, Format::Table, &mut std::io::stderr().lock())?;
     Ok(super::write::typed_count(n as u64, "name", "slot", profile)?)
-}
-
-/// Send the names (and timpush types) of the changing slots; with `verify`, read them back.
-/// Returns why it failed, if it did.
-async fn send(
-    client: &std::sync::Arc<crate::client::Client>,
-    family: Family,
-    wanted: &Wanted,
-    changing: &[SlotRow],
-    verify: bool,
-) -> Option<String> {
-    let types: std::collections::BTreeMap<String, u8> = wanted
-        .iter()
-        .filter(|(s, _, _)| changing.iter().any(|r| r.slot == *s))
-        .filter_map(|(s, _, t)| Some((s.to_string(), (*t)?)))
-        .collect();
-    let request = wire::AttrNames {
-        attr_names: changing.iter().map(|r| (r.slot.to_string(), r.to.clone())).collect(),
-        attr_types: (family == Family::Timpush && !types.is_empty()).then_some(types),
-    };
-    send_names(client, family, &request, verify).await
 }
 
 /// Write `request`'s names (and types); with `verify`, read them back. Returns why it failed.

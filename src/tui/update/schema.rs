@@ -1,7 +1,6 @@
 //! Naming attribute slots from the explorer: the plan per slot (with the warnings about renames
 //! and account types), and the end of the write (the names read again, the undo kept).
 
-use crate::api::wire::AttrNames;
 use crate::cli::commands::schema::{self, Wanted};
 use crate::engine::WriteStatus;
 use crate::tui::app::{App, Effect, Level, StatusMsg};
@@ -47,16 +46,9 @@ impl App {
         }
         plan.progress.0 = plan.progress.1;
         plan.done = true;
-        let family = self.active_profile().map(|p| p.family);
-        let types: std::collections::BTreeMap<String, u8> = wanted
-            .iter()
-            .filter(|(s, _, _)| changing.iter().any(|r| r.slot == *s))
-            .filter_map(|(s, _, t)| Some((s.to_string(), (*t)?)))
-            .collect();
-        let names = AttrNames {
-            attr_names: changing.iter().map(|r| (r.slot.to_string(), r.to.clone())).collect(),
-            attr_types: (family == Some(crate::api::Family::Timpush) && !types.is_empty()).then_some(types),
-        };
+        // may_write() above saw the profile.
+        let Some(family) = self.active_profile().map(|p| p.family) else { return vec![] };
+        let names = schema::request(family, wanted, &changing);
         let job = self.next_job_id();
         self.overlay = Overlay::Plan(Box::new(plan));
         self.write = Some(WriteFlow {
