@@ -250,10 +250,8 @@ fn attr_name(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
 
 /// Keep an applied condition in the history the editor recalls (`A`, ↑).
 fn remember_condition(app: &mut App, json: &str) {
-    let Some(path) = app.audience_history.clone() else { return };
-    let mut history = crate::tui::overlay::condition::load_history(&path);
-    crate::tui::overlay::condition::remember(&mut history, json);
-    if let Err(e) = crate::tui::overlay::condition::save_history(&path, &history) {
+    let Some(path) = app.audience_history.as_deref() else { return };
+    if let Err(e) = crate::tui::overlay::condition::record(path, json) {
         tracing::warn!("cannot keep the condition history in {}: {e}", path.display());
     }
 }

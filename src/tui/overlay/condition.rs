@@ -144,15 +144,22 @@ pub fn load_history(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
 }
 
+/// Add `text` to the history file as its newest entry.
+pub fn record(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut history = load_history(path);
+    remember(&mut history, text);
+    save_history(path, &history)
+}
+
 /// `text` as the newest entry (once), at most `HISTORY` kept.
-pub fn remember(history: &mut Vec<String>, text: &str) {
+fn remember(history: &mut Vec<String>, text: &str) {
     history.retain(|h| h != text);
     history.push(text.to_owned());
     let over = history.len().saturating_sub(HISTORY);
     history.drain(..over);
 }
 
-pub fn save_history(path: &Path, history: &[String]) -> std::io::Result<()> {
+fn save_history(path: &Path, history: &[String]) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
