@@ -19,6 +19,21 @@ pub struct PlanEntry {
     pub details: Vec<String>,
 }
 
+/// What a plan waits for before Enter applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ask {
+    /// Still reading the accounts.
+    Planning,
+    /// Nothing would change.
+    Nothing,
+    /// A schema plan with an invalid slot is not applied in part.
+    FixInvalid,
+    /// More than one changes: the number must be typed first.
+    Type(u64),
+    /// One change: Enter applies it.
+    Enter,
+}
+
 /// Entries kept for the diff; past this the counts still add up, and the overlay says so.
 const KEPT: usize = 20_000;
 
@@ -163,18 +178,31 @@ impl PlanView {
         }
     }
 
-    fn submit(&mut self) -> Outcome {
+    /// What the plan waits for now: the question on screen and what Enter does both follow it.
+    pub fn ask(&self) -> Ask {
         let n = self.changing();
-        self.note = Some(if !self.done {
-            "still planning: wait for the plan to finish".to_string()
+        if !self.done {
+            Ask::Planning
         } else if n == 0 {
-            format!("nothing to change; {} goes back", keymap::key_for(Action::Cancel))
+            Ask::Nothing
         } else if self.count(WriteStatus::Invalid) > 0 && self.noun == "slot" {
-            "fix the invalid slots first".to_string()
-        } else if self.needs_typing() && self.typed != n.to_string() {
-            format!("type {n} (the number of {}s that change) first, then Enter", self.noun)
+            Ask::FixInvalid
+        } else if self.needs_typing() {
+            Ask::Type(n)
         } else {
-            return Outcome::Confirm;
+            Ask::Enter
+        }
+    }
+
+    fn submit(&mut self) -> Outcome {
+        self.note = Some(match self.ask() {
+            Ask::Planning => "still planning: wait for the plan to finish".to_string(),
+            Ask::Nothing => format!("nothing to change; {} goes back", keymap::key_for(Action::Cancel)),
+            Ask::FixInvalid => "fix the invalid slots first".to_string(),
+            Ask::Type(n) if self.typed != n.to_string() => {
+                format!("type {n} (the number of {}s that change) first, then Enter", self.noun)
+            }
+            Ask::Type(_) | Ask::Enter => return Outcome::Confirm,
         });
         Outcome::Changed
     }

@@ -7,11 +7,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::overlays::{clear, framed, popup, titled};
-use crate::engine::{OutcomeStatus, WriteStatus};
+use crate::engine::OutcomeStatus;
 use crate::text::{escape, pad};
 use crate::tui::app::App;
 use crate::tui::keymap::Context;
 use crate::tui::overlay::edit::FieldKind;
+use crate::tui::overlay::plan::Ask;
 use crate::tui::overlay::{EditForm, PlanView};
 
 pub fn plan(app: &App, f: &mut Frame, area: Rect, plan: &PlanView) {
@@ -70,27 +71,19 @@ pub fn plan(app: &App, f: &mut Frame, area: Rect, plan: &PlanView) {
 /// What Enter does now, and the number typed so far.
 fn question(app: &App, plan: &PlanView) -> Line<'static> {
     let t = &app.theme;
-    let n = plan.changing();
-    if !plan.done {
-        return Line::styled("Esc backs out", t.dim);
-    }
-    if n == 0 {
-        return Line::styled("Nothing to change. Esc goes back.", t.ok);
-    }
-    if plan.count(WriteStatus::Invalid) > 0 && plan.noun == "slot" {
-        return Line::styled("Fix the invalid slots first. Esc goes back.", t.error);
-    }
-    if plan.needs_typing() {
-        Line::from(vec![
+    match plan.ask() {
+        Ask::Planning => Line::styled("Esc backs out", t.dim),
+        Ask::Nothing => Line::styled("Nothing to change. Esc goes back.", t.ok),
+        Ask::FixInvalid => Line::styled("Fix the invalid slots first. Esc goes back.", t.error),
+        Ask::Type(n) => Line::from(vec![
             Span::styled(format!("Type {n} to write {n} {}s, then Enter: ", plan.noun), t.warn),
             Span::styled(format!("{}▏", plan.typed), t.key),
             Span::styled("   Esc backs out, nothing is sent", t.dim),
-        ])
-    } else {
-        Line::from(vec![
+        ]),
+        Ask::Enter => Line::from(vec![
             Span::styled(format!("Enter writes this 1 {}", plan.noun), t.warn),
             Span::styled("   Esc backs out, nothing is sent", t.dim),
-        ])
+        ]),
     }
 }
 
