@@ -10,12 +10,13 @@ use ratatui::backend::TestBackend;
 use ratatui::style::{Color, Modifier};
 use timx::api::wire::AttrNames;
 use timx::config::{Config, Profile};
-use timx::engine::{ErrorDetail, Event, Progress, Record, Status, Summary, WriteRecord, WriteStatus};
+use timx::engine::{ErrorDetail, Event, Progress, Record, Status, Summary};
 use timx::secret::SecretSource;
 use timx::tui::app::App;
 use timx::tui::msg::{Msg, WorkerEvent};
 use timx::tui::theme::Theme;
 use timx::tui::{self, Launch};
+use timx::write::{WriteRecord, WriteStatus};
 
 fn profile(name: &str) -> Profile {
     Profile {
@@ -265,11 +266,17 @@ fn timeless(screen: &str) -> String {
     out
 }
 
-fn tag_change(tag: &str) -> timx::plan::Change {
-    timx::plan::Change { op: timx::plan::Op::Add, name: None, tag: Some(tag.into()), from: None, to: None }
+fn tag_change(tag: &str) -> timx::write::change::Change {
+    timx::write::change::Change {
+        op: timx::write::change::Op::Add,
+        name: None,
+        tag: Some(tag.into()),
+        from: None,
+        to: None,
+    }
 }
 
-fn write_row(i: u32, account: &str, status: WriteStatus, changes: Vec<timx::plan::Change>) -> WriteRecord {
+fn write_row(i: u32, account: &str, status: WriteStatus, changes: Vec<timx::write::change::Change>) -> WriteRecord {
     WriteRecord { index: i, account: account.into(), status, changes, error: None, reason: None }
 }
 

@@ -15,11 +15,11 @@ use crossterm::event::KeyCode;
 use timx::config::Config;
 use timx::emulator::data::DataFile;
 use timx::emulator::{EmulatorConfig, Faults, Running};
-use timx::engine::WriteStatus;
 use timx::tui::Launch;
 use timx::tui::app::App;
 use timx::tui::msg::Msg;
 use timx::tui::overlay::Overlay;
+use timx::write::WriteStatus;
 
 /// Every user as the emulator holds them: attributes by slot, tags in order.
 type Held = HashMap<String, (BTreeMap<usize, String>, Vec<String>)>;

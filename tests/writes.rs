@@ -15,9 +15,10 @@ use common::*;
 use timx::api::Family;
 use timx::client::Client;
 use timx::emulator::{EmulatorConfig, Fault, Faults, Running};
-use timx::engine::write::Mode;
-use timx::engine::{self, Edit, JobConfig, JobKind, Want, WriteConfig, WriteStatus};
-use timx::undo::UndoLog;
+use timx::engine::{self, JobConfig, JobKind};
+use timx::write::job::Mode;
+use timx::write::undo::UndoLog;
+use timx::write::{Edit, Want, WriteConfig, WriteStatus};
 use tokio_util::sync::CancellationToken;
 
 fn demo() -> timx::emulator::data::DataFile {
@@ -328,7 +329,7 @@ fn a_ten_thousand_account_apply_under_faults_ends_in_the_desired_state() {
         let mut n = engine::Normalizer::new();
         (0..10_000).for_each(|i| n.push_line(&format!("u{i:05}")));
         let client = Arc::new(Client::new(ccfg).unwrap());
-        drain(engine::spawn_write(client, cfg, Arc::new(n.finish()), CancellationToken::new())).await
+        drain(timx::write::spawn_write(client, cfg, Arc::new(n.finish()), CancellationToken::new())).await
     });
     assert_eq!(records.len(), 10_000);
     for (i, r) in records.iter().enumerate() {
@@ -348,7 +349,7 @@ fn a_ten_thousand_account_apply_under_faults_ends_in_the_desired_state() {
     }
     // The undo file holds every account's state before the write.
     let undo = std::fs::read_to_string(dir.path().join("undo.ndjson")).unwrap();
-    let f = timx::state_file::parse(&undo, timx::export::Format::Ndjson).unwrap();
+    let f = timx::write::state_file::parse(&undo, timx::export::Format::Ndjson).unwrap();
     assert_eq!((f.rows.len(), f.repeats.len()), (10_000, 0));
     assert!(f.rows.iter().all(|r| r.attrs.is_some() && r.tags.is_some()));
     rt.spawn(emu.shutdown());
@@ -420,7 +421,7 @@ fn ctrl_c_or_a_crash_mid_apply_leaves_an_undo_file_that_covers_what_was_sent() {
             .collect();
         assert!(!changed.is_empty() && changed.len() < 5_000, "{signal}: {}", changed.len());
         let text_undo = std::fs::read_to_string(&undo).unwrap();
-        let f = timx::state_file::parse(&text_undo, timx::export::Format::Ndjson).unwrap();
+        let f = timx::write::state_file::parse(&text_undo, timx::export::Format::Ndjson).unwrap();
         let covered: std::collections::HashSet<&str> = f.rows.iter().map(|r| r.account.as_str()).collect();
         for a in &changed {
             assert!(covered.contains(a.as_str()), "{signal}: {a} was written but is not in the undo file");
@@ -511,7 +512,7 @@ fn engine_write(
     want: Want,
     verify: bool,
     accounts: &[&str],
-) -> (Vec<timx::engine::WriteRecord>, timx::engine::Summary<WriteStatus>) {
+) -> (Vec<timx::write::WriteRecord>, timx::engine::Summary<WriteStatus>) {
     let dir = tempfile::tempdir().unwrap();
     rt.block_on(async {
         let undo = Arc::new(UndoLog::create(&dir.path().join("undo.ndjson")).unwrap());
@@ -520,7 +521,7 @@ fn engine_write(
         let mut n = engine::Normalizer::new();
         accounts.iter().for_each(|a| n.push_line(a));
         let client = Arc::new(Client::new(client_cfg(emu)).unwrap());
-        drain(engine::spawn_write(client, cfg, Arc::new(n.finish()), CancellationToken::new())).await
+        drain(timx::write::spawn_write(client, cfg, Arc::new(n.finish()), CancellationToken::new())).await
     })
 }
 
@@ -534,8 +535,12 @@ fn a_full_tag_set_is_swapped_without_passing_the_limit_in_both_families() {
     want.extend((0..15).map(|i| format!("new{i}")));
     for family in [Family::AllMemberPush, Family::Timpush] {
         let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(data.clone()));
-        let mut states = timx::engine::States::default();
-        states.push(timx::state_file::AccountState { account: "full".into(), attrs: None, tags: Some(want.clone()) });
+        let mut states = timx::write::States::default();
+        states.push(timx::write::state_file::AccountState {
+            account: "full".into(),
+            attrs: None,
+            tags: Some(want.clone()),
+        });
         let (records, _) = engine_write(&emu, &rt, family, Want::Each(Arc::new(states)), true, &["full"]);
         assert_eq!(records[0].status, WriteStatus::Changed, "{family}: {:?}", records[0]);
         let mut held_tags = held(&emu, "full").unwrap().1;

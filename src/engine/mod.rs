@@ -4,11 +4,9 @@
 //! one outcome.
 
 pub mod accounts;
-mod job;
+pub(crate) mod job;
 pub mod pacer;
-mod policy;
-pub mod write;
-mod write_calls;
+pub(crate) mod policy;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -18,7 +16,6 @@ use serde::Serialize;
 pub use accounts::{AccountList, Normalized, Normalizer, normalize_text};
 pub use job::{JobHandle, failed_job, spawn_job, spawn_job_with};
 pub use policy::{fetch_attr_names, set_attr_names};
-pub use write::{Edit, States, Want, WriteConfig, WriteRecord, WriteStatus, spawn_write};
 
 use crate::api::{Family, codes};
 use crate::client::CallError;

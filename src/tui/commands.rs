@@ -7,7 +7,7 @@ use super::app::App;
 use super::msg::{Cmd, WorkerCmd};
 use super::overlay::{Overlay, Popup, ProfileForm};
 use crate::api::Family;
-use crate::engine::Edit;
+use crate::write::Edit;
 
 pub struct Command {
     pub name: &'static str,

@@ -76,12 +76,12 @@ pub enum WorkerEvent {
     /// A write job's plan or apply (`job` is the app's id for it).
     Write {
         job: u64,
-        event: engine::Event<engine::WriteRecord>,
+        event: engine::Event<crate::write::WriteRecord>,
     },
     /// A desired-state file for `:apply` / `:undo` was read and parsed (or why not).
     DesiredLoaded {
         path: PathBuf,
-        result: Result<Box<crate::desired::Desired>, String>,
+        result: Result<Box<crate::write::desired::Desired>, String>,
     },
     /// The attribute names were written (`job` as sent); the error says why not.
     AttrNamesSet {
@@ -131,7 +131,7 @@ pub enum WorkerCmd {
 pub struct WriteJob {
     pub job: u64,
     pub profile: Profile,
-    pub want: engine::Want,
+    pub want: crate::write::Want,
     pub input: Arc<Normalized>,
     pub undo: Option<PathBuf>,
     /// For the journal: `edit alice`, `apply x.csv`, `tag add vip on 3 marked rows`…

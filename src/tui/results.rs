@@ -121,7 +121,7 @@ pub struct Results {
     /// Rows marked for a write (input indices).
     marks: std::collections::BTreeSet<u32>,
     /// The last write's outcome per row (input index), shown in the Status column and detail.
-    outcomes: HashMap<u32, crate::engine::WriteRecord>,
+    outcomes: HashMap<u32, crate::write::WriteRecord>,
 }
 
 impl Results {

@@ -10,9 +10,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::msg::{SetNames, WorkerError, WorkerEvent, WriteJob};
 use super::worker::{Clients, JobEnd, forward};
-use crate::engine::write::Mode;
-use crate::engine::{self, JobConfig, JobKind, WriteConfig, WriteStatus};
-use crate::undo::UndoLog;
+use crate::engine::{JobConfig, JobKind};
+use crate::write::job::Mode;
+use crate::write::undo::UndoLog;
+use crate::write::{WriteConfig, WriteStatus};
 
 /// Plan or apply; returns the job's id so the worker forgets it.
 pub(super) async fn run_write(
@@ -36,7 +37,7 @@ pub(super) async fn run_write(
         },
     };
     let cfg = WriteConfig { job: JobConfig::new(JobKind::Inspect, profile.family, profile.rate_limit), want, mode };
-    let handle = engine::spawn_write(client, cfg, input.clone(), cancel);
+    let handle = crate::write::spawn_write(client, cfg, input.clone(), cancel);
     let command = if undo.is_some() { command } else { format!("{command} --plan") };
     let end = JobEnd { profile: &profile, command: &command, input: &input, undo: undo.as_deref() };
     forward(&clients, &events, handle, |event| WorkerEvent::Write { job, event }, end).await;
@@ -67,10 +68,10 @@ pub(super) async fn set_attr_names(clients: &Clients, set: &SetNames) -> Result<
 /// `:apply PATH` / `:undo`: read and parse the file off the loop.
 pub(super) async fn load_desired(events: UnboundedSender<WorkerEvent>, path: PathBuf) {
     let read = path.clone();
-    let parsed = tokio::task::spawn_blocking(move || -> Result<Box<crate::desired::Desired>, String> {
-        let format = crate::state_file::format_of(&read, None).map_err(|e| format!("{e:#}"))?;
+    let parsed = tokio::task::spawn_blocking(move || -> Result<Box<crate::write::desired::Desired>, String> {
+        let format = crate::write::state_file::format_of(&read, None).map_err(|e| format!("{e:#}"))?;
         let text = std::fs::read_to_string(&read).map_err(|e| format!("cannot read {}: {e}", read.display()))?;
-        crate::desired::Desired::parse(&text, format)
+        crate::write::desired::Desired::parse(&text, format)
             .map(Box::new)
             .map_err(|e| format!("{} is not a timx export: {e:#}", read.display()))
     })

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::api::wire::AttrNames;
-use crate::engine::{Normalized, Summary, Want, WriteStatus};
+use crate::engine::{Normalized, Summary};
+use crate::write::{Want, WriteStatus};
 
 /// What a write acts on and what it makes of it.
 #[derive(Debug, Clone)]

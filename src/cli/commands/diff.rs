@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::export::Format;
-use crate::plan::{self, Op, PlanRow};
-use crate::state_file::{self, AccountState, AttrSet};
 use crate::text::escape;
+use crate::write::change::{self, Op, PlanRow};
+use crate::write::state_file::{self, AccountState, AttrSet};
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
@@ -40,7 +40,7 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
     }
     let rows = diff(&a.rows, &b.rows);
     let mut out = std::io::stdout().lock();
-    plan::write(super::audit::default_format(args.format), &rows, &mut out)?;
+    change::write(super::audit::default_format(args.format), &rows, &mut out)?;
     eprintln!("{}", summary(&rows));
     let same = rows.iter().all(|r| r.status == "unchanged");
     Ok(if same { ExitCode::SUCCESS } else { ExitCode::from(1) })
@@ -62,7 +62,7 @@ pub fn diff(a: &[AccountState], b: &[AccountState]) -> Vec<PlanRow> {
             None => row(&sa.account, "only_in_a", vec![]),
             Some(sb) => {
                 let attrs = sa.attrs.as_ref().map(|x| x.values.clone()).unwrap_or_default();
-                let changes = plan::changes(&attrs, sa.tags.as_deref().unwrap_or_default(), &comparable(sa, sb));
+                let changes = change::changes(&attrs, sa.tags.as_deref().unwrap_or_default(), &comparable(sa, sb));
                 row(&sa.account, if changes.is_empty() { "unchanged" } else { "changed" }, changes)
             }
         })
@@ -130,7 +130,7 @@ mod tests {
         )
         .unwrap();
         let rows = diff(&before.rows, &after.rows);
-        let bob: Vec<String> = rows[0].changes.iter().map(plan::Change::text).collect();
+        let bob: Vec<String> = rows[0].changes.iter().map(change::Change::text).collect();
         // plan is not a column of the CSV: not compared. sex is, and is gone in JSON.
         assert_eq!(bob, ["set city: 北京 → 深圳", "unset sex (was M)", "add tag new"]);
         assert_eq!(rows[1].status, "unchanged");

@@ -13,9 +13,10 @@ use tokio_util::sync::CancellationToken;
 use super::audit::{client, runtime};
 use super::write::{WriteOpts, writable_profile};
 use crate::api::{self, Family, wire};
-use crate::engine::{self, Summary, WriteStatus};
+use crate::engine::{self, Summary};
 use crate::export::Format;
 use crate::text::escape;
+use crate::write::WriteStatus;
 
 #[derive(Debug, Args)]
 pub struct AttrNamesSetArgs {
@@ -222,7 +223,7 @@ pub fn run(args: AttrNamesSetArgs) -> anyhow::Result<ExitCode> {
     }
     let undo_path = match &args.opts.undo_file {
         Some(p) => p.clone(),
-        None => crate::undo::default_path(&format!("{}-attr-names", profile.name))
+        None => crate::write::undo::default_path(&format!("{}-attr-names", profile.name))
             .context("no data directory for the undo file: pass --undo-file PATH")?,
     };
     write_undo(&undo_path, &current)?;

@@ -15,17 +15,16 @@ use super::audit::{Streamed, client, open_output, read_account_sources, runtime,
 use crate::cli::target::TargetArgs;
 use crate::client::Client;
 use crate::config::Profile;
-use crate::desired::Desired;
-use crate::engine::write::Mode;
-use crate::engine::{
-    self, Edit, Event, JobConfig, JobKind, Normalized, OutcomeStatus, Want, WriteConfig, WriteRecord, WriteStatus,
-};
+use crate::engine::{self, Event, JobConfig, JobKind, Normalized, OutcomeStatus};
 use crate::export::{Format, RecordWriter};
-use crate::plan::PlanRow;
 use crate::resume::Earlier;
-use crate::state_file;
 use crate::text::escape;
-use crate::undo::UndoLog;
+use crate::write::change::PlanRow;
+use crate::write::desired::Desired;
+use crate::write::job::Mode;
+use crate::write::state_file;
+use crate::write::undo::UndoLog;
+use crate::write::{Edit, Want, WriteConfig, WriteRecord, WriteStatus};
 
 /// What every write command takes besides what it writes.
 #[derive(Debug, Args)]
@@ -237,27 +236,35 @@ impl WriteRun {
             mode,
         };
         if opts.plan {
-            let job =
-                engine::spawn_write(self.client.clone(), cfg(Mode::Plan), input.clone(), CancellationToken::new());
+            let job = crate::write::spawn_write(
+                self.client.clone(),
+                cfg(Mode::Plan),
+                input.clone(),
+                CancellationToken::new(),
+            );
             let streamed = emit(job, format, dest).await?;
             let command = format!("{} --plan", self.command);
             return Ok(finish(&self.profile, &command, full, &streamed, None));
         }
         if !opts.yes {
-            let job =
-                engine::spawn_write(self.client.clone(), cfg(Mode::Plan), input.clone(), CancellationToken::new());
+            let job = crate::write::spawn_write(
+                self.client.clone(),
+                cfg(Mode::Plan),
+                input.clone(),
+                CancellationToken::new(),
+            );
             if let Some(code) = confirm(&self.profile, job).await? {
                 return Ok(code);
             }
         }
         let path = match &opts.undo_file {
             Some(p) => p.clone(),
-            None => crate::undo::default_path(&self.profile.name)
+            None => crate::write::undo::default_path(&self.profile.name)
                 .context("no data directory for the undo file: pass --undo-file PATH")?,
         };
         let undo = Arc::new(UndoLog::create(&path)?);
         eprintln!("timx: undo file: {} (restore with: timx apply -f {} --yes)", path.display(), path.display());
-        let job = engine::spawn_write(
+        let job = crate::write::spawn_write(
             self.client.clone(),
             cfg(Mode::Apply { undo, verify: opts.verify }),
             input.clone(),
@@ -313,7 +320,7 @@ async fn confirm(profile: &Profile, mut job: engine::JobHandle<WriteRecord>) -> 
     let mut shown = 0;
     let mut summary = None;
     eprintln!("timx: planning…");
-    let mut table = crate::plan::writer(Format::Table, std::io::stderr())?;
+    let mut table = crate::write::change::writer(Format::Table, std::io::stderr())?;
     while let Some(event) = job.events.recv().await {
         match event {
             Event::Batch(rows) => {
@@ -381,7 +388,7 @@ async fn emit(
 ) -> anyhow::Result<Streamed<WriteStatus>> {
     let (mut streamed, kept) = match dest {
         Dest::Fresh(output) => {
-            let mut rows = Rows(crate::plan::writer(format, open_output(output)?)?);
+            let mut rows = Rows(crate::write::change::writer(format, open_output(output)?)?);
             let streamed = stream(job, &mut rows).await?;
             if streamed.write_failed.is_none() {
                 rows.finish()?;
@@ -390,7 +397,7 @@ async fn emit(
         }
         Dest::Resume { earlier, redo, kept } => {
             let make = |buf| -> std::io::Result<Box<dyn RecordWriter<WriteRecord>>> {
-                Ok(Box::new(Rows(crate::plan::writer(format, buf)?)))
+                Ok(Box::new(Rows(crate::write::change::writer(format, buf)?)))
             };
             let mut rows = earlier.splice(redo, make)?;
             let streamed = stream(job, &mut rows).await?;

@@ -6,8 +6,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::Outcome;
 use crate::engine::Record;
-use crate::state_file::{AccountState, AttrSet};
 use crate::tui::keymap::{self, Action, Context};
+use crate::write::state_file::{AccountState, AttrSet};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldKind {
@@ -103,7 +103,7 @@ impl EditForm {
             }
             Some(Action::Submit) => {
                 let desired = self.desired();
-                return match crate::engine::write::check_values(&desired) {
+                return match crate::write::job::check_values(&desired) {
                     Ok(()) => Outcome::Review(Box::new(desired)),
                     Err(why) => {
                         self.error = Some(why);

@@ -37,7 +37,7 @@ pub enum Outcome {
     /// The profile form is filled in and checked.
     Save(Box<Profile>),
     /// The edit form is done: show the plan for this desired state.
-    Review(Box<crate::state_file::AccountState>),
+    Review(Box<crate::write::state_file::AccountState>),
     /// The plan is confirmed: apply it.
     Confirm,
 }

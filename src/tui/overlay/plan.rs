@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::Outcome;
-use crate::engine::{OutcomeStatus, WriteRecord, WriteStatus};
+use crate::engine::OutcomeStatus;
 use crate::tui::keymap::{self, Action, Context};
+use crate::write::{WriteRecord, WriteStatus};
 
 /// One account (or slot) of the plan that is not unchanged.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +91,7 @@ impl PlanView {
                 self.dropped += 1;
                 continue;
             }
-            let mut details: Vec<String> = r.changes.iter().map(crate::plan::Change::text).collect();
+            let mut details: Vec<String> = r.changes.iter().map(crate::write::change::Change::text).collect();
             if let Some(why) = r.row().error {
                 details.push(why);
             }
@@ -211,7 +212,7 @@ impl PlanView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{Change, Op};
+    use crate::write::change::{Change, Op};
 
     fn row(i: u32, status: WriteStatus, tag: Option<&str>) -> WriteRecord {
         WriteRecord {

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use super::Results;
-use crate::engine::{Record, WriteRecord};
+use crate::engine::Record;
 use crate::tui::rows::Row;
+use crate::write::WriteRecord;
 
 impl Results {
     /// Mark or unmark a row; returns whether it is marked now.
@@ -120,7 +121,8 @@ impl Results {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Status, WriteStatus};
+    use crate::engine::Status;
+    use crate::write::WriteStatus;
 
     fn record(i: u32, account: &str, tags: &[&str]) -> Record {
         Record {

@@ -2,11 +2,11 @@
 //! and account types), and the end of the write (the names read again, the undo kept).
 
 use crate::cli::commands::schema::{self, Wanted};
-use crate::engine::WriteStatus;
 use crate::tui::app::{App, Effect, Level, StatusMsg};
 use crate::tui::msg::Cmd;
 use crate::tui::overlay::{Overlay, PlanView};
 use crate::tui::writes::{FlowKind, Phase, UndoRef, WriteFlow};
+use crate::write::WriteStatus;
 
 impl App {
     /// Plan naming attribute slots (`:attr-name`, `e` in the attribute-names pane).

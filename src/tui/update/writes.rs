@@ -7,14 +7,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::cli::commands::schema::Wanted;
-use crate::engine::{Edit, Event, JobKind, Normalizer, States, Want, WriteRecord};
-use crate::engine::{OutcomeStatus, Record, Status, Summary, WriteStatus};
-use crate::state_file::AccountState;
+use crate::engine::{Event, JobKind, Normalizer};
+use crate::engine::{OutcomeStatus, Record, Status, Summary};
 use crate::tui::app::{App, Effect, JobState, Pane};
 use crate::tui::keymap::{self, Action};
 use crate::tui::msg::{Cmd, SetNames, WorkerCmd, WriteJob};
 use crate::tui::overlay::{EditForm, Overlay, PlanView};
 use crate::tui::writes::{FlowKind, LastWrite, Phase, UndoRef, WriteFlow, WriteRequest};
+use crate::write::WriteStatus;
+use crate::write::state_file::AccountState;
+use crate::write::{Edit, States, Want, WriteRecord};
 
 impl App {
     /// Plan a write and show the plan; nothing is sent until it is confirmed.
@@ -69,7 +71,7 @@ impl App {
             FlowKind::Accounts(_) => profile.name.clone(),
             FlowKind::Schema { .. } => format!("{}-attr-names", profile.name),
         };
-        let Some(undo) = self.undo_dir.as_deref().map(|d| crate::undo::path_in(d, &name)) else {
+        let Some(undo) = self.undo_dir.as_deref().map(|d| crate::write::undo::path_in(d, &name)) else {
             self.error("no data directory for the undo file (set TIMX_DATA_DIR): nothing was written");
             return Effect::redraw();
         };
@@ -321,7 +323,7 @@ impl App {
         &mut self,
         path: &std::path::Path,
         label: String,
-        d: crate::desired::Desired,
+        d: crate::write::desired::Desired,
     ) -> Vec<Cmd> {
         if d.needs_names() && self.attr_names.names.is_none() {
             self.error("the attribute names have not loaded: they check the file's names (R reloads them)");
@@ -351,7 +353,7 @@ impl App {
         }
         let last = self.last_undo.clone().or_else(|| {
             let profile = self.active_profile()?;
-            crate::undo::newest_in(self.undo_dir.as_deref()?, &profile.name).map(UndoRef::Accounts)
+            crate::write::undo::newest_in(self.undo_dir.as_deref()?, &profile.name).map(UndoRef::Accounts)
         });
         match last {
             Some(UndoRef::Accounts(path)) => {

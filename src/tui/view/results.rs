@@ -7,11 +7,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::pane_block;
-use crate::engine::{OutcomeStatus, Status, WriteStatus};
+use crate::engine::{OutcomeStatus, Status};
 use crate::text::{escape, width};
 use crate::tui::app::{App, Pane};
 use crate::tui::results::{Results, SortKey, Tab};
 use crate::tui::rows::{Pool, Row as ResultRow};
+use crate::write::WriteStatus;
 
 pub fn results(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;

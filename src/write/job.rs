@@ -9,15 +9,15 @@ use std::sync::Arc;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::job::{End, JobHandle, Lanes, Part, Work, read_parts, spawn_work};
-use super::policy::{Ctx, Stop};
-use super::write_calls::{self, AccountWrite, Call, Payload};
-use super::{ErrorDetail, JobConfig, Normalized, Outcome, OutcomeStatus};
+use super::calls::{self as write_calls, AccountWrite, Call, Payload};
 use crate::api::{Command, Family, MAX_FIELD_BYTES, MAX_TAGS_PER_USER, codes, wire};
 use crate::client::{CallError, Client, Reply};
-use crate::plan::{self, Change, Op, PlanRow};
-use crate::state_file::{AccountState, AttrSet};
-use crate::undo::{Before, UndoLog};
+use crate::engine::job::{End, JobHandle, Lanes, Part, Work, read_parts, spawn_work};
+use crate::engine::policy::{Ctx, Stop};
+use crate::engine::{ErrorDetail, JobConfig, Normalized, Outcome, OutcomeStatus};
+use crate::write::change::{self, Change, Op, PlanRow};
+use crate::write::state_file::{AccountState, AttrSet};
+use crate::write::undo::{Before, UndoLog};
 
 /// The outcome class of one account in a write (or its plan).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -271,7 +271,7 @@ impl Want {
 /// in a few MB, and a batch decodes only its own.
 #[derive(Debug, Default)]
 pub struct States {
-    rows: super::AccountList,
+    rows: crate::engine::AccountList,
     /// A CSV's attribute columns: the same for every row, so kept once.
     names: Option<Vec<String>>,
     /// Per entry: bit 0 speaks for attributes, bit 1 for tags.
@@ -419,7 +419,7 @@ impl Writes {
                 rows[k] = Some(WriteRecord::new(*i, account, WriteStatus::Unchanged));
                 continue;
             };
-            let changes = plan::changes(&attrs, &tags, &desired);
+            let changes = change::changes(&attrs, &tags, &desired);
             let mut row = WriteRecord { changes, ..WriteRecord::new(*i, account, WriteStatus::Unchanged) };
             if let Some(n) = desired.tags.as_ref().map(Vec::len).filter(|n| *n > MAX_TAGS_PER_USER) {
                 row.status = WriteStatus::Invalid;
@@ -546,7 +546,7 @@ impl Writes {
             let row = &mut out[j].1;
             match current(ap.as_ref().map(|p| &p[n]), tp.as_ref().map(|p| &p[n])) {
                 Ok((attrs, tags)) => {
-                    let left = plan::changes(&attrs, &tags, &todo[j].desired);
+                    let left = change::changes(&attrs, &tags, &todo[j].desired);
                     if !left.is_empty() {
                         let what: Vec<String> = left.iter().map(Change::text).collect();
                         row.status = WriteStatus::Failed;
@@ -761,7 +761,7 @@ mod tests {
             [("city".to_string(), "北京".to_string()), ("sex".into(), "F".into()), ("plan".into(), "x".into())].into();
         let tags = vec!["vip".to_string(), "old".into()];
         let want = edit.desired("a", &attrs, &tags);
-        let c: Vec<String> = plan::changes(&attrs, &tags, &want).iter().map(Change::text).collect();
+        let c: Vec<String> = change::changes(&attrs, &tags, &want).iter().map(Change::text).collect();
         assert_eq!(c, ["set city: 北京 → 深圳", "unset sex (was F)", "add tag new", "remove tag old"]);
         let clear = Edit { clear_tags: true, add_tags: vec!["x".into()], ..Edit::default() };
         assert_eq!(clear.desired("a", &attrs, &tags).tags, Some(vec!["x".to_string()]));

@@ -8,8 +8,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::export::{Format, RecordWriter, RowShape, shaped_writer};
-use crate::state_file::AccountState;
 use crate::text::escape;
+use crate::write::state_file::AccountState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -115,7 +115,7 @@ pub fn writer<'a, W: Write + 'a>(format: Format, out: W) -> io::Result<Box<dyn R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state_file::AttrSet;
+    use crate::write::state_file::AttrSet;
 
     /// Attribute values, and the names a CSV's columns speak for (None: every name).
     type Attrs<'a> = (&'a [(&'a str, &'a str)], Option<&'a [&'a str]>);

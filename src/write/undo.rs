@@ -141,7 +141,7 @@ mod tests {
             t.await.unwrap().unwrap();
         }
         let text = std::fs::read_to_string(&path).unwrap();
-        let f = crate::state_file::parse(&text, crate::export::Format::Ndjson).unwrap();
+        let f = crate::write::state_file::parse(&text, crate::export::Format::Ndjson).unwrap();
         assert_eq!(f.rows.len(), 20);
         assert!(f.rows.iter().all(|r| r.attrs.as_ref().unwrap().values["city"] == "=北京"));
         assert!(UndoLog::create(&path).is_err(), "an existing undo file is never reused");

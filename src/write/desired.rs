@@ -4,10 +4,11 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use crate::engine::write::{check_names, check_values, mentioned_names};
-use crate::engine::{Normalized, Normalizer, States};
+use crate::engine::{Normalized, Normalizer};
 use crate::export::Format;
-use crate::state_file;
+use crate::write::States;
+use crate::write::job::{check_names, check_values, mentioned_names};
+use crate::write::state_file;
 
 #[derive(Debug, Default)]
 pub struct Desired {
