@@ -26,17 +26,31 @@ pub struct RowInfo {
 
 type Visit<'a> = dyn FnMut((u64, u64), RowInfo) -> anyhow::Result<()> + 'a;
 
-/// What an earlier run of the same job left in FILE.
+/// What an earlier run of the same job left in FILE (and in the copies an interrupted resume
+/// set aside beside it).
 #[derive(Debug)]
 pub struct Earlier {
     path: PathBuf,
-    /// The file's first line (CSV header), compared with the one this run writes.
+    /// The file's column header (CSV), compared with the one this run writes.
     header: Vec<u8>,
-    /// Per input entry the file reached: the byte range of its row when its outcome is final.
-    kept: Vec<Option<(u64, u64)>>,
+    /// Where kept rows are read from: copies set aside by earlier resumes, oldest first.
+    sources: Vec<PathBuf>,
+    /// Per input entry the files reached: (source, byte range) of its row when its outcome is
+    /// final (source `usize::MAX`: FILE itself, until it is set aside).
+    kept: Vec<Option<(usize, u64, u64)>>,
     /// Statuses of the kept rows, by label.
     pub kept_statuses: Vec<String>,
 }
+
+/// What one file holds for a resume.
+struct Scanned {
+    header: Vec<u8>,
+    kept: Vec<Option<(u64, u64)>>,
+    statuses: Vec<Option<String>>,
+}
+
+/// What a write's files must say of their job (audits' files carry none).
+pub type HeadCheck<'a> = &'a dyn Fn(Option<crate::write::file_head::FileHead>) -> Result<(), String>;
 
 impl Earlier {
     /// Read FILE, checking each row is the input's account at that place and that `check`
@@ -48,38 +62,50 @@ impl Earlier {
         is_final: &dyn Fn(&str) -> bool,
         check: &dyn Fn(&RowInfo) -> Result<(), String>,
     ) -> anyhow::Result<Earlier> {
+        Earlier::scan_job(path, format, input, is_final, check, None)
+    }
+
+    /// `scan`, for a file whose first line names its job: `head` refuses another job's file.
+    /// Copies an interrupted resume set aside (`FILE.timx-resume-*`) are read too: a row kept
+    /// in FILE wins, else one kept in a copy.
+    pub fn scan_job(
+        path: &Path,
+        format: Format,
+        input: &Normalized,
+        is_final: &dyn Fn(&str) -> bool,
+        check: &dyn Fn(&RowInfo) -> Result<(), String>,
+        head: Option<HeadCheck<'_>>,
+    ) -> anyhow::Result<Earlier> {
         if !matches!(format, Format::Ndjson | Format::Csv) {
             bail!("--resume needs -o FILE in ndjson or csv (a JSON array or a table is not written as it goes)");
         }
-        let bytes = std::fs::read(path).with_context(|| format!("--resume: cannot read {}", path.display()))?;
-        let mut e = Earlier { path: path.to_owned(), header: Vec::new(), kept: Vec::new(), kept_statuses: Vec::new() };
-        let mut n = 0usize;
-        let mut visit = |range: (u64, u64), row: RowInfo| -> anyhow::Result<()> {
-            let Some(expected) = (n < input.total()).then(|| input.entries.get(n)) else {
-                bail!("{} does not match the input: it has more rows than the input has accounts", path.display());
-            };
-            if row.account != expected {
-                bail!(
-                    "{} does not match the input: row {} is {:?}, the input has {:?} there (another account list?)",
-                    path.display(),
-                    n + 1,
-                    crate::text::escape(&row.account),
-                    crate::text::escape(expected)
-                );
+        let sources = leftovers(path);
+        let mut e =
+            Earlier { path: path.to_owned(), header: Vec::new(), sources, kept: Vec::new(), kept_statuses: Vec::new() };
+        let mut statuses: Vec<Option<String>> = Vec::new();
+        let files: Vec<(usize, PathBuf)> = std::iter::once((usize::MAX, path.to_owned()))
+            .filter(|(_, p)| p.exists())
+            .chain(e.sources.iter().cloned().enumerate().rev())
+            .collect();
+        for (src, file) in files {
+            let s = scan_one(&file, format, input, is_final, check, head)?;
+            if e.header.is_empty() {
+                e.header = s.header;
             }
-            check(&row).map_err(|why| anyhow::anyhow!("{} does not match this command: {why}", path.display()))?;
-            let keep = is_final(&row.status);
-            if keep {
-                e.kept_statuses.push(row.status);
+            for (n, range) in s.kept.into_iter().enumerate() {
+                if e.kept.len() <= n {
+                    e.kept.push(None);
+                    statuses.push(None);
+                }
+                if e.kept[n].is_none()
+                    && let Some((a, b)) = range
+                {
+                    e.kept[n] = Some((src, a, b));
+                    statuses[n] = s.statuses[n].clone();
+                }
             }
-            e.kept.push(keep.then_some(range));
-            n += 1;
-            Ok(())
-        };
-        match format {
-            Format::Csv => each_csv(&bytes, &mut e.header, &mut visit)?,
-            _ => each_ndjson(&bytes, &mut visit)?,
         }
+        e.kept_statuses = statuses.into_iter().flatten().collect();
         Ok(e)
     }
 
@@ -88,34 +114,127 @@ impl Earlier {
         (0..input.total() as u32).filter(|i| self.kept.get(*i as usize).is_none_or(Option::is_none)).collect()
     }
 
-    /// Move FILE aside and open it anew; rows go to it through the returned splice.
+    /// Move FILE aside (under a name of its own) and open it anew, `first` (a job's head line)
+    /// at its top; rows go to it through the returned splice.
     pub fn splice<'a, R: Outcome>(
-        self,
+        mut self,
         redo: Vec<u32>,
+        first: Vec<u8>,
         make: impl FnOnce(SharedBuf) -> std::io::Result<Box<dyn RecordWriter<R> + 'a>>,
     ) -> anyhow::Result<Splice<'a, R>> {
-        let aside = self.path.with_extension("timx-resume");
-        std::fs::rename(&self.path, &aside).with_context(|| format!("cannot move {} aside", self.path.display()))?;
-        let old = BufReader::new(std::fs::File::open(&aside)?);
-        let file = crate::private_file::open(&self.path, crate::private_file::Open::Truncate)
-            .with_context(|| format!("cannot write {}", self.path.display()))?;
         let buf = SharedBuf::default();
         let mut render = make(buf.clone())?;
         render.flush()?;
         let header = buf.take();
         if !self.header.is_empty() && header != self.header {
-            // Put the file back as it was: nothing is lost by a refusal.
-            drop(file);
-            std::fs::rename(&aside, &self.path)?;
             bail!(
                 "{} does not match this command: its columns differ from the ones this run writes",
                 self.path.display()
             );
         }
+        if self.path.exists() {
+            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            let aside = aside_name(&self.path, &format!("{}-{}", nanos.as_nanos(), std::process::id()));
+            std::fs::rename(&self.path, &aside)
+                .with_context(|| format!("cannot move {} aside", self.path.display()))?;
+            let src = self.sources.len();
+            self.sources.push(aside);
+            for k in self.kept.iter_mut().flatten().filter(|k| k.0 == usize::MAX) {
+                k.0 = src;
+            }
+        }
+        let mut old = Vec::with_capacity(self.sources.len());
+        for s in &self.sources {
+            old.push((BufReader::new(std::fs::File::open(s)?), 0u64));
+        }
+        let file = crate::private_file::open(&self.path, crate::private_file::Open::Truncate)
+            .with_context(|| format!("cannot write {}", self.path.display()))?;
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        out.write_all(&first)?;
         out.write_all(&header)?;
-        Ok(Splice { out, old, pos: 0, next: 0, kept: self.kept, redo, buf, render, aside })
+        // On disk now, so an interrupted resume leaves FILE with its head and the copies beside.
+        out.flush()?;
+        Ok(Splice { out, old, next: 0, kept: self.kept, redo, buf, render, asides: self.sources })
     }
+}
+
+/// Whether FILE, or a copy an interrupted resume set aside, is there to resume from.
+pub fn has_earlier(path: &Path) -> bool {
+    path.exists() || !leftovers(path).is_empty()
+}
+
+/// `FILE.timx-resume-<tag>`, beside FILE.
+fn aside_name(path: &Path, tag: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".timx-resume-{tag}"));
+    path.with_file_name(name)
+}
+
+/// Copies of FILE that interrupted resumes left beside it, oldest first.
+fn leftovers(path: &Path) -> Vec<PathBuf> {
+    let prefix = aside_name(path, "");
+    let (Some(dir), Some(prefix)) = (prefix.parent(), prefix.file_name().and_then(|n| n.to_str())) else {
+        return Vec::new();
+    };
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_str().is_some_and(|n| n.starts_with(prefix)))
+                .map(|e| path.with_file_name(e.file_name()))
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
+/// One file's rows: each checked against the input, the final ones' ranges kept.
+fn scan_one(
+    path: &Path,
+    format: Format,
+    input: &Normalized,
+    is_final: &dyn Fn(&str) -> bool,
+    check: &dyn Fn(&RowInfo) -> Result<(), String>,
+    head: Option<HeadCheck<'_>>,
+) -> anyhow::Result<Scanned> {
+    let bytes = std::fs::read(path).with_context(|| format!("--resume: cannot read {}", path.display()))?;
+    let mut off = 0usize;
+    if let Some(head) = head {
+        let line_end = bytes.iter().position(|b| *b == b'\n').map_or(bytes.len(), |n| n + 1);
+        let first = String::from_utf8_lossy(&bytes[..line_end]);
+        let parsed = crate::write::file_head::FileHead::parse(&first);
+        off = if parsed.is_some() { line_end } else { 0 };
+        head(parsed).map_err(|why| anyhow::anyhow!("{}: {why}; it was left as it is", path.display()))?;
+    }
+    let mut s = Scanned { header: Vec::new(), kept: Vec::new(), statuses: Vec::new() };
+    let mut n = 0usize;
+    let mut visit = |range: (u64, u64), row: RowInfo| -> anyhow::Result<()> {
+        let Some(expected) = (n < input.total()).then(|| input.entries.get(n)) else {
+            bail!("{} does not match the input: it has more rows than the input has accounts", path.display());
+        };
+        if row.account != expected {
+            bail!(
+                "{} does not match the input: row {} is {:?}, the input has {:?} there (another account list?)",
+                path.display(),
+                n + 1,
+                crate::text::escape(&row.account),
+                crate::text::escape(expected)
+            );
+        }
+        check(&row).map_err(|why| anyhow::anyhow!("{} does not match this command: {why}", path.display()))?;
+        let keep = is_final(&row.status);
+        s.kept.push(keep.then_some((range.0 + off as u64, range.1 + off as u64)));
+        s.statuses.push(keep.then_some(row.status));
+        n += 1;
+        Ok(())
+    };
+    match format {
+        Format::Csv => each_csv(&bytes[off..], &mut s.header, &mut visit)?,
+        _ => each_ndjson(&bytes[off..], &mut visit)?,
+    }
+    Ok(s)
 }
 
 /// Each row of an NDJSON file with its byte range; a last line cut short ends the rows.
@@ -201,31 +320,32 @@ impl Write for SharedBuf {
     }
 }
 
-/// The new FILE being written: kept rows copied from the old one, redone rows rendered in
+/// The new FILE being written: kept rows copied from the old copies, redone rows rendered in
 /// between, all in input order.
 pub struct Splice<'a, R> {
     out: std::io::BufWriter<std::fs::File>,
-    old: BufReader<std::fs::File>,
-    /// Where `old` is read up to.
-    pos: u64,
+    /// The copies set aside, each with where it is read up to.
+    old: Vec<(BufReader<std::fs::File>, u64)>,
     /// The next input entry to place.
     next: u32,
-    kept: Vec<Option<(u64, u64)>>,
+    kept: Vec<Option<(usize, u64, u64)>>,
     /// Sub-job index → input entry.
     redo: Vec<u32>,
     buf: SharedBuf,
     render: Box<dyn RecordWriter<R> + 'a>,
-    aside: PathBuf,
+    asides: Vec<PathBuf>,
 }
 
 impl<R> Splice<'_, R> {
     /// Copy kept rows of entries before `until`.
     fn copy_kept(&mut self, until: u32) -> std::io::Result<()> {
         while self.next < until {
-            if let Some(Some((start, end))) = self.kept.get(self.next as usize).copied() {
-                self.old.seek_relative(start as i64 - self.pos as i64)?;
-                std::io::copy(&mut (&mut self.old).take(end - start), &mut self.out)?;
-                self.pos = end;
+            if let Some(Some((src, start, end))) = self.kept.get(self.next as usize).copied()
+                && let Some((old, pos)) = self.old.get_mut(src)
+            {
+                old.seek_relative(start as i64 - *pos as i64)?;
+                std::io::copy(&mut old.take(end - start), &mut self.out)?;
+                *pos = end;
             }
             self.next += 1;
         }
@@ -254,7 +374,10 @@ impl<R: Outcome> RecordWriter<R> for Splice<'_, R> {
         self.render.finish()?;
         self.out.write_all(&self.buf.take())?;
         self.out.flush()?;
-        let _ = std::fs::remove_file(&self.aside);
+        // FILE is whole again: the copies it was made from go.
+        for a in &self.asides {
+            let _ = std::fs::remove_file(a);
+        }
         Ok(())
     }
 }

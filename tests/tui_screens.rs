@@ -277,7 +277,7 @@ fn tag_change(tag: &str) -> timx::write::change::Change {
 }
 
 fn write_row(i: u32, account: &str, status: WriteStatus, changes: Vec<timx::write::change::Change>) -> WriteRecord {
-    WriteRecord { index: i, account: account.into(), status, changes, error: None, reason: None }
+    WriteRecord { changes, ..WriteRecord::new(i, account, status) }
 }
 
 fn write_summary(counts: &[(WriteStatus, u64)]) -> Summary<WriteStatus> {

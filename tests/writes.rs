@@ -21,6 +21,21 @@ use timx::write::undo::UndoLog;
 use timx::write::{Edit, Want, WriteConfig, WriteStatus};
 use tokio_util::sync::CancellationToken;
 
+/// A head for undo files the engine tests make directly.
+fn test_head() -> timx::write::file_head::FileHead {
+    use timx::write::file_head::{FileHead, FileKind, Target};
+    let target = Target { profile: "t".into(), endpoint: "x".into(), sdkappid: 1, family: Family::Timpush };
+    FileHead {
+        kind: FileKind::Outcomes,
+        target,
+        names: Default::default(),
+        time: "t".into(),
+        command: "test".into(),
+        job: "j".into(),
+        undo_file: None,
+    }
+}
+
 fn demo() -> timx::emulator::data::DataFile {
     timx::emulator::data::DataFile::load(Path::new("assets/demo/demo.json")).unwrap()
 }
@@ -52,8 +67,13 @@ fn run(env: &Workspace, a: &[String]) -> std::process::Output {
     env.run(&a.iter().map(String::as_str).collect::<Vec<_>>(), Some(KEY))
 }
 
+/// The rows of a write's output (after its job's head line).
 fn rows(o: &std::process::Output) -> Vec<serde_json::Value> {
-    text(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    text(&o.stdout)
+        .lines()
+        .filter(|l| !timx::write::file_head::FileHead::is_head(l))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 /// The undo file `apply` announced on stderr.
@@ -284,8 +304,11 @@ fn error_list_entries_become_that_accounts_outcome() {
     let o = run(&env, &args(&["apply", "-f", file.to_str().unwrap(), "--yes", "--read-write"], &emu));
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let out = rows(&o);
-    assert_eq!(out[0]["status"], "failed", "{out:?}");
+    // Its attributes were removed (remove_attr went through), the set was refused: partial,
+    // saying which change was not written.
+    assert_eq!(out[0]["status"], "partial", "{out:?}");
     assert!(out[0]["error"].as_str().unwrap().starts_with("90035"), "{out:?}");
+    assert_eq!(out[0]["not_written"][0]["name"], "push_device", "{out:?}");
     assert_eq!(out[1]["status"], "changed");
     assert_eq!(held(&emu, "carol").unwrap().1, ["fresh"]);
     assert_eq!(out[2]["status"], "not_found");
@@ -324,7 +347,7 @@ fn a_ten_thousand_account_apply_under_faults_ends_in_the_desired_state() {
             remove_tags: vec!["t1".into()],
             clear_tags: false,
         };
-        let undo = Arc::new(UndoLog::create(&dir.path().join("undo.ndjson")).unwrap());
+        let undo = Arc::new(UndoLog::create(&dir.path().join("undo.ndjson"), &test_head()).unwrap());
         let cfg = WriteConfig { job, want: Want::Same(edit), mode: Mode::Apply { undo, verify: true } };
         let mut n = engine::Normalizer::new();
         (0..10_000).for_each(|i| n.push_line(&format!("u{i:05}")));
@@ -347,11 +370,12 @@ fn a_ten_thousand_account_apply_under_faults_ends_in_the_desired_state() {
         want.sort();
         assert_eq!(tags, want, "u{i:05}");
     }
-    // The undo file holds every account's state before the write.
-    let undo = std::fs::read_to_string(dir.path().join("undo.ndjson")).unwrap();
-    let f = timx::write::state_file::parse(&undo, timx::export::Format::Ndjson).unwrap();
-    assert_eq!((f.rows.len(), f.repeats.len()), (10_000, 0));
-    assert!(f.rows.iter().all(|r| r.attrs.is_some() && r.tags.is_some()));
+    // The undo file holds, per account, the inverse of what was written: exactly its changes.
+    let (_, rows) = timx::write::undo::read(&dir.path().join("undo.ndjson")).unwrap();
+    assert_eq!(rows.len(), 10_000);
+    assert!(
+        rows.iter().all(|r| r.guard.tag_order.is_some() && r.changes.iter().any(|c| c.name.as_deref() == Some("sex")))
+    );
     rt.spawn(emu.shutdown());
     rt.shutdown_background();
 }
@@ -420,9 +444,8 @@ fn ctrl_c_or_a_crash_mid_apply_leaves_an_undo_file_that_covers_what_was_sent() {
             .filter(|a| held(&emu, a).unwrap() != (BTreeMap::new(), vec!["a".to_string()]))
             .collect();
         assert!(!changed.is_empty() && changed.len() < 5_000, "{signal}: {}", changed.len());
-        let text_undo = std::fs::read_to_string(&undo).unwrap();
-        let f = timx::write::state_file::parse(&text_undo, timx::export::Format::Ndjson).unwrap();
-        let covered: std::collections::HashSet<&str> = f.rows.iter().map(|r| r.account.as_str()).collect();
+        let (_, undo_rows) = timx::write::undo::read(&undo).unwrap();
+        let covered: std::collections::HashSet<&str> = undo_rows.iter().map(|r| r.account.as_str()).collect();
         for a in &changed {
             assert!(covered.contains(a.as_str()), "{signal}: {a} was written but is not in the undo file");
         }
@@ -515,7 +538,7 @@ fn engine_write(
 ) -> (Vec<timx::write::WriteRecord>, timx::engine::Summary<WriteStatus>) {
     let dir = tempfile::tempdir().unwrap();
     rt.block_on(async {
-        let undo = Arc::new(UndoLog::create(&dir.path().join("undo.ndjson")).unwrap());
+        let undo = Arc::new(UndoLog::create(&dir.path().join("undo.ndjson"), &test_head()).unwrap());
         let job = JobConfig::new(JobKind::Inspect, family, 100);
         let cfg = WriteConfig { job, want, mode: Mode::Apply { undo, verify } };
         let mut n = engine::Normalizer::new();
@@ -581,7 +604,8 @@ fn verify_fails_an_account_whose_write_was_not_kept() {
 
 /// A write killed midway and resumed from its `-o` file: the accounts with an outcome there are
 /// kept as they are, only the rest are planned (read) and written again, and every account ends
-/// with the tag, one row each, in input order.
+/// with the tag, one row each, in input order — each `changed`, also the ones the killed run
+/// wrote without writing their row out (its undo file, appended to, says it wrote them).
 #[test]
 fn a_killed_write_resumes_planning_only_the_accounts_without_an_outcome() {
     let (emu, rt, env, accounts) = five_thousand_users(20);
@@ -601,19 +625,21 @@ fn a_killed_write_resumes_planning_only_the_accounts_without_an_outcome() {
     assert!(Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap().success());
     child.wait().unwrap();
     let before = std::fs::read_to_string(&out).unwrap();
-    let kept = before.lines().count();
+    let kept = before.lines().count() - 1;
     assert!((300..5_000).contains(&kept), "{kept}");
     let reads_before = emu.stats().by_path.get("v4/timpush/get_tag").and_then(|m| m.get(&0).copied()).unwrap_or(0);
     let o = run(&env, &edit(&["--resume"]));
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let after = std::fs::read_to_string(&out).unwrap();
     assert!(after.starts_with(&before), "the rows with an outcome are kept as they were");
-    let rows: Vec<serde_json::Value> = after.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows: Vec<serde_json::Value> = after.lines().skip(1).map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(rows.len(), 5_000);
     for (i, r) in rows.iter().enumerate() {
         assert_eq!(r["account"], format!("u{i:04}"));
-        assert!(r["status"] == "changed" || r["status"] == "unchanged", "{r}");
+        assert_eq!(r["status"], "changed", "{r}");
     }
+    let undo_files: Vec<_> = std::fs::read_dir(env.dir.path().join("data").join("undo")).unwrap().collect();
+    assert_eq!(undo_files.len(), 1, "one write job, one undo file, across the resume");
     let reads = emu.stats().by_path.get("v4/timpush/get_tag").and_then(|m| m.get(&0).copied()).unwrap_or(0);
     assert_eq!(reads - reads_before, (5_000 - kept as u64).div_ceil(100), "only the rest is planned again");
     for i in 0..5_000 {

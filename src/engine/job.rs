@@ -401,9 +401,9 @@ fn per_account<R, T: Clone>(accounts: &[String], result: Result<(R, u32), Stop>,
         Ok(ok) => ok,
         Err(stop) => {
             let part = match stop {
-                Stop::Cancelled => Part::Cancelled,
+                Stop::Cancelled | Stop::Lost(CallError::Cancelled, _) => Part::Cancelled,
                 Stop::Aborted(e, n) => Part::Error(ErrorDetail::not_sent(&e, n)),
-                Stop::Split(e, n) | Stop::Failed(e, n) => Part::Error(ErrorDetail::from_call(&e, n)),
+                Stop::Split(e, n) | Stop::Failed(e, n) | Stop::Lost(e, n) => Part::Error(ErrorDetail::from_call(&e, n)),
             };
             return vec![part; accounts.len()];
         }

@@ -41,6 +41,20 @@ pub(crate) enum Stop {
     /// 90018/70206: the batch must be split.
     Split(CallError, u32),
     Failed(CallError, u32),
+    /// Gave up after an attempt that may have reached the service (a timeout, a dropped
+    /// connection, a 5xx, an answer cut short, or a cancel while it was out): for a write,
+    /// whether it took effect is unknown. The error is the last one (`Cancelled` for a cancel).
+    Lost(CallError, u32),
+}
+
+/// Whether a failed attempt may still have been carried out by the service.
+fn may_have_landed(e: &CallError) -> bool {
+    match e {
+        CallError::Transport { kind, .. } => *kind != crate::client::TransportKind::Connect,
+        CallError::Http { status, .. } => *status >= 500,
+        CallError::Malformed { .. } => true,
+        _ => false,
+    }
 }
 
 pub(crate) struct Ctx {
@@ -87,25 +101,33 @@ impl Ctx {
     {
         let mut attempt = 0u32;
         let mut regens = 0u32;
+        // An earlier attempt may have been carried out: every way out below says so.
+        let mut landed = false;
+        let lost = |stop: Stop, attempt: u32, landed: bool| match stop {
+            Stop::Cancelled if landed => Stop::Lost(CallError::Cancelled, attempt),
+            Stop::Aborted(e, n) | Stop::Failed(e, n) if landed => Stop::Lost(e, n),
+            other => other,
+        };
         loop {
             if self.cancel.is_cancelled() {
-                return Err(Stop::Cancelled);
+                return Err(lost(Stop::Cancelled, attempt, landed));
             }
             if let Some(e) = self.aborted() {
-                return Err(Stop::Aborted(e, attempt));
+                return Err(lost(Stop::Aborted(e, attempt), attempt, landed));
             }
             tokio::select! {
-                _ = self.cancel.cancelled() => return Err(Stop::Cancelled),
+                _ = self.cancel.cancelled() => return Err(lost(Stop::Cancelled, attempt, landed)),
                 _ = pacer.wait() => {}
             }
             // The slot may have been reserved long before: look again before sending.
             if let Some(e) = self.aborted() {
-                return Err(Stop::Aborted(e, attempt));
+                return Err(lost(Stop::Aborted(e, attempt), attempt, landed));
             }
             attempt += 1;
             self.counters.calls.fetch_add(1, Ordering::Relaxed);
             let result = tokio::select! {
-                _ = self.cancel.cancelled() => return Err(Stop::Cancelled),
+                // Cancelled while the call was out: it may have been carried out.
+                _ = self.cancel.cancelled() => return Err(Stop::Lost(CallError::Cancelled, attempt)),
                 r = send() => r,
             };
             let err = match result {
@@ -117,6 +139,7 @@ impl Ctx {
             };
             self.counters.note_error(err.label());
             tracing::debug!(attempt, "call failed: {err}");
+            landed |= may_have_landed(&err);
             let can_retry = attempt < self.cfg.max_attempts;
             // Every call timx makes is idempotent (a read; a write that sets a value or adds or
             // removes a tag), so resending after a timeout or a lost answer is safe.
@@ -128,7 +151,7 @@ impl Ctx {
                     }
                     self.counters.retries.fetch_add(1, Ordering::Relaxed);
                     if !self.pause(self.backoff(attempt)).await {
-                        return Err(Stop::Cancelled);
+                        return Err(lost(Stop::Cancelled, attempt, landed));
                     }
                 }
                 Action::Regen if can_retry && regens < 2 => {
@@ -147,9 +170,9 @@ impl Ctx {
                 // mend): every further call would fail the same way, so the job stops sending.
                 Action::Stop | Action::RegenOnce => {
                     self.set_abort(&err);
-                    return Err(Stop::Failed(err, attempt));
+                    return Err(lost(Stop::Failed(err, attempt), attempt, landed));
                 }
-                _ => return Err(Stop::Failed(err, attempt)),
+                _ => return Err(lost(Stop::Failed(err, attempt), attempt, landed)),
             }
         }
     }
@@ -191,7 +214,7 @@ where
     let ctx = Ctx { client, cfg, counters: Counters::default(), cancel, abort: Mutex::new(None) };
     match ctx.call(&pacer, send).await {
         Ok((reply, _)) => Ok(reply),
-        Err(Stop::Failed(e, _) | Stop::Split(e, _) | Stop::Aborted(e, _)) => Err(e),
+        Err(Stop::Failed(e, _) | Stop::Split(e, _) | Stop::Aborted(e, _) | Stop::Lost(e, _)) => Err(e),
         Err(Stop::Cancelled) => Err(CallError::Cancelled),
     }
 }

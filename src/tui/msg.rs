@@ -81,7 +81,7 @@ pub enum WorkerEvent {
     /// A desired-state file for `:apply` / `:undo` was read and parsed (or why not).
     DesiredLoaded {
         path: PathBuf,
-        result: Result<Box<crate::write::desired::Desired>, String>,
+        result: Result<LoadedFile, String>,
     },
     /// The attribute names were written (`job` as sent); the error says why not.
     AttrNamesSet {
@@ -125,6 +125,14 @@ pub enum WorkerCmd {
     },
 }
 
+/// A file `:apply` / `:undo` read: a desired state (an export, edited), or a plan made before
+/// (an undo file, a saved plan), which is planned again against the accounts as they are now.
+#[derive(Debug)]
+pub enum LoadedFile {
+    Desired(Box<crate::write::desired::Desired>),
+    Plan(Box<crate::write::plan_file::Loaded>),
+}
+
 /// A write for the worker: plan it (`undo: None`) or apply it, keeping the previous state in
 /// `undo` first.
 #[derive(Debug, Clone)]
@@ -134,8 +142,11 @@ pub struct WriteJob {
     pub want: crate::write::Want,
     pub input: Arc<Normalized>,
     pub undo: Option<PathBuf>,
-    /// For the journal: `edit alice`, `apply x.csv`, `tag add vip on 3 marked rows`…
+    /// As the plan names it: `edit alice`, `apply x.csv`, `tag add vip on 3 marked rows`… (the
+    /// journal keeps only its verb unless the profile journals accounts).
     pub command: String,
+    /// The app's attribute names (slot → name) the plan was made with, for the undo file's head.
+    pub names: std::collections::BTreeMap<usize, String>,
 }
 
 /// Attribute names to set, with the names as they were (for the undo file).

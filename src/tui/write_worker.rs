@@ -8,9 +8,10 @@ use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use super::msg::{SetNames, WorkerError, WorkerEvent, WriteJob};
+use super::msg::{LoadedFile, SetNames, WorkerError, WorkerEvent, WriteJob};
 use super::worker::{Clients, JobEnd, forward};
 use crate::engine::{JobConfig, JobKind};
+use crate::write::file_head::{FileHead, FileKind};
 use crate::write::job::Mode;
 use crate::write::undo::UndoLog;
 use crate::write::{WriteConfig, WriteStatus};
@@ -22,11 +23,13 @@ pub(super) async fn run_write(
     run: WriteJob,
     cancel: CancellationToken,
 ) -> u64 {
-    let WriteJob { job, profile, want, input, undo, command } = run;
+    let WriteJob { job, profile, want, input, undo, command, names } = run;
     let Some(client) = super::worker::job_client(&clients, &events, job, &profile, &cancel).await else { return job };
+    let command = journal_label(&command, input.total(), profile.journal_accounts);
+    let head = FileHead::new(FileKind::Outcomes, &profile, names, &command, job.to_string());
     let mode = match &undo {
         None => Mode::Plan,
-        Some(path) => match UndoLog::create(path) {
+        Some(path) => match UndoLog::create(path, &head) {
             // The explorer always checks what it wrote: a row the service did not keep is failed.
             Ok(log) => Mode::Apply { undo: Arc::new(log), verify: true },
             Err(e) => {
@@ -42,6 +45,34 @@ pub(super) async fn run_write(
     let end = JobEnd { profile: &profile, command: &command, input: &input, undo: undo.as_deref() };
     forward(&clients, &events, handle, |event| WorkerEvent::Write { job, event }, end).await;
     job
+}
+
+/// A plan or undo file, one row per account (an undo file's appended rows merged).
+fn read_plan(path: &std::path::Path) -> anyhow::Result<crate::write::plan_file::Loaded> {
+    let (head, rows) = crate::write::plan_file::read(path)?;
+    if head.kind == FileKind::Outcomes {
+        anyhow::bail!(
+            "{} holds the outcomes of a write, not a plan: plan again to change these accounts",
+            path.display()
+        );
+    }
+    let rows = if head.kind == FileKind::Undo { crate::write::undo::merge(rows) } else { rows };
+    crate::write::plan_file::load(path, rows, head)
+}
+
+/// What the journal (and the undo file's head) call a write: its verb and how many accounts,
+/// with no account or value unless the profile journals accounts.
+fn journal_label(label: &str, accounts: usize, journal_accounts: bool) -> String {
+    if journal_accounts {
+        return label.to_owned();
+    }
+    let words: Vec<&str> = label.split_whitespace().collect();
+    let verb = match words.as_slice() {
+        ["tag" | "attr", how, ..] => format!("{} {how}", words[0]),
+        [first, ..] => (*first).to_owned(),
+        [] => "write".to_owned(),
+    };
+    format!("{verb} ({accounts} account{})", if accounts == 1 { "" } else { "s" })
 }
 
 /// Keep the names as they were in `undo`, write `names`, read them back, journal it.
@@ -65,17 +96,34 @@ pub(super) async fn set_attr_names(clients: &Clients, set: &SetNames) -> Result<
     error.map_or(Ok(()), Err)
 }
 
-/// `:apply PATH` / `:undo`: read and parse the file off the loop.
+/// `:apply PATH` / `:undo`: read and parse the file off the loop — a plan made before (an undo
+/// file, a saved plan: it starts with its job's head) or a desired state.
 pub(super) async fn load_desired(events: UnboundedSender<WorkerEvent>, path: PathBuf) {
     let read = path.clone();
-    let parsed = tokio::task::spawn_blocking(move || -> Result<Box<crate::write::desired::Desired>, String> {
+    let parsed = tokio::task::spawn_blocking(move || -> Result<LoadedFile, String> {
         let format = crate::write::state_file::format_of(&read, None).map_err(|e| format!("{e:#}"))?;
         let text = std::fs::read_to_string(&read).map_err(|e| format!("cannot read {}: {e}", read.display()))?;
+        if FileHead::is_head(text.lines().next().unwrap_or_default()) {
+            drop(text);
+            return read_plan(&read).map(|p| LoadedFile::Plan(Box::new(p))).map_err(|e| format!("{e:#}"));
+        }
         crate::write::desired::Desired::parse(&text, format)
-            .map(Box::new)
+            .map(|d| LoadedFile::Desired(Box::new(d)))
             .map_err(|e| format!("{} is not a timx export: {e:#}", read.display()))
     })
     .await;
     let result = parsed.unwrap_or_else(|e| Err(e.to_string()));
     let _ = events.send(WorkerEvent::DesiredLoaded { path, result });
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_journal_names_no_account_or_value_unless_the_profile_journals_accounts() {
+        assert_eq!(super::journal_label("edit alice", 1, false), "edit (1 account)");
+        assert_eq!(super::journal_label("tag add vip on 3 marked rows", 3, false), "tag add (3 accounts)");
+        assert_eq!(super::journal_label("attr set city=深圳 on 2 shown rows", 2, false), "attr set (2 accounts)");
+        assert_eq!(super::journal_label("apply /home/a/x.csv", 9, false), "apply (9 accounts)");
+        assert_eq!(super::journal_label("edit alice", 1, true), "edit alice");
+    }
 }

@@ -31,15 +31,56 @@ pub enum Phase {
     ReadingBack,
 }
 
-/// The write in progress.
+/// The write in progress, bound to the profile it was planned on: its apply, read-back and undo
+/// go there, whatever the explorer shows meanwhile.
 #[derive(Debug)]
 pub struct WriteFlow {
     pub job: u64,
     pub phase: Phase,
     pub kind: FlowKind,
     pub undo: Option<PathBuf>,
+    pub profile: crate::config::Profile,
+    /// The app's attribute names when the plan was made (slot → name).
+    pub names: std::collections::BTreeMap<usize, String>,
+    /// The plan's rows that are not unchanged, by write input index: applying the plan writes
+    /// exactly its planned rows.
+    pub plan_rows: std::collections::BTreeMap<u32, crate::write::change::PlanRow>,
     /// Read-back job input index → results row.
     pub(crate) read_back: Vec<u32>,
+}
+
+impl WriteFlow {
+    pub fn new(
+        job: u64,
+        kind: FlowKind,
+        profile: crate::config::Profile,
+        names: std::collections::BTreeMap<usize, String>,
+    ) -> WriteFlow {
+        WriteFlow {
+            job,
+            phase: Phase::Planning,
+            kind,
+            undo: None,
+            profile,
+            names,
+            plan_rows: Default::default(),
+            read_back: vec![],
+        }
+    }
+
+    /// The plan as reviewed, for `input`: its rows, unchanged where it kept none.
+    pub fn plan_set(&mut self, input: &std::sync::Arc<crate::engine::Normalized>) -> crate::write::plan_file::PlanSet {
+        let mut set = crate::write::plan_file::PlanSet::default();
+        for i in 0..input.total() as u32 {
+            let row = self.plan_rows.remove(&i).unwrap_or_else(|| crate::write::change::PlanRow {
+                account: input.entries.get(i as usize).to_owned(),
+                status: "unchanged".into(),
+                ..Default::default()
+            });
+            set.push(&row);
+        }
+        set
+    }
 }
 
 #[derive(Debug)]

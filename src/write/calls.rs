@@ -22,6 +22,8 @@ pub(crate) struct AccountWrite {
     pub remove: Vec<String>,
     /// The whole desired tag set, when the account's tags are written.
     pub want_tags: Option<Vec<String>>,
+    /// `want_tags` is in an order appending would not give (an undo): timpush writes it whole.
+    pub reorder: bool,
 }
 
 /// What a call carries for one account.
@@ -57,7 +59,7 @@ pub(crate) fn plan(family: Family, writes: &[AccountWrite]) -> Vec<Vec<Call>> {
     call(Command::RemoveAttr, false, each(&|w| (!w.unset.is_empty()).then(|| Payload::Names(w.unset.clone()))));
     let clear = |w: &AccountWrite| w.want_tags.as_ref().is_some_and(|t| t.is_empty()) && !w.remove.is_empty();
     let replace = |w: &AccountWrite| {
-        family == Family::Timpush && !clear(w) && (!w.remove.is_empty() || w.add.len() > MAX_TAGS_PER_ADD)
+        family == Family::Timpush && !clear(w) && (w.reorder || !w.remove.is_empty() || w.add.len() > MAX_TAGS_PER_ADD)
     };
     call(Command::RemoveAllTags, false, each(&|w| clear(w).then_some(Payload::Nothing)));
     call(Command::AddTag, true, each(&|w| if replace(w) { w.want_tags.clone().map(Payload::Tags) } else { None }));

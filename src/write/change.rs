@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::export::{Format, RecordWriter, RowShape, shaped_writer};
 use crate::text::escape;
 use crate::write::state_file::AccountState;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
     Set,
@@ -21,16 +21,17 @@ pub enum Op {
 }
 
 /// One change: an attribute set or unset (`name`), or a tag added or removed (`tag`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Change {
     pub op: Op,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
 }
 
@@ -45,6 +46,31 @@ impl Change {
             Op::Add => format!("add tag {}", e(&self.tag)),
             Op::Remove => format!("remove tag {}", e(&self.tag)),
         }
+    }
+
+    /// The change that puts back what this one changes: `set a: x → y` is undone by
+    /// `set a: y → x`, a set of a new value by an unset, an added tag by its removal.
+    pub fn inverse(&self) -> Change {
+        let (op, from, to) = match self.op {
+            Op::Set if self.from.is_none() => (Op::Unset, self.to.clone(), None),
+            Op::Set => (Op::Set, self.to.clone(), self.from.clone()),
+            Op::Unset => (Op::Set, None, self.from.clone()),
+            Op::Add => (Op::Remove, None, None),
+            Op::Remove => (Op::Add, None, None),
+        };
+        Change { op, name: self.name.clone(), tag: self.tag.clone(), from, to }
+    }
+
+    /// The field it changes: `a:NAME` for an attribute, `t:TAG` for a tag.
+    pub fn field(&self) -> String {
+        match self.op {
+            Op::Set | Op::Unset => format!("a:{}", self.name.as_deref().unwrap_or_default()),
+            Op::Add | Op::Remove => format!("t:{}", self.tag.as_deref().unwrap_or_default()),
+        }
+    }
+
+    pub fn is_tag(&self) -> bool {
+        matches!(self.op, Op::Add | Op::Remove)
     }
 }
 
@@ -76,14 +102,41 @@ pub fn changes(attrs: &BTreeMap<String, String>, tags: &[String], want: &Account
     out
 }
 
-/// One account's row of a plan or a diff.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One account's row of a plan, a write's outcome, an undo file or a diff. A planned row
+/// carries what applying it needs: the changes (each with the value it was planned from), and
+/// the guard of its tags (see `write::guard`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PlanRow {
     pub account: String,
     pub status: String,
+    #[serde(default)]
     pub changes: Vec<Change>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// `partial`: the changes that were not written (`changes` are the ones that were).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_written: Vec<Change>,
+    /// What the row says beside its changes (tag order that cannot be restored, say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, flatten)]
+    pub guard: crate::write::guard::TagGuard,
+}
+
+impl PlanRow {
+    /// The row's error, what it did not write and its note, as one text (CSV and table).
+    pub fn problem(&self) -> Option<String> {
+        let not_written: Vec<String> = self.not_written.iter().map(Change::text).collect();
+        let parts: Vec<String> = [
+            self.error.clone(),
+            (!not_written.is_empty()).then(|| format!("not written: {}", not_written.join("; "))),
+            self.note.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (!parts.is_empty()).then(|| parts.join(" — "))
+    }
 }
 
 /// Write plan rows in a format: JSON keeps every string; CSV neutralizes formulas; the table
@@ -100,12 +153,12 @@ pub fn writer<'a, W: Write + 'a>(format: Format, out: W) -> io::Result<Box<dyn R
         csv_header: &["account", "status", "changes", "error"],
         csv_cells: |r: &PlanRow| {
             let changes: Vec<String> = r.changes.iter().map(Change::text).collect();
-            vec![r.account.clone(), r.status.clone(), changes.join("; "), r.error.clone().unwrap_or_default()]
+            vec![r.account.clone(), r.status.clone(), changes.join("; "), r.problem().unwrap_or_default()]
         },
         table_header: || format!("{}  {:<10}  CHANGES", crate::text::pad("ACCOUNT", 20), "STATUS"),
         table_line: |r: &PlanRow| {
             let changes: Vec<String> = r.changes.iter().map(Change::text).collect();
-            let tail = r.error.as_deref().map(|e| format!("  {}", escape(e))).unwrap_or_default();
+            let tail = r.problem().map(|e| format!("  {}", escape(&e))).unwrap_or_default();
             format!("{}  {:<10}  {}{tail}", crate::text::pad(&escape(&r.account), 20), r.status, changes.join("; "))
         },
     };
@@ -155,7 +208,7 @@ mod tests {
             account: "=cmd".into(),
             status: "changed".into(),
             changes: vec![Change { op: Op::Add, name: None, tag: Some("=x".into()), from: None, to: None }],
-            error: None,
+            ..PlanRow::default()
         };
         let mut out = Vec::new();
         write(Format::Csv, &[row], &mut out).unwrap();

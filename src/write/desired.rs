@@ -7,8 +7,8 @@ use std::collections::{BTreeSet, HashSet};
 use crate::engine::{Normalized, Normalizer};
 use crate::export::Format;
 use crate::write::States;
-use crate::write::job::{check_names, check_values, mentioned_names};
 use crate::write::state_file;
+use crate::write::want::{check_names, check_values, mentioned_names};
 
 #[derive(Debug, Default)]
 pub struct Desired {

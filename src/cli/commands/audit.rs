@@ -402,7 +402,7 @@ async fn resumed(
         redo.len()
     );
     let sub = Arc::new(crate::resume::sub_input(input, &redo));
-    let mut splice = earlier.splice(redo, |buf| export::writer(format, columns, buf))?;
+    let mut splice = earlier.splice(redo, Vec::new(), |buf| export::writer(format, columns, buf))?;
     let job = engine::spawn_job(client, cfg, sub);
     let streamed = stream(job, &mut splice).await?;
     if let Some(e) = streamed.write_failed {

@@ -54,7 +54,7 @@ pub fn diff(a: &[AccountState], b: &[AccountState]) -> Vec<PlanRow> {
         account: account.to_owned(),
         status: status.to_owned(),
         changes,
-        error: None,
+        ..PlanRow::default()
     };
     let mut rows: Vec<PlanRow> = a
         .iter()

@@ -11,3 +11,4 @@ pub mod shell;
 pub mod tui;
 pub mod usersig;
 pub mod write;
+pub(crate) mod write_run;

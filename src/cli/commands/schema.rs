@@ -280,7 +280,7 @@ pub(crate) fn warnings(changing: &[SlotRow]) -> Vec<&'static str> {
 /// Show the plan on stderr and ask for the number of slots that change.
 fn confirmed(rows: &[SlotRow], n: usize, profile: &crate::config::Profile) -> anyhow::Result<bool> {
     print(rows, Format::Table, &mut std::io::stderr().lock())?;
-    Ok(super::write::typed_count(n as u64, "name", "slot", profile)?)
+    Ok(super::write_run::typed_count(n as u64, "name", "slot", profile)?)
 }
 
 /// Write `request`'s names (and types); with `verify`, read them back. Returns why it failed.

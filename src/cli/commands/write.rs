@@ -1,9 +1,10 @@
-//! Headless writes: `apply` (a desired-state file), `edit` (one change for many accounts).
-//! Plan → question → apply → verify, with the previous state in an undo file before any batch
-//! is sent. Rows go to stdout in input order; the summary and the undo path to stderr.
+//! Headless writes: `apply` (a desired-state file, an undo file, or `--from-plan` a saved
+//! plan), `edit` (one change for many accounts). What each reads and checks before the write
+//! runs; the run itself (plan → question → apply that plan → verify) is in `write_run`.
 
-use std::io::{BufRead, IsTerminal};
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -11,25 +12,23 @@ use anyhow::{Context, bail};
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
-use super::audit::{Streamed, client, open_output, read_account_sources, runtime, stream};
+use super::audit::{client, read_account_sources, runtime};
+use super::write_run::{Source, WriteRun};
 use crate::cli::target::TargetArgs;
 use crate::client::Client;
 use crate::config::Profile;
-use crate::engine::{self, Event, JobConfig, JobKind, Normalized, OutcomeStatus};
-use crate::export::{Format, RecordWriter};
-use crate::resume::Earlier;
+use crate::engine;
+use crate::export::Format;
 use crate::text::escape;
-use crate::write::change::PlanRow;
 use crate::write::desired::Desired;
-use crate::write::job::Mode;
-use crate::write::state_file;
-use crate::write::undo::UndoLog;
-use crate::write::{Edit, Want, WriteConfig, WriteRecord, WriteStatus};
+use crate::write::file_head::{FileHead, FileKind, job_id, names_of};
+use crate::write::{Edit, Want, plan_file, state_file};
 
 /// What every write command takes besides what it writes.
 #[derive(Debug, Args)]
 pub struct WriteOpts {
-    /// Print the plan and write nothing.
+    /// Print the plan and write nothing; with -o FILE.ndjson it is a plan file that
+    /// `timx apply --from-plan FILE` applies exactly.
     #[arg(long)]
     pub plan: bool,
     /// Apply without asking (needed when standard input is not a terminal).
@@ -48,8 +47,9 @@ pub struct WriteOpts {
     /// Write the outcome rows to FILE (mode 0600) as batches finish, flushed per batch.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Pick up an interrupted write from its -o FILE: accounts with an outcome there are kept,
-    /// the rest (cancelled, missing) are planned and written again.
+    /// Pick up an interrupted write from its -o FILE (only that job's): accounts whose outcome
+    /// there is final are kept, the rest are written again, and the first run's undo file is
+    /// appended to.
     #[arg(long, requires = "output")]
     pub resume: bool,
     /// Allow writes through a one-off target (--region/--base-url); profiles use read_only.
@@ -61,10 +61,14 @@ pub struct WriteOpts {
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// The desired state: a timx export (CSV, JSON or NDJSON, by extension), edited; `-` reads
-    /// standard input (say its --input-format).
-    #[arg(short = 'f', long, value_name = "FILE")]
-    pub file: PathBuf,
+    /// The desired state: a timx export (CSV, JSON or NDJSON, by extension), edited, or an
+    /// undo file; `-` reads standard input (say its --input-format).
+    #[arg(short = 'f', long, value_name = "FILE", required_unless_present = "from_plan", conflicts_with = "from_plan")]
+    pub file: Option<PathBuf>,
+    /// Apply exactly the plan saved by `--plan -o FILE`: its planned accounts only, each checked
+    /// against the state it was planned from (changed since: conflict, not written).
+    #[arg(long, value_name = "FILE")]
+    pub from_plan: Option<PathBuf>,
     /// csv, json or ndjson: the format of -f (default: from its extension).
     #[arg(long)]
     pub input_format: Option<Format>,
@@ -134,37 +138,119 @@ pub fn run_apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     // The app's names are read while the file is parsed.
     let names = rt.spawn(app_names(client.clone(), profile.clone(), true));
-    let (format, text) = if args.file.as_os_str() == "-" {
-        if args.opts.target.reads_key_from_stdin() {
-            bail!("-f - and --key-stdin both want standard input; put the key in a file or variable");
-        }
-        let Some(format) = args.input_format else { bail!("-f - needs --input-format csv|json|ndjson") };
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)?;
-        (format, String::from_utf8_lossy(&bytes).into_owned())
-    } else {
-        let format = state_file::format_of(&args.file, args.input_format)?;
-        let text =
-            std::fs::read_to_string(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
-        (format, text)
-    };
-    let desired =
-        Desired::parse(&text, format).with_context(|| format!("{} is not a timx export", args.file.display()))?;
+    if let Some(path) = &args.from_plan {
+        let loaded = read_plan(path, FileKind::Plan, &profile)?;
+        let names = rt.block_on(names).context("the attribute names task failed")??;
+        return rt.block_on(planned_run(profile, client, loaded, names, Source::SavedPlan, path, &args.opts));
+    }
+    let Some(file) = args.file.as_deref() else { bail!("give -f FILE or --from-plan FILE") };
+    let (format, bytes) = read_input(file, args.input_format, &args.opts)?;
+    if let Some(kind) = head_kind(&bytes) {
+        return match kind {
+            FileKind::Undo if file.as_os_str() != "-" => {
+                let loaded = read_plan(file, FileKind::Undo, &profile)?;
+                let names = rt.block_on(names).context("the attribute names task failed")??;
+                rt.block_on(planned_run(profile, client, loaded, names, Source::Undo, file, &args.opts))
+            }
+            FileKind::Undo => {
+                bail!("an undo file is applied by its path (timx apply -f UNDO), not from standard input")
+            }
+            FileKind::Plan => {
+                bail!(
+                    "{} is a saved plan: apply exactly it with timx apply --from-plan {}",
+                    file.display(),
+                    file.display()
+                )
+            }
+            FileKind::Outcomes => bail!(
+                "{} holds the outcomes of a write that ran, not a desired state: finish it with the same command and \
+                 --resume -o {}, or plan again (--plan -o PLAN, then --from-plan PLAN)",
+                file.display(),
+                file.display()
+            ),
+        };
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!("{} is not UTF-8 (at byte {}): nothing was read", file.display(), e.utf8_error().valid_up_to())
+    })?;
+    let desired = Desired::parse(&text, format).with_context(|| format!("{} is not a timx export", file.display()))?;
+    let hash = job_id(&[text.as_bytes()]);
     drop(text);
     for (account, why) in &desired.skipped {
         eprintln!("timx: skipped {}: {why}", escape(account));
     }
     if desired.input.total() == 0 {
-        bail!("{}: no rows to apply", args.file.display());
+        bail!("{}: no rows to apply", file.display());
     }
-    let names = if desired.needs_names() {
-        rt.block_on(names).context("the attribute names task failed")??
-    } else {
-        Vec::new()
-    };
-    let (input, states) = desired.finish(&names);
-    let run = WriteRun { profile, client, input, want: Want::Each(Arc::new(states)), command: "apply" };
-    rt.block_on(run.run(&args.opts))
+    let names = rt.block_on(names).context("the attribute names task failed")??;
+    let (input, states) = desired.finish(&names.values().cloned().collect::<Vec<_>>());
+    let run = WriteRun::new(profile, client, input, Want::Each(Arc::new(states)), names, Source::Desired);
+    rt.block_on(run.job(&["apply", &hash]).run(&args.opts))
+}
+
+/// `-f FILE` (or standard input) as bytes, with its format.
+fn read_input(file: &Path, format: Option<Format>, opts: &WriteOpts) -> anyhow::Result<(Format, Vec<u8>)> {
+    if file.as_os_str() == "-" {
+        if opts.target.reads_key_from_stdin() {
+            bail!("-f - and --key-stdin both want standard input; put the key in a file or variable");
+        }
+        let Some(format) = format else { bail!("-f - needs --input-format csv|json|ndjson") };
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)?;
+        return Ok((format, bytes));
+    }
+    let format = state_file::format_of(file, format)?;
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    Ok((format, bytes))
+}
+
+/// The kind of a write's file, when the bytes start with a job's head.
+fn head_kind(bytes: &[u8]) -> Option<FileKind> {
+    let end = bytes.iter().position(|b| *b == b'\n').unwrap_or(bytes.len());
+    FileHead::parse(&String::from_utf8_lossy(&bytes[..end])).map(|h| h.kind)
+}
+
+/// A plan or undo file, refused when it is of another kind or another app (nothing is sent).
+fn read_plan(path: &Path, kind: FileKind, profile: &Profile) -> anyhow::Result<plan_file::Loaded> {
+    let (head, rows) = plan_file::read(path)?;
+    let what = format!("{} ({})", path.display(), head.kind.label());
+    if head.kind != kind {
+        bail!(
+            "{what} is not a {} file{}",
+            kind.label(),
+            match head.kind {
+                FileKind::Undo => ": apply an undo file with timx apply -f UNDO",
+                FileKind::Plan => ": apply a saved plan with timx apply --from-plan PLAN",
+                FileKind::Outcomes => ": finish an interrupted write with its command and --resume -o FILE",
+            }
+        );
+    }
+    head.check_target(profile, &what)?;
+    let rows = if kind == FileKind::Undo { crate::write::undo::merge(rows) } else { rows };
+    plan_file::load(path, rows, head)
+}
+
+/// A plan made before (saved, or an undo file) as a write job, once the app's names still put
+/// its attributes in the same slots.
+async fn planned_run(
+    profile: Profile,
+    client: Arc<Client>,
+    loaded: plan_file::Loaded,
+    names: BTreeMap<usize, String>,
+    source: Source,
+    path: &Path,
+    opts: &WriteOpts,
+) -> anyhow::Result<ExitCode> {
+    let plan_file::Loaded { head, input, set } = loaded;
+    let used = set.names();
+    head.check_names(&names, used.iter().map(String::as_str), &path.display().to_string())?;
+    if set.planned() == 0 && source == Source::SavedPlan {
+        eprintln!("timx: {}: no account is planned to change; nothing to write", path.display());
+    }
+    let hash = std::fs::read(path).map(|b| job_id(&[&b])).unwrap_or_default();
+    let label = if source == Source::Undo { "apply (undo)" } else { "apply --from-plan" };
+    let run = WriteRun::new(profile, client, input, Want::Plan(Arc::new(set)), names, source);
+    run.job(&[label, &hash]).run(opts).await
 }
 
 pub fn run_edit(args: EditArgs) -> anyhow::Result<ExitCode> {
@@ -193,263 +279,29 @@ pub fn run_edit(args: EditArgs) -> anyhow::Result<ExitCode> {
     let client = client(&profile)?;
     let rt = runtime()?;
     let names = rt.block_on(app_names(client.clone(), profile.clone(), edit.touches_attrs()))?;
-    if let Err(why) = edit.check(&names) {
+    if let Err(why) = edit.check(&names.values().cloned().collect::<Vec<_>>()) {
         // The same for every account: each ends invalid with it, and nothing is sent.
         eprintln!("timx: {}", escape(&why));
         let all: Vec<(u32, String)> = input.valid_indices().map(|i| (i, why.clone())).collect();
         input.mark_invalid(all);
     }
-    let run = WriteRun { profile, client, input, want: Want::Same(edit), command: "edit" };
-    rt.block_on(run.run(&args.opts))
+    let what = serde_json::to_string(&edit).unwrap_or_default();
+    let run = WriteRun::new(profile, client, input, Want::Same(edit), names, Source::Edit);
+    rt.block_on(run.job(&["edit", &what]).run(&args.opts))
 }
 
-/// The app's attribute names, when the change names attributes (to check them first).
-async fn app_names(client: Arc<Client>, profile: Profile, needed: bool) -> anyhow::Result<Vec<String>> {
-    if !needed {
-        return Ok(Vec::new());
-    }
+/// The app's attribute names, slot → name (for the files' heads and to check the names a
+/// change uses). When the change names no attribute, a failed read is only a warning.
+async fn app_names(client: Arc<Client>, profile: Profile, needed: bool) -> anyhow::Result<BTreeMap<usize, String>> {
     match engine::fetch_attr_names(client.clone(), profile.family, CancellationToken::new()).await {
-        Ok(r) => Ok(r.body.names_in_slot_order()),
-        Err(e) => bail!("cannot read the attribute names of {}: {}", profile.name, e),
-    }
-}
-
-/// One write job from its checked input to its exit code.
-struct WriteRun {
-    profile: Profile,
-    client: Arc<Client>,
-    input: Normalized,
-    want: Want,
-    command: &'static str,
-}
-
-impl WriteRun {
-    async fn run(mut self, opts: &WriteOpts) -> anyhow::Result<ExitCode> {
-        let format = super::audit::output_format(opts.format, opts.output.as_deref());
-        let (dest, whole) = self.resume(opts, format)?;
-        let input = Arc::new(self.input);
-        // The journal lists the whole input, also when a resume works on part of it.
-        let full: &Normalized = whole.as_ref().unwrap_or(&input);
-        let cfg = |mode| WriteConfig {
-            job: JobConfig::new(JobKind::Inspect, self.profile.family, self.profile.rate_limit),
-            want: self.want.clone(),
-            mode,
-        };
-        if opts.plan {
-            let job = crate::write::spawn_write(
-                self.client.clone(),
-                cfg(Mode::Plan),
-                input.clone(),
-                CancellationToken::new(),
+        Ok(r) => Ok(names_of(&r.body)),
+        Err(e) if needed => bail!("cannot read the attribute names of {}: {}", profile.name, e),
+        Err(e) => {
+            eprintln!(
+                "timx: warning: cannot read the attribute names of {} ({e}); the files will not list them",
+                profile.name
             );
-            let streamed = emit(job, format, dest).await?;
-            let command = format!("{} --plan", self.command);
-            return Ok(finish(&self.profile, &command, full, &streamed, None));
+            Ok(BTreeMap::new())
         }
-        if !opts.yes {
-            let job = crate::write::spawn_write(
-                self.client.clone(),
-                cfg(Mode::Plan),
-                input.clone(),
-                CancellationToken::new(),
-            );
-            if let Some(code) = confirm(&self.profile, job).await? {
-                return Ok(code);
-            }
-        }
-        let path = match &opts.undo_file {
-            Some(p) => p.clone(),
-            None => crate::write::undo::default_path(&self.profile.name)
-                .context("no data directory for the undo file: pass --undo-file PATH")?,
-        };
-        let undo = Arc::new(UndoLog::create(&path)?);
-        eprintln!("timx: undo file: {} (restore with: timx apply -f {} --yes)", path.display(), path.display());
-        let job = crate::write::spawn_write(
-            self.client.clone(),
-            cfg(Mode::Apply { undo, verify: opts.verify }),
-            input.clone(),
-            CancellationToken::new(),
-        );
-        let streamed = emit(job, format, dest).await?;
-        Ok(finish(&self.profile, self.command, full, &streamed, Some(&path)))
-    }
-
-    /// With `--resume` and an earlier outcome file: narrow the job to the accounts without an
-    /// outcome there. Returns where the rows go, and the whole input when the job's is a part.
-    fn resume<'a>(&mut self, opts: &'a WriteOpts, format: Format) -> anyhow::Result<(Dest<'a>, Option<Normalized>)> {
-        let Some(path) = opts.output.as_deref().filter(|p| opts.resume && p.exists()) else {
-            return Ok((Dest::Fresh(opts.output.as_deref()), None));
-        };
-        let is_write_row = |row: &crate::resume::RowInfo| {
-            if row.keys.is_empty() || row.keys.iter().any(|k| k == "changes") {
-                Ok(())
-            } else {
-                Err("its rows are not a write's outcomes".to_string())
-            }
-        };
-        let mut earlier = Earlier::scan(path, format, &self.input, &|s| s != "cancelled", &is_write_row)?;
-        let redo = earlier.redo(&self.input);
-        let kept = std::mem::take(&mut earlier.kept_statuses);
-        eprintln!(
-            "timx: resuming {}: {} of {} accounts have an outcome there, {} to plan again",
-            path.display(),
-            kept.len(),
-            self.input.total(),
-            redo.len()
-        );
-        self.want = self.want.subset(&redo);
-        let sub = crate::resume::sub_input(&self.input, &redo);
-        let full = std::mem::replace(&mut self.input, sub);
-        Ok((Dest::Resume { earlier, redo, kept }, Some(full)))
-    }
-}
-
-/// Where the outcome rows go.
-enum Dest<'a> {
-    Fresh(Option<&'a std::path::Path>),
-    /// Spliced into an earlier run's file; `kept` are the statuses of the rows it keeps.
-    Resume {
-        earlier: Earlier,
-        redo: Vec<u32>,
-        kept: Vec<String>,
-    },
-}
-
-/// Plan first and ask for the number of accounts that will change. None: go ahead.
-async fn confirm(profile: &Profile, mut job: engine::JobHandle<WriteRecord>) -> anyhow::Result<Option<ExitCode>> {
-    let mut shown = 0;
-    let mut summary = None;
-    eprintln!("timx: planning…");
-    let mut table = crate::write::change::writer(Format::Table, std::io::stderr())?;
-    while let Some(event) = job.events.recv().await {
-        match event {
-            Event::Batch(rows) => {
-                for r in rows.iter().filter(|r| r.status != WriteStatus::Unchanged) {
-                    if shown < 20 {
-                        table.write(&r.row())?;
-                    }
-                    shown += 1;
-                }
-            }
-            Event::Finished(s) => summary = Some(s),
-            Event::Started { .. } | Event::Progress(_) => {}
-        }
-    }
-    let summary = summary.context("the plan ended without a summary")?;
-    if shown > 20 {
-        eprintln!("… and {} more (see them all with --plan)", shown - 20);
-    }
-    eprintln!("{}", summary.line());
-    let n = summary.count(WriteStatus::Planned);
-    if n == 0 {
-        eprintln!("timx: nothing to change; nothing was written");
-        return Ok(Some(if summary.all_answered() { ExitCode::SUCCESS } else { ExitCode::from(1) }));
-    }
-    if !typed_count(n, "change", "account", profile)? {
-        eprintln!("timx: stopped; nothing was written");
-        return Ok(Some(ExitCode::from(2)));
-    }
-    Ok(None)
-}
-
-/// Ask the user to type `n`, the number of things that will change (`Type 3 to change 3
-/// accounts of prod (SDKAppID …)`); true when they did.
-pub(crate) fn typed_count(n: u64, verb: &str, noun: &str, profile: &Profile) -> std::io::Result<bool> {
-    eprint!(
-        "Type {n} to {verb} {n} {noun}{} of {} (SDKAppID {}), anything else to stop: ",
-        if n == 1 { "" } else { "s" },
-        escape(&profile.name),
-        profile.sdkappid
-    );
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(answer.trim() == n.to_string())
-}
-
-/// Output rows of a write: the plan format.
-struct Rows<'a>(Box<dyn RecordWriter<PlanRow> + 'a>);
-
-impl RecordWriter<WriteRecord> for Rows<'_> {
-    fn write(&mut self, r: &WriteRecord) -> std::io::Result<()> {
-        self.0.write(&r.row())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.flush()
-    }
-    fn finish(&mut self) -> std::io::Result<()> {
-        self.0.finish()
-    }
-}
-
-async fn emit(
-    job: engine::JobHandle<WriteRecord>,
-    format: Format,
-    dest: Dest<'_>,
-) -> anyhow::Result<Streamed<WriteStatus>> {
-    let (mut streamed, kept) = match dest {
-        Dest::Fresh(output) => {
-            let mut rows = Rows(crate::write::change::writer(format, open_output(output)?)?);
-            let streamed = stream(job, &mut rows).await?;
-            if streamed.write_failed.is_none() {
-                rows.finish()?;
-            }
-            (streamed, Vec::new())
-        }
-        Dest::Resume { earlier, redo, kept } => {
-            let make = |buf| -> std::io::Result<Box<dyn RecordWriter<WriteRecord>>> {
-                Ok(Box::new(Rows(crate::write::change::writer(format, buf)?)))
-            };
-            let mut rows = earlier.splice(redo, make)?;
-            let streamed = stream(job, &mut rows).await?;
-            if streamed.write_failed.is_none() {
-                rows.finish()?;
-            }
-            (streamed, kept)
-        }
-    };
-    if let Some(e) = &streamed.write_failed
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        bail!("cannot write the results: {e}");
-    }
-    if streamed.held_back > 0 {
-        bail!("internal error: {} rows were held back waiting for an earlier row that never came", streamed.held_back);
-    }
-    for label in kept {
-        if let Some(s) = WriteStatus::ALL.iter().find(|s| s.label() == label) {
-            *streamed.summary.counts.entry(*s).or_default() += 1;
-            streamed.summary.total += 1;
-        }
-    }
-    Ok(streamed)
-}
-
-/// The summary on stderr, the journal line, the exit code.
-fn finish(
-    profile: &Profile,
-    command: &str,
-    input: &Normalized,
-    streamed: &Streamed<WriteStatus>,
-    undo: Option<&std::path::Path>,
-) -> ExitCode {
-    let summary = &streamed.summary;
-    eprintln!("{}", summary.line());
-    if let Some(p) = undo
-        && summary.count(WriteStatus::Changed)
-            + summary.count(WriteStatus::Failed)
-            + summary.count(WriteStatus::Cancelled)
-            > 0
-    {
-        eprintln!("timx: to undo: timx apply -f {} --yes", p.display());
-    }
-    if let Err(e) = crate::journal::after_job(profile, command, summary, Some(input), undo) {
-        eprintln!("timx: warning: {e}");
-    }
-    if streamed.interrupted {
-        ExitCode::from(130)
-    } else if streamed.write_failed.is_some() || !summary.all_answered() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
     }
 }

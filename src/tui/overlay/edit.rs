@@ -103,7 +103,7 @@ impl EditForm {
             }
             Some(Action::Submit) => {
                 let desired = self.desired();
-                return match crate::write::job::check_values(&desired) {
+                return match crate::write::want::check_values(&desired) {
                     Ok(()) => Outcome::Review(Box::new(desired)),
                     Err(why) => {
                         self.error = Some(why);

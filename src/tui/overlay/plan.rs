@@ -133,6 +133,29 @@ impl PlanView {
         parts.join(" · ")
     }
 
+    /// How many accounts a confirmation would not write, and why (`200 failed, 3 invalid`):
+    /// only the planned ones are written.
+    pub fn left_out(&self) -> Option<String> {
+        let out: Vec<(WriteStatus, u64)> = WriteStatus::ALL
+            .iter()
+            .filter(|s| !matches!(s, WriteStatus::Planned | WriteStatus::Unchanged))
+            .map(|s| (*s, self.count(*s)))
+            .filter(|(_, c)| *c > 0)
+            .collect();
+        if out.is_empty() || self.changing() == 0 {
+            return None;
+        }
+        let n: u64 = out.iter().map(|(_, c)| c).sum();
+        let what: Vec<String> = out.iter().map(|(s, c)| format!("{c} {}", s.label())).collect();
+        Some(format!(
+            "{n} {}{} will not be written ({}): only the {} planned are",
+            self.noun,
+            if n == 1 { "" } else { "s" },
+            what.join(", "),
+            self.changing()
+        ))
+    }
+
     /// The diff as lines: each entry's head, then its details indented.
     pub fn lines(&self) -> Vec<(bool, String)> {
         let mut out = Vec::new();
@@ -216,15 +239,13 @@ mod tests {
 
     fn row(i: u32, status: WriteStatus, tag: Option<&str>) -> WriteRecord {
         WriteRecord {
-            index: i,
             account: format!("u{i}"),
-            status,
             changes: tag
                 .map(|t| Change { op: Op::Add, name: None, tag: Some(t.into()), from: None, to: None })
                 .into_iter()
                 .collect(),
-            error: None,
             reason: (status == WriteStatus::Invalid).then(|| "tag over 50 bytes".to_string()),
+            ..WriteRecord::new(i, "", status)
         }
     }
 

@@ -159,14 +159,7 @@ mod tests {
         let mut r = Results::default();
         r.reset(2);
         r.insert(vec![record(0, "a", &["vip"]), record(1, "b", &[])]);
-        r.set_outcome(WriteRecord {
-            index: 1,
-            account: "b".into(),
-            status: WriteStatus::Changed,
-            changes: vec![],
-            error: None,
-            reason: None,
-        });
+        r.set_outcome(WriteRecord::new(1, "b", WriteStatus::Changed));
         r.replace(vec![record(1, "b", &["vip", "gold"])]);
         r.refresh_after_replace();
         assert_eq!(r.present(), 2);

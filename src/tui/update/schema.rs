@@ -47,17 +47,14 @@ impl App {
         plan.progress.0 = plan.progress.1;
         plan.done = true;
         // may_write() above saw the profile.
-        let Some(family) = self.active_profile().map(|p| p.family) else { return vec![] };
-        let names = schema::request(family, wanted, &changing);
+        let Some(profile) = self.active_profile().cloned() else { return vec![] };
+        let names = schema::request(profile.family, wanted, &changing);
         let job = self.next_job_id();
         self.overlay = Overlay::Plan(Box::new(plan));
-        self.write = Some(WriteFlow {
-            job,
-            phase: Phase::Review,
-            kind: FlowKind::Schema { names, before },
-            undo: None,
-            read_back: vec![],
-        });
+        let slots = crate::write::file_head::names_of(&before);
+        let mut flow = WriteFlow::new(job, FlowKind::Schema { names, before }, profile, slots);
+        flow.phase = Phase::Review;
+        self.write = Some(flow);
         vec![]
     }
 

@@ -5,7 +5,7 @@ use crate::client::CallError;
 use crate::engine::{self, Event, Summary};
 use crate::tui::app::{App, Effect};
 use crate::tui::keymap::{self, Action};
-use crate::tui::msg::WorkerEvent;
+use crate::tui::msg::{LoadedFile, WorkerEvent};
 use crate::tui::overlay::{Overlay, Popup};
 
 impl App {
@@ -20,7 +20,8 @@ impl App {
                 // Only the file still awaited: Esc may have stopped it, a newer one replaced it.
                 None => Effect::none(),
                 Some((_, label)) => match result {
-                    Ok(d) => Effect::run(self.desired_loaded(&path, label, *d)),
+                    Ok(LoadedFile::Desired(d)) => Effect::run(self.desired_loaded(&path, label, *d)),
+                    Ok(LoadedFile::Plan(p)) => Effect::run(self.plan_loaded(&path, label, *p)),
                     Err(e) => {
                         self.error(e);
                         Effect::redraw()

@@ -25,25 +25,21 @@ impl App {
             return vec![];
         }
         let Some(profile) = self.active_profile().cloned() else { return vec![] };
+        let names = self.attr_names.names.as_ref().map(crate::write::file_head::names_of).unwrap_or_default();
         let job = self.next_job_id();
         let mut plan = PlanView::new(&req.label, "account", req.input.total() as u64);
         plan.warnings = req.warnings.clone();
         self.overlay = Overlay::Plan(Box::new(plan));
         let cmd = WorkerCmd::Write(Box::new(WriteJob {
             job,
-            profile,
+            profile: profile.clone(),
             want: req.want.clone(),
             input: req.input.clone(),
             undo: None,
             command: req.label.clone(),
+            names: names.clone(),
         }));
-        self.write = Some(WriteFlow {
-            job,
-            phase: Phase::Planning,
-            kind: FlowKind::Accounts(req),
-            undo: None,
-            read_back: vec![],
-        });
+        self.write = Some(WriteFlow::new(job, FlowKind::Accounts(req), profile, names));
         self.info("planning: reading the accounts' current state… nothing is written yet");
         vec![cmd.into()]
     }
@@ -59,11 +55,13 @@ impl App {
         Effect::run(cmds)
     }
 
-    /// The plan was confirmed: write, keeping the previous state in the undo file first.
+    /// The plan was confirmed: apply exactly the plan shown (its planned rows, each checked
+    /// against the state it was planned from), on the profile it was planned on, keeping the
+    /// inverse in the undo file first.
     pub(crate) fn confirm_write(&mut self) -> Effect {
         self.overlay = Overlay::None;
         let Some(mut flow) = self.write.take() else { return Effect::redraw() };
-        let Some(profile) = self.active_profile().cloned() else { return Effect::redraw() };
+        let profile = flow.profile.clone();
         if !self.may_write() {
             return Effect::redraw();
         }
@@ -79,8 +77,14 @@ impl App {
         flow.job = job;
         flow.phase = Phase::Applying;
         flow.undo = Some(undo.clone());
+        let names = flow.names.clone();
+        let plan = match &flow.kind {
+            FlowKind::Accounts(req) => Some(flow.plan_set(&req.input.clone())),
+            FlowKind::Schema { .. } => None,
+        };
         let cmd = match &mut flow.kind {
             FlowKind::Accounts(req) => {
+                req.want = Want::Plan(Arc::new(plan.unwrap_or_default()));
                 let total = req.input.total();
                 if req.rows.is_none() {
                     // A file's accounts become the rows; each shows its outcome, then what it holds.
@@ -103,6 +107,7 @@ impl App {
                     input: req.input.clone(),
                     undo: Some(undo),
                     command: req.label.clone(),
+                    names,
                 }))
             }
             FlowKind::Schema { names, before } => {
@@ -121,12 +126,19 @@ impl App {
         if flow.phase == Phase::Planning {
             let Overlay::Plan(plan) = &mut self.overlay else { return Effect::none() };
             match event {
-                Event::Batch(rows) => plan.add(&rows),
+                Event::Batch(rows) => {
+                    plan.add(&rows);
+                    flow.plan_rows
+                        .extend(rows.iter().filter(|r| r.status != WriteStatus::Unchanged).map(|r| (r.index, r.row())));
+                }
                 Event::Finished(s) => {
                     plan.done = true;
                     flow.phase = Phase::Review;
                     if let Some(e) = &s.aborted {
                         plan.warnings.push(format!("the plan stopped: {e}"));
+                    }
+                    if let Some(left) = plan.left_out() {
+                        plan.warnings.push(left);
                     }
                     let n = plan.changing();
                     let how = if plan.needs_typing() { format!("type {n}, then Enter") } else { "Enter".into() };
@@ -201,7 +213,7 @@ impl App {
     /// Read the written accounts again, so each row shows what the service holds now.
     fn read_back(&mut self) -> Effect {
         let Some(mut flow) = self.write.take() else { return Effect::none() };
-        let Some(profile) = self.active_profile().cloned() else { return Effect::redraw() };
+        let profile = flow.profile.clone();
         flow.read_back.sort_unstable();
         flow.read_back.dedup();
         if flow.read_back.is_empty() {
@@ -343,6 +355,40 @@ impl App {
         // become the rows.
         let rows = self.results.rows_of((0..input.total()).map(|i| input.entries.get(i)));
         let req = WriteRequest { label, want: Want::Each(Arc::new(states)), input: Arc::new(input), rows, warnings };
+        self.start_write(req)
+    }
+
+    /// An undo file or a saved plan was read (`:undo`, `:apply`): refused when it was made on
+    /// another app, or the app's attribute names moved since; else planned against the accounts
+    /// as they are now, like any write.
+    pub(crate) fn plan_loaded(
+        &mut self,
+        path: &std::path::Path,
+        label: String,
+        p: crate::write::plan_file::Loaded,
+    ) -> Vec<Cmd> {
+        let Some(profile) = self.active_profile().cloned() else { return vec![] };
+        let what = format!("{} ({})", path.display(), p.head.kind.label());
+        if let Err(e) = p.head.check_target(&profile, &what) {
+            self.error(format!("{e:#}"));
+            return vec![];
+        }
+        let used = p.set.names();
+        if !used.is_empty() {
+            let Some(names) = self.attr_names.names.as_ref() else {
+                self.error("the attribute names have not loaded: they check the file's names (R reloads them)");
+                return vec![];
+            };
+            let now = crate::write::file_head::names_of(names);
+            if let Err(e) = p.head.check_names(&now, used.iter().map(String::as_str), &what) {
+                self.error(format!("{e:#}"));
+                return vec![];
+            }
+        }
+        let input = p.input;
+        let rows = self.results.rows_of((0..input.total()).map(|i| input.entries.get(i)));
+        let req =
+            WriteRequest { label, want: Want::Plan(Arc::new(p.set)), input: Arc::new(input), rows, warnings: vec![] };
         self.start_write(req)
     }
 

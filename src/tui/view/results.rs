@@ -253,8 +253,8 @@ pub(super) fn write_style(app: &App, s: WriteStatus) -> Style {
     match s {
         WriteStatus::Changed => t.ok.add_modifier(ratatui::style::Modifier::BOLD),
         WriteStatus::Unchanged | WriteStatus::Planned => t.ok,
-        WriteStatus::Failed | WriteStatus::Invalid => t.error,
-        WriteStatus::NotFound | WriteStatus::Cancelled => t.warn,
+        WriteStatus::Failed | WriteStatus::Invalid | WriteStatus::Conflict => t.error,
+        WriteStatus::NotFound | WriteStatus::Cancelled | WriteStatus::Partial | WriteStatus::Unknown => t.warn,
     }
 }
 
