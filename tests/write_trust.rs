@@ -1,0 +1,356 @@
+//! Writes you can trust, through the real binary against the emulator, in both families: the
+//! plan that was shown is what is written (a confirmed plan is not planned again; a saved plan
+//! is applied exactly, account by account against the state it was made from), on the app it
+//! was made on; `--resume` takes only its own job's file; undo puts back exactly what a write
+//! changed, and refuses another app's file.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use timx::api::{Family, wire};
+use timx::emulator::{EmulatorConfig, Faults, Running};
+
+const FAMILIES: [(Family, &str); 2] = [(Family::Timpush, "timpush"), (Family::AllMemberPush, "all_member_push")];
+
+fn demo() -> timx::emulator::data::DataFile {
+    timx::emulator::data::DataFile::load(Path::new("assets/demo/demo.json")).unwrap()
+}
+
+type State = (BTreeMap<String, String>, Vec<String>);
+
+fn held(emu: &Running, account: &str) -> Option<State> {
+    emu.with_store(|s| {
+        let u = s.users.get(account)?;
+        let attrs = u.attrs.iter().filter_map(|(slot, v)| Some((s.attr_names[*slot].clone()?, v.clone()))).collect();
+        Some((attrs, u.tags.clone()))
+    })
+}
+
+fn write_calls(emu: &Running) -> u64 {
+    let stats = emu.stats();
+    stats.by_path.iter().filter(|(p, _)| !p.contains("get_")).flat_map(|(_, m)| m.values()).sum()
+}
+
+/// `timx ARGS` on the emulator's app through `family`.
+fn args(v: &[&str], emu: &Running, family: &str) -> Vec<String> {
+    let mut a: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+    a.extend(one_off(emu));
+    let at = a.iter().position(|x| x == "--family").unwrap();
+    a[at + 1] = family.to_owned();
+    a
+}
+
+fn run(env: &Workspace, a: &[String]) -> std::process::Output {
+    env.run(&a.iter().map(String::as_str).collect::<Vec<_>>(), Some(KEY))
+}
+
+/// The rows of a write's output or file, after its head line.
+fn rows_of(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .filter(|l| !timx::write::file_head::FileHead::is_head(l))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn status_of(out: &[serde_json::Value], account: &str) -> String {
+    out.iter().find(|r| r["account"] == account).map(|r| r["status"].as_str().unwrap().to_owned()).unwrap()
+}
+
+fn undo_path(o: &std::process::Output) -> PathBuf {
+    let err = text(&o.stderr);
+    let line = err.lines().find(|l| l.starts_with("timx: undo file: ")).unwrap_or_else(|| panic!("{err}"));
+    PathBuf::from(line["timx: undo file: ".len()..].split(" (").next().unwrap())
+}
+
+/// Change an account behind timx's back, as another admin would: set attributes, and (with
+/// `tags`) its whole tag set (timpush `Replace: 1`, so in that order).
+fn meddle(emu: &Running, rt: &tokio::runtime::Runtime, account: &str, attrs: &[(&str, &str)], tags: Option<&[&str]>) {
+    let c = client(emu);
+    rt.block_on(async {
+        if !attrs.is_empty() {
+            let attrs = attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let req = wire::SetAttrRequest { user_attrs: vec![wire::UserAttrs { to_account: account.into(), attrs }] };
+            c.set_attrs(Family::Timpush, &req).await.unwrap();
+        }
+        if let Some(tags) = tags {
+            let tags = tags.iter().map(|t| t.to_string()).collect();
+            let req =
+                wire::TagsRequest { replace: Some(1), user_tags: vec![wire::UserTags { to_account: account.into(), tags }] };
+            c.add_tags(Family::Timpush, &req).await.unwrap();
+        }
+    });
+}
+
+/// Defect 1: the typed count confirmed a plan, and a new read → plan → write ran instead, so a
+/// tag added meanwhile was removed by the confirmed clear. Now the plan shown is applied: bob,
+/// changed since, is a conflict and keeps every tag; carol is cleared.
+#[test]
+fn a_confirmed_plan_is_applied_as_shown_not_planned_again() {
+    let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(demo()));
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("TIMX_SECRET_KEY", KEY.to_string()), ("TIMX_DATA_DIR", dir.path().display().to_string())];
+    let bob_before = held(&emu, "bob").unwrap().1;
+    assert!(!bob_before.is_empty() && !held(&emu, "carol").unwrap().1.is_empty());
+    let a = args(&["edit", "bob", "carol", "--clear-tags", "--read-write"], &emu, "timpush");
+    let mut s =
+        common::pty::Session::start_in(&a.iter().map(String::as_str).collect::<Vec<_>>(), &env, (24, 160), dir.path());
+    s.wait_for("Type 2 to change 2 accounts");
+    let mut bob_now = bob_before.clone();
+    bob_now.push("added-meanwhile".into());
+    let bob_now: Vec<&str> = bob_now.iter().map(String::as_str).collect();
+    meddle(&emu, &rt, "bob", &[], Some(&bob_now));
+    s.send(b"2\r");
+    assert_eq!(s.wait_exit().exit_code(), 1, "a conflict is not a success: {}", s.screen());
+    assert!(s.screen().contains("conflict"), "{}", s.screen());
+    assert_eq!(held(&emu, "bob").unwrap().1, bob_now, "bob, changed since the plan, is not written");
+    assert!(held(&emu, "carol").unwrap().1.is_empty(), "carol is cleared as planned");
+    rt.block_on(emu.shutdown());
+}
+
+/// A saved plan: applied exactly — the account changed out of band since the plan is a
+/// conflict and untouched, the others are written; nothing is planned again (one guard read per
+/// batch, no second plan).
+#[test]
+fn a_stale_saved_plan_writes_the_others_and_leaves_the_changed_one_alone_in_both_families() {
+    for (family, name) in FAMILIES {
+        let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(demo()));
+        let env = Workspace::new();
+        let plan = env.dir.path().join("plan.ndjson");
+        let edit = ["edit", "bob", "carol", "alice", "--set", "city=深圳", "--add-tag", "planned"];
+        let o = run(&env, &args(&[&edit[..], &["--plan", "-o", plan.to_str().unwrap()]].concat(), &emu, name));
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let planned = rows_of(&std::fs::read_to_string(&plan).unwrap());
+        assert_eq!(planned.len(), 3);
+        assert!(planned.iter().all(|r| r["status"] == "planned"), "{planned:?}");
+        assert_eq!(write_calls(&emu), 0, "{family:?}: a plan writes nothing");
+        meddle(&emu, &rt, "bob", &[("city", "上海")], None);
+        let bob_then = held(&emu, "bob").unwrap();
+        let o = run(&env, &args(&["apply", "--from-plan", plan.to_str().unwrap(), "--yes", "--read-write"], &emu, name));
+        assert_eq!(o.status.code(), Some(1), "{family:?}: {}", text(&o.stderr));
+        let out = rows_of(&text(&o.stdout));
+        assert_eq!(status_of(&out, "bob"), "conflict", "{out:?}");
+        let why = out[0]["error"].as_str().unwrap();
+        assert!(why.contains("city is \"上海\"") && why.contains("re-plan"), "{why}");
+        assert_eq!(held(&emu, "bob").unwrap(), bob_then, "{family:?}: bob untouched");
+        for a in ["carol", "alice"] {
+            assert_eq!(status_of(&out, a), "changed", "{out:?}");
+            let (attrs, tags) = held(&emu, a).unwrap();
+            assert_eq!(attrs["city"], "深圳");
+            assert!(tags.contains(&"planned".to_string()));
+        }
+        rt.block_on(emu.shutdown());
+    }
+}
+
+/// Defect 3: `--resume` took a plan's `-o` (0 calls, "planned 3", nothing written) and another
+/// edit's `-o`. Now each is refused with exit 2 and left byte for byte as it was.
+#[test]
+fn resume_refuses_another_jobs_file_and_leaves_it_untouched() {
+    let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(demo()));
+    let env = Workspace::new();
+    let out = env.dir.path().join("out.ndjson");
+    let o_arg = ["-o", out.to_str().unwrap()];
+    let edit = |tag: &str, extra: &[&str]| {
+        let base = ["edit", "bob", "carol", "alice", "--add-tag", tag];
+        args(&[&base[..], &o_arg[..], extra].concat(), &emu, "timpush")
+    };
+    let o = run(&env, &edit("new", &["--plan"]));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let plan_bytes = std::fs::read(&out).unwrap();
+    let o = run(&env, &edit("new", &["--yes", "--read-write", "--resume"]));
+    assert_eq!(o.status.code(), Some(2), "a plan's file is not an apply's: {}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("another job"), "{}", text(&o.stderr));
+    assert_eq!(std::fs::read(&out).unwrap(), plan_bytes, "left as it was");
+    assert_eq!(write_calls(&emu), 0);
+    // The outcome file of one edit does not resume another.
+    let o = run(&env, &edit("new", &["--yes", "--read-write"]));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let done = std::fs::read(&out).unwrap();
+    let calls = write_calls(&emu);
+    for other in [edit("other", &["--yes", "--read-write", "--resume"]), {
+        let mut a = edit("new", &["--yes", "--read-write", "--resume"]);
+        let at = a.iter().position(|x| x == "--family").unwrap();
+        a[at + 1] = "all_member_push".into();
+        a
+    }] {
+        let o = run(&env, &other);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+        assert_eq!(std::fs::read(&out).unwrap(), done);
+        assert_eq!(write_calls(&emu), calls, "nothing sent");
+    }
+    rt.block_on(emu.shutdown());
+}
+
+/// `--from-plan` refuses a plan of another target, or one whose attribute names moved since;
+/// `apply -f` refuses a plan or an outcome file and says what to use.
+#[test]
+fn a_plan_is_refused_on_another_target_after_a_rename_and_through_apply_f() {
+    let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(demo()));
+    let env = Workspace::new();
+    let plan = env.dir.path().join("plan.ndjson");
+    let p = plan.to_str().unwrap();
+    let o = run(&env, &args(&["edit", "bob", "--set", "city=深圳", "--plan", "-o", p], &emu, "timpush"));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let o = run(&env, &args(&["apply", "--from-plan", p, "--yes", "--read-write"], &emu, "all_member_push"));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("was made on"), "{}", text(&o.stderr));
+    let o = run(&env, &args(&["apply", "-f", p, "--yes", "--read-write"], &emu, "timpush"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--from-plan"), "{}", text(&o.stderr));
+    let outcomes = env.dir.path().join("out.ndjson");
+    let o = run(&env, &args(&["edit", "carol", "--add-tag", "x", "--yes", "--read-write", "-o", outcomes.to_str().unwrap()], &emu, "timpush"));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let o = run(&env, &args(&["apply", "-f", outcomes.to_str().unwrap(), "--yes", "--read-write"], &emu, "timpush"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--resume"), "{}", text(&o.stderr));
+    // city moves to another slot: the plan is refused, nothing is sent.
+    let c = client(&emu);
+    rt.block_on(async {
+        let names = c.get_attr_names(Family::Timpush).await.unwrap().body;
+        let slot = names.slots().find(|s| s.name == Some("city")).unwrap().slot;
+        let mut map = BTreeMap::new();
+        map.insert(slot.to_string(), "town".to_string());
+        map.insert("9".to_string(), "city".to_string());
+        c.set_attr_names(Family::Timpush, &wire::AttrNames { attr_names: map, ..Default::default() }).await.unwrap();
+    });
+    let calls = write_calls(&emu);
+    let o = run(&env, &args(&["apply", "--from-plan", p, "--yes", "--read-write"], &emu, "timpush"));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("attribute names changed"), "{}", text(&o.stderr));
+    assert_eq!(write_calls(&emu), calls);
+    rt.block_on(emu.shutdown());
+}
+
+/// Defect 5: an undo reverted the whole attribute map and put tags back out of order. Now it
+/// puts back only what the write changed: a later change to another field is kept, a later
+/// change to a field the write touched is a conflict, and on timpush a removed tag comes back in
+/// its old place (all_member_push cannot write an order, and says so).
+#[test]
+fn undo_puts_back_exactly_what_the_write_changed_in_both_families() {
+    for (family, name) in FAMILIES {
+        let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(demo()));
+        let env = Workspace::new();
+        let (bob_attrs, _) = held(&emu, "bob").unwrap();
+        let o = run(&env, &args(&["edit", "bob", "--set", "city=深圳", "--yes", "--read-write"], &emu, name));
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let undo = undo_path(&o);
+        meddle(&emu, &rt, "bob", &[("sex", "changed-later")], None);
+        let u = run(&env, &args(&["apply", "-f", undo.to_str().unwrap(), "--yes", "--read-write"], &emu, name));
+        assert_eq!(u.status.code(), Some(0), "{}", text(&u.stderr));
+        let (attrs, _) = held(&emu, "bob").unwrap();
+        assert_eq!(attrs.get("city"), bob_attrs.get("city"), "{family:?}: city put back");
+        assert_eq!(attrs["sex"], "changed-later", "{family:?}: a field the write did not touch is kept");
+
+        // A field the write touched, changed since: conflict, not overwritten.
+        let o = run(&env, &args(&["edit", "bob", "--set", "city=广州", "--yes", "--read-write"], &emu, name));
+        let undo = undo_path(&o);
+        meddle(&emu, &rt, "bob", &[("city", "成都")], None);
+        let u = run(&env, &args(&["apply", "-f", undo.to_str().unwrap(), "--yes", "--read-write"], &emu, name));
+        assert_eq!(u.status.code(), Some(1), "{}", text(&u.stderr));
+        assert_eq!(status_of(&rows_of(&text(&u.stdout)), "bob"), "conflict");
+        assert_eq!(held(&emu, "bob").unwrap().0["city"], "成都");
+
+        // Tag order after a removal-only write.
+        meddle(&emu, &rt, "carol", &[], Some(&["a", "b", "c", "d", "e"]));
+        let o = run(&env, &args(&["edit", "carol", "--remove-tag", "b", "--yes", "--read-write"], &emu, name));
+        assert_eq!(held(&emu, "carol").unwrap().1, ["a", "c", "d", "e"]);
+        let undo = undo_path(&o);
+        let u = run(&env, &args(&["apply", "-f", undo.to_str().unwrap(), "--yes", "--read-write"], &emu, name));
+        assert_eq!(u.status.code(), Some(0), "{}", text(&u.stderr));
+        let tags = held(&emu, "carol").unwrap().1;
+        if family == Family::Timpush {
+            assert_eq!(tags, ["a", "b", "c", "d", "e"], "the old order");
+        } else {
+            assert_eq!(tags, ["a", "c", "d", "e", "b"]);
+            assert!(text(&u.stdout).contains("cannot write a tag order"), "{}", text(&u.stdout));
+        }
+        rt.block_on(emu.shutdown());
+    }
+}
+
+/// An undo file of another app (here: the other family) is refused with exit 2, nothing sent;
+/// a write that changes nothing leaves no undo file.
+#[test]
+fn an_undo_file_is_refused_on_another_target_and_no_write_no_undo_file() {
+    let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(demo()));
+    let env = Workspace::new();
+    let o = run(&env, &args(&["edit", "bob", "--add-tag", "u1", "--yes", "--read-write"], &emu, "timpush"));
+    let undo = undo_path(&o);
+    let calls = write_calls(&emu);
+    let u = run(&env, &args(&["apply", "-f", undo.to_str().unwrap(), "--yes", "--read-write"], &emu, "all_member_push"));
+    assert_eq!(u.status.code(), Some(2), "{}", text(&u.stderr));
+    assert!(text(&u.stderr).contains("was made on"), "{}", text(&u.stderr));
+    assert_eq!(write_calls(&emu), calls);
+    let again = run(&env, &args(&["edit", "bob", "--add-tag", "u1", "--yes", "--read-write"], &emu, "timpush"));
+    assert_eq!(again.status.code(), Some(0));
+    assert!(!undo_path(&again).exists(), "nothing changed, so no undo file was made");
+    // all_member_push cannot tell an account that does not exist: the summary says so.
+    let o = run(&env, &args(&["edit", "ghost-never-existed", "--add-tag", "x", "--yes", "--read-write"], &emu, "all_member_push"));
+    assert!(text(&o.stderr).contains("does not report accounts that do not exist"), "{}", text(&o.stderr));
+    rt.block_on(emu.shutdown());
+}
+
+/// Defect 4 and the kill test: a 10,000-account all_member_push write (remove_tag, then
+/// add_tag) killed with SIGKILL, resumed and interrupted with Ctrl-C, resumed again: every
+/// account ends in the desired state, there is one undo file, and it restores the original.
+#[test]
+fn a_write_killed_resumed_interrupted_and_resumed_ends_desired_and_one_undo_file_restores_it() {
+    let faults = Faults { latency: Duration::from_millis(10), ..Default::default() };
+    let users: Vec<serde_json::Value> =
+        (0..10_000).map(|i| serde_json::json!({"id": format!("u{i:05}"), "tags": ["keep", "a"]})).collect();
+    let data = data(serde_json::json!({"attr_names": {"0": "sex"}, "users": users}));
+    let (emu, rt) = start_isolated(EmulatorConfig { faults, ..EmulatorConfig::default() }, Some(data));
+    let env = Workspace::new();
+    let accounts = env.dir.path().join("accounts.txt");
+    std::fs::write(&accounts, (0..10_000).map(|i| format!("u{i:05}\n")).collect::<String>()).unwrap();
+    let out = env.dir.path().join("out.ndjson");
+    let a = |extra: &[&str]| {
+        let base = ["edit", "-f", accounts.to_str().unwrap(), "--remove-tag", "a", "--add-tag", "b", "--yes"];
+        let rest = ["--read-write", "--rate-limit", "20", "-o", out.to_str().unwrap()];
+        args(&[&base[..], &rest[..], extra].concat(), &emu, "all_member_push")
+    };
+    let mut at = 0;
+    for (signal, extra) in [("-KILL", &[][..]), ("-INT", &["--resume"][..])] {
+        let mut child = env.cmd().args(a(extra)).env("TIMX_SECRET_KEY", KEY).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while write_calls(&emu) < at + 30 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap().success());
+        let code = child.wait().unwrap().code();
+        if signal == "-INT" {
+            assert_eq!(code, Some(130));
+        }
+        at = write_calls(&emu);
+    }
+    let done = (0..10_000).filter(|i| held(&emu, &format!("u{i:05}")).unwrap().1 == ["keep", "b"]).count();
+    assert!(done > 0 && done < 10_000, "both runs stopped midway: {done}");
+    let o = run(&env, &a(&["--resume"]));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let rows = rows_of(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(rows.len(), 10_000, "one row each");
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r["account"], format!("u{i:05}"));
+        assert_eq!(r["status"], "changed", "{r}");
+        assert_eq!(held(&emu, &format!("u{i:05}")).unwrap().1, ["keep", "b"], "u{i:05}");
+    }
+    let undo_dir = env.dir.path().join("data").join("undo");
+    let undo_files: Vec<PathBuf> = std::fs::read_dir(&undo_dir).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(undo_files.len(), 1, "one write job, one undo file: {undo_files:?}");
+    let u = run(&env, &args(&["apply", "-f", undo_files[0].to_str().unwrap(), "--yes", "--read-write"], &emu, "all_member_push"));
+    assert_eq!(u.status.code(), Some(0), "{}", text(&u.stderr));
+    for i in 0..10_000 {
+        let tags = held(&emu, &format!("u{i:05}")).unwrap().1;
+        let mut sorted = tags.clone();
+        sorted.sort();
+        assert_eq!(sorted, ["a", "keep"], "u{i:05}: the original tags, neither none nor the new ones");
+    }
+    rt.spawn(emu.shutdown());
+    rt.shutdown_background();
+}
