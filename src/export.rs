@@ -74,30 +74,128 @@ fn needs_mark(s: &str) -> bool {
     matches!(s.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '\''))
 }
 
+/// The columns of timx's CSV files that are not an attribute: an account export's (`account`,
+/// `other_attrs`, `tags`, `status`, `error_code`, `error`) and a write plan's (`changes`). The one
+/// list both the writers and the names' warnings (`timx attr-names set`, `:attr-name`) use.
+pub const RESERVED_COLUMNS: [&str; 7] = ["account", "other_attrs", "tags", "status", "error_code", "error", "changes"];
+
+/// What marks a CSV column as an attribute whatever its name: see `attr_column`.
+pub const ATTR_COLUMN_PREFIX: &str = "attr:";
+
+/// The CSV column of attribute `name`. An attribute is its own column, except one named like
+/// a column of timx's files (`RESERVED_COLUMNS`: an attribute called `status` or `tags`) or one
+/// whose name starts with `attr:`: that one is `attr:NAME` (`attr:status`, `attr:attr:x`), so
+/// no header is ever written twice and `column_attr` reads every column back as what it was.
+pub fn attr_column(name: &str) -> std::borrow::Cow<'_, str> {
+    if RESERVED_COLUMNS.contains(&name) || name.starts_with(ATTR_COLUMN_PREFIX) {
+        format!("{ATTR_COLUMN_PREFIX}{name}").into()
+    } else {
+        name.into()
+    }
+}
+
+/// The inverse of `attr_column`: the attribute a CSV column holds, or `None` for one of
+/// `RESERVED_COLUMNS`. `attr:NAME` is always attribute NAME (one `attr:` taken off).
+pub fn column_attr(header: &str) -> Option<&str> {
+    match header.strip_prefix(ATTR_COLUMN_PREFIX) {
+        Some(name) => Some(name),
+        None => (!RESERVED_COLUMNS.contains(&header)).then_some(header),
+    }
+}
+
+/// What to tell someone naming an attribute `name` when CSV exports write it under another
+/// column name (`attr_column`); `None` when its column is its name.
+pub fn column_note(name: &str) -> Option<String> {
+    let column = attr_column(name);
+    (column != name).then(|| {
+        format!(
+            "{name:?} is also the name of a column of timx's CSV files: CSV exports write the attribute as column \
+             {column:?}, which apply reads back as {name:?}"
+        )
+    })
+}
+
 /// The tags of one CSV cell: joined with `;`, each one a cell of its own where `;` is the
 /// spreadsheet's list separator, so each is neutralized on its own (a leading `'`, also before
-/// a tag that starts with `'`), and `%` and `;` inside a tag are written `%25` and `%3B`, so
-/// `split_tags` gives back exactly the tags.
+/// a tag that starts with `'`), and `%` and `;` inside a tag are written `%25` and `%3B`, and a
+/// space, tab, CR or LF at either end of a tag `%20`, `%09`, `%0D`, `%0A` (`split_tags` trims
+/// those around the separators), so `split_tags` gives back exactly the tags.
 pub fn join_tags(tags: &[String]) -> String {
     let mut out = String::new();
     for (i, t) in tags.iter().enumerate() {
         if i > 0 {
             out.push(';');
         }
-        if needs_mark(t) {
+        let encoded = encode_tag(t);
+        if needs_mark(&encoded) {
             out.push('\'');
         }
-        out.push_str(&t.replace('%', "%25").replace(';', "%3B"));
+        out.push_str(&encoded);
     }
     out
 }
 
-/// The inverse of `join_tags`.
+/// Whitespace `split_tags` trims around a tag (`vip ; new`), so `join_tags` encodes it at a
+/// tag's ends.
+fn is_edge_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+/// `%`, `;` and whitespace at either end of a tag, percent-encoded (see `join_tags`).
+fn encode_tag(tag: &str) -> String {
+    let (first, last) = (tag.find(|c| !is_edge_space(c)), tag.rfind(|c| !is_edge_space(c)));
+    let mut out = String::with_capacity(tag.len());
+    for (i, c) in tag.char_indices() {
+        let at_edge = first.is_none_or(|f| i < f) || last.is_some_and(|l| i > l);
+        match c {
+            '%' => out.push_str("%25"),
+            ';' => out.push_str("%3B"),
+            c if at_edge && is_edge_space(c) => out.push_str(&format!("%{:02X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The inverse of `encode_tag`, in one pass: `%25`, `%3B`, `%20`, `%09`, `%0D`, `%0A` (either
+/// case); any other `%` is itself.
+fn decode_tag(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        let code = rest.get(at + 1..at + 3).map(str::to_ascii_uppercase);
+        let decoded = match code.as_deref() {
+            Some("25") => Some('%'),
+            Some("3B") => Some(';'),
+            Some("20") => Some(' '),
+            Some("09") => Some('\t'),
+            Some("0D") => Some('\r'),
+            Some("0A") => Some('\n'),
+            _ => None,
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[at + 3..];
+            }
+            None => {
+                out.push('%');
+                rest = &rest[at + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The inverse of `join_tags`; spaces around a `;` (`vip ; new`, as a person types them) are
+/// not part of a tag. A cell of only spaces has no tags.
 pub fn split_tags(cell: &str) -> Vec<String> {
-    if cell.is_empty() {
+    if cell.trim_matches(is_edge_space).is_empty() {
         return vec![];
     }
-    cell.split(';').map(|t| unneutralize(t).replace("%3B", ";").replace("%3b", ";").replace("%25", "%")).collect()
+    cell.split(';').map(|t| decode_tag(unneutralize(t.trim_matches(is_edge_space)))).collect()
 }
 
 pub trait RecordWriter<R = Record> {
@@ -266,7 +364,7 @@ impl<W: Write> Csv<W> {
         let mut out = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(out);
         let mut header = vec!["account".to_string()];
         if columns.attrs {
-            header.extend(columns.attr_names.iter().cloned());
+            header.extend(columns.attr_names.iter().map(|n| attr_column(n).into_owned()));
             header.push("other_attrs".into());
         }
         if columns.tags {
@@ -360,22 +458,25 @@ impl<W: Write> RecordWriter for Table<W> {
     }
 }
 
+/// Test helpers, also for the modules that read exports back.
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::engine::Status;
 
-    fn rec(account: &str, attrs: &[(&str, &str)], tags: &[&str]) -> Record {
+    /// A found account with these attributes and tags.
+    pub(crate) fn rec(account: &str, attrs: &[(&str, &str)], tags: &[&str]) -> Record {
         let mut r = Record::new(0, account, Status::Found);
         r.attrs = Some(attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
         r.tags = Some(tags.iter().map(|t| t.to_string()).collect());
         r
     }
 
-    fn render(format: Format, records: &[Record]) -> String {
+    /// `records` exported in `format` with attribute columns `names` and a tags column.
+    pub(crate) fn render_with(format: Format, names: &[&str], records: &[Record]) -> String {
         let mut buf = Vec::new();
         {
-            let cols = Columns { attr_names: vec!["sex".into(), "city".into()], attrs: true, tags: true };
+            let cols = Columns { attr_names: names.iter().map(|n| n.to_string()).collect(), attrs: true, tags: true };
             let mut w = writer(format, cols, &mut buf).unwrap();
             for r in records {
                 w.write(r).unwrap();
@@ -383,6 +484,10 @@ mod tests {
             w.finish().unwrap();
         }
         String::from_utf8(buf).unwrap()
+    }
+
+    fn render(format: Format, records: &[Record]) -> String {
+        render_with(format, &["sex", "city"], records)
     }
 
     #[test]
@@ -410,6 +515,41 @@ mod tests {
             assert!(!matches!(element.chars().next(), Some('=' | '+' | '-' | '@')), "{element} in {cell}");
         }
         assert!(split_tags("").is_empty());
+    }
+
+    #[test]
+    fn tags_are_trimmed_around_the_separator_and_edge_spaces_of_a_tag_survive() {
+        assert_eq!(split_tags("vip ; new"), ["vip", "new"]);
+        assert_eq!(split_tags(" vip;\tnew york \n"), ["vip", "new york"]);
+        assert_eq!(split_tags("a%3Bb ; %3b"), ["a;b", ";"], "an escaped ; still works, trimmed or not");
+        assert_eq!(split_tags(" ' =x ; c"), ["' =x", "c"]);
+        assert!(split_tags("  ").is_empty());
+        assert_eq!(split_tags("50%off;%41;100%"), ["50%off", "%41", "100%"], "a % that is no code is itself");
+        let tags: Vec<String> =
+            [" lead", "trail ", " ", "\tx\n", "in side", "% 20", "%20", "'\t"].iter().map(|s| s.to_string()).collect();
+        let cell = join_tags(&tags);
+        assert_eq!(split_tags(&cell), tags, "{cell}");
+        assert!(!cell.contains(" ;") && !cell.contains("; ") && !cell.starts_with(' '), "{cell}");
+    }
+
+    #[test]
+    fn an_attribute_named_like_a_column_gets_an_attr_column_that_reads_back_as_it() {
+        for name in RESERVED_COLUMNS {
+            let column = attr_column(name);
+            assert_eq!(column, format!("attr:{name}"));
+            assert_eq!(column_attr(&column), Some(name));
+            assert_eq!(column_attr(name), None, "{name} is the export's own column");
+            assert!(column_note(name).unwrap().contains(&format!("\"attr:{name}\"")));
+        }
+        assert_eq!(attr_column("attr:x"), "attr:attr:x");
+        assert_eq!(column_attr("attr:attr:x"), Some("attr:x"));
+        assert_eq!((attr_column("city"), column_attr("city")), ("city".into(), Some("city")));
+        assert_eq!((attr_column("Status"), column_note("city")), ("Status".into(), None), "names are exact");
+        let out = render_with(Format::Csv, &["status", "tags", "city"], &[rec("a", &[("status", "failed")], &[])]);
+        assert_eq!(
+            out.lines().next().unwrap(),
+            r#""account","attr:status","attr:tags","city","other_attrs","tags","status","error_code","error""#
+        );
     }
 
     #[test]

@@ -22,17 +22,22 @@ pub struct Desired {
     pub invalid: Vec<(u32, String)>,
     /// (account, why): rows set aside because their data was not read (a failed row of an export).
     pub skipped: Vec<(String, String)>,
+    /// What was read other than as written (a tag given twice in a row's set, counted once),
+    /// escaped for a terminal: for the user to see before the plan.
+    pub notes: Vec<String>,
 }
 
 impl Desired {
     pub fn parse(text: &str, format: Format) -> anyhow::Result<Desired> {
         let mut d = Desired::default();
         let mut n = Normalizer::new();
-        state_file::parse_each(text, format, &mut |state, status| {
+        state_file::parse_each(text, format, &mut |row| {
+            let state_file::Row { state, status, note } = row;
             if let Some(why) = state_file::not_read(status) {
-                d.skipped.push((state.account.clone(), why));
+                d.skipped.push((state.account, why));
                 return;
             }
+            d.notes.extend(note);
             let Some(i) = n.push_account(state.account.trim()) else {
                 d.repeats.insert(state.account.trim().to_owned());
                 return;
@@ -77,5 +82,21 @@ impl Desired {
         }
         input.mark_invalid(invalid);
         (input, states)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_tag_is_a_note_and_the_row_is_still_written() {
+        let d = Desired::parse("account,tags\nbob,vip;vip\n\"zed\",x\n", Format::Csv).unwrap();
+        assert_eq!(d.notes, ["line 2: bob: tag \"vip\" given more than once: counted once"]);
+        assert!(d.invalid.is_empty() && d.skipped.is_empty());
+        let (input, states) = d.finish(&[]);
+        assert_eq!(input.total(), 2);
+        let bob = states.get(0, input.entries.get(0)).unwrap();
+        assert_eq!(bob.tags.as_deref(), Some(&["vip".to_string()][..]));
     }
 }

@@ -12,6 +12,7 @@
 pub mod calls;
 pub mod change;
 pub mod desired;
+pub mod edit_args;
 pub mod file_head;
 pub mod guard;
 pub mod job;

@@ -30,6 +30,9 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
         for (account, why) in &f.skipped {
             eprintln!("timx: {}: skipped {}: {why}", file.display(), escape(account));
         }
+        for note in &f.notes {
+            eprintln!("timx: {}: note: {note}", file.display());
+        }
         for account in &f.repeats {
             eprintln!(
                 "timx: {}: {} appears more than once; the first row is compared",

@@ -260,6 +260,15 @@ fn warn(changing: &[SlotRow]) {
     for w in warnings(changing) {
         eprintln!("timx: warning: {w}");
     }
+    for w in column_warnings(changing) {
+        eprintln!("timx: warning: {}", escape(&w));
+    }
+}
+
+/// A slot named like a column of timx's CSV files (`export::RESERVED_COLUMNS`): the column its
+/// exports use instead (`attr:NAME`, read back by apply as NAME).
+pub(crate) fn column_warnings(changing: &[SlotRow]) -> Vec<String> {
+    changing.iter().filter_map(|r| Some(format!("slot {}: {}", r.slot, crate::export::column_note(&r.to)?))).collect()
 }
 
 /// What the user must know before slots change: renames are undocumented, types are final.
@@ -363,5 +372,20 @@ mod tests {
         assert!(rows[0].error.as_ref().unwrap().contains("cannot be changed"));
         assert_eq!(rows[1].status, "invalid");
         assert!(rows[1].error.as_ref().unwrap().contains("slot 1"));
+    }
+
+    #[test]
+    fn a_name_like_an_export_column_is_warned_about_with_the_column_it_gets() {
+        let current = names(&[("0", "sex")], None);
+        let wanted: Wanted = vec![(1, "status".into(), None), (2, "city".into(), None), (3, "attr:x".into(), None)];
+        let changing = plan(&current, &wanted);
+        let w = column_warnings(&changing);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].starts_with("slot 1: \"status\"") && w[0].contains("\"attr:status\""), "{w:?}");
+        assert!(w[1].starts_with("slot 3:") && w[1].contains("\"attr:attr:x\""), "{w:?}");
+        for name in crate::export::RESERVED_COLUMNS {
+            let w = column_warnings(&plan(&current, &vec![(5, name.to_string(), None)]));
+            assert_eq!(w.len(), 1, "{name}");
+        }
     }
 }
