@@ -80,8 +80,10 @@ fn meddle(emu: &Running, rt: &tokio::runtime::Runtime, account: &str, attrs: &[(
         }
         if let Some(tags) = tags {
             let tags = tags.iter().map(|t| t.to_string()).collect();
-            let req =
-                wire::TagsRequest { replace: Some(1), user_tags: vec![wire::UserTags { to_account: account.into(), tags }] };
+            let req = wire::TagsRequest {
+                replace: Some(1),
+                user_tags: vec![wire::UserTags { to_account: account.into(), tags }],
+            };
             c.add_tags(Family::Timpush, &req).await.unwrap();
         }
     });
@@ -131,7 +133,8 @@ fn a_stale_saved_plan_writes_the_others_and_leaves_the_changed_one_alone_in_both
         assert_eq!(write_calls(&emu), 0, "{family:?}: a plan writes nothing");
         meddle(&emu, &rt, "bob", &[("city", "上海")], None);
         let bob_then = held(&emu, "bob").unwrap();
-        let o = run(&env, &args(&["apply", "--from-plan", plan.to_str().unwrap(), "--yes", "--read-write"], &emu, name));
+        let o =
+            run(&env, &args(&["apply", "--from-plan", plan.to_str().unwrap(), "--yes", "--read-write"], &emu, name));
         assert_eq!(o.status.code(), Some(1), "{family:?}: {}", text(&o.stderr));
         let out = rows_of(&text(&o.stdout));
         assert_eq!(status_of(&out, "bob"), "conflict", "{out:?}");
@@ -204,7 +207,14 @@ fn a_plan_is_refused_on_another_target_after_a_rename_and_through_apply_f() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("--from-plan"), "{}", text(&o.stderr));
     let outcomes = env.dir.path().join("out.ndjson");
-    let o = run(&env, &args(&["edit", "carol", "--add-tag", "x", "--yes", "--read-write", "-o", outcomes.to_str().unwrap()], &emu, "timpush"));
+    let o = run(
+        &env,
+        &args(
+            &["edit", "carol", "--add-tag", "x", "--yes", "--read-write", "-o", outcomes.to_str().unwrap()],
+            &emu,
+            "timpush",
+        ),
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let o = run(&env, &args(&["apply", "-f", outcomes.to_str().unwrap(), "--yes", "--read-write"], &emu, "timpush"));
     assert_eq!(o.status.code(), Some(2));
@@ -283,7 +293,8 @@ fn an_undo_file_is_refused_on_another_target_and_no_write_no_undo_file() {
     let o = run(&env, &args(&["edit", "bob", "--add-tag", "u1", "--yes", "--read-write"], &emu, "timpush"));
     let undo = undo_path(&o);
     let calls = write_calls(&emu);
-    let u = run(&env, &args(&["apply", "-f", undo.to_str().unwrap(), "--yes", "--read-write"], &emu, "all_member_push"));
+    let u =
+        run(&env, &args(&["apply", "-f", undo.to_str().unwrap(), "--yes", "--read-write"], &emu, "all_member_push"));
     assert_eq!(u.status.code(), Some(2), "{}", text(&u.stderr));
     assert!(text(&u.stderr).contains("was made on"), "{}", text(&u.stderr));
     assert_eq!(write_calls(&emu), calls);
@@ -291,7 +302,10 @@ fn an_undo_file_is_refused_on_another_target_and_no_write_no_undo_file() {
     assert_eq!(again.status.code(), Some(0));
     assert!(!undo_path(&again).exists(), "nothing changed, so no undo file was made");
     // all_member_push cannot tell an account that does not exist: the summary says so.
-    let o = run(&env, &args(&["edit", "ghost-never-existed", "--add-tag", "x", "--yes", "--read-write"], &emu, "all_member_push"));
+    let o = run(
+        &env,
+        &args(&["edit", "ghost-never-existed", "--add-tag", "x", "--yes", "--read-write"], &emu, "all_member_push"),
+    );
     assert!(text(&o.stderr).contains("does not report accounts that do not exist"), "{}", text(&o.stderr));
     rt.block_on(emu.shutdown());
 }
@@ -317,7 +331,14 @@ fn a_write_killed_resumed_interrupted_and_resumed_ends_desired_and_one_undo_file
     };
     let mut at = 0;
     for (signal, extra) in [("-KILL", &[][..]), ("-INT", &["--resume"][..])] {
-        let mut child = env.cmd().args(a(extra)).env("TIMX_SECRET_KEY", KEY).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut child = env
+            .cmd()
+            .args(a(extra))
+            .env("TIMX_SECRET_KEY", KEY)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         while write_calls(&emu) < at + 30 && std::time::Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
@@ -343,7 +364,10 @@ fn a_write_killed_resumed_interrupted_and_resumed_ends_desired_and_one_undo_file
     let undo_dir = env.dir.path().join("data").join("undo");
     let undo_files: Vec<PathBuf> = std::fs::read_dir(&undo_dir).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(undo_files.len(), 1, "one write job, one undo file: {undo_files:?}");
-    let u = run(&env, &args(&["apply", "-f", undo_files[0].to_str().unwrap(), "--yes", "--read-write"], &emu, "all_member_push"));
+    let u = run(
+        &env,
+        &args(&["apply", "-f", undo_files[0].to_str().unwrap(), "--yes", "--read-write"], &emu, "all_member_push"),
+    );
     assert_eq!(u.status.code(), Some(0), "{}", text(&u.stderr));
     for i in 0..10_000 {
         let tags = held(&emu, &format!("u{i:05}")).unwrap().1;

@@ -194,12 +194,13 @@ fn attr(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
     let mut edit = Edit::default();
     match rest.split_first() {
         Some((&"set", pairs)) if !pairs.is_empty() => {
-            for p in pairs {
-                let Some((name, value)) = p.split_once('=') else {
-                    app.error(format!("attr set {}: expected NAME=VALUE", crate::text::escape(p)));
+            let pairs: Vec<String> = pairs.iter().map(|p| (*p).to_owned()).collect();
+            match crate::write::edit_args::parse_sets(&pairs) {
+                Ok(set) => edit.set = set,
+                Err(e) => {
+                    app.error(format!("attr {}", crate::text::escape(&format!("{e:#}")).trim_start_matches("--")));
                     return vec![];
-                };
-                edit.set.insert(name.to_owned(), value.to_owned());
+                }
             }
         }
         Some((&"unset", names)) if !names.is_empty() => edit.unset = names.iter().map(|n| (*n).to_owned()).collect(),

@@ -102,7 +102,7 @@ pub(super) async fn load_desired(events: UnboundedSender<WorkerEvent>, path: Pat
     let read = path.clone();
     let parsed = tokio::task::spawn_blocking(move || -> Result<LoadedFile, String> {
         let format = crate::write::state_file::format_of(&read, None).map_err(|e| format!("{e:#}"))?;
-        let text = std::fs::read_to_string(&read).map_err(|e| format!("cannot read {}: {e}", read.display()))?;
+        let text = crate::write::state_file::read_text(&read).map_err(|e| format!("{e:#}"))?;
         if FileHead::is_head(text.lines().next().unwrap_or_default()) {
             drop(text);
             return read_plan(&read).map(|p| LoadedFile::Plan(Box::new(p))).map_err(|e| format!("{e:#}"));

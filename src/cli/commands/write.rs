@@ -170,14 +170,16 @@ pub fn run_apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             ),
         };
     }
-    let text = String::from_utf8(bytes).map_err(|e| {
-        anyhow::anyhow!("{} is not UTF-8 (at byte {}): nothing was read", file.display(), e.utf8_error().valid_up_to())
-    })?;
+    let what = if file.as_os_str() == "-" { "standard input".to_string() } else { file.display().to_string() };
+    let text = state_file::text_of(bytes, &what)?;
     let desired = Desired::parse(&text, format).with_context(|| format!("{} is not a timx export", file.display()))?;
     let hash = job_id(&[text.as_bytes()]);
     drop(text);
     for (account, why) in &desired.skipped {
         eprintln!("timx: skipped {}: {why}", escape(account));
+    }
+    for note in &desired.notes {
+        eprintln!("timx: note: {note}");
     }
     if desired.input.total() == 0 {
         bail!("{}: no rows to apply", file.display());
@@ -254,17 +256,14 @@ async fn planned_run(
 }
 
 pub fn run_edit(args: EditArgs) -> anyhow::Result<ExitCode> {
-    let mut edit = Edit {
+    let edit = Edit {
+        set: crate::write::edit_args::parse_sets(&args.set)?,
         unset: args.unset.clone(),
         add_tags: args.add_tag.clone(),
         remove_tags: args.remove_tag.clone(),
         clear_tags: args.clear_tags,
         ..Edit::default()
     };
-    for s in &args.set {
-        let Some((name, value)) = s.split_once('=') else { bail!("--set {s:?}: expected NAME=VALUE") };
-        edit.set.insert(name.to_owned(), value.to_owned());
-    }
     if edit.is_empty() {
         bail!("nothing to change: give --set, --unset, --add-tag, --remove-tag or --clear-tags");
     }

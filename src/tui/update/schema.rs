@@ -22,6 +22,7 @@ impl App {
         let changing: Vec<schema::SlotRow> = rows.iter().filter(|r| r.status == "planned").cloned().collect();
         let mut plan = PlanView::new("attribute names", "slot", rows.len() as u64);
         plan.warnings = schema::warnings(&changing).into_iter().map(str::to_owned).collect();
+        plan.warnings.extend(schema::column_warnings(&changing));
         for r in &rows {
             let status = match r.status {
                 "planned" => WriteStatus::Planned,

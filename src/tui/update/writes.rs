@@ -346,6 +346,7 @@ impl App {
         if d.skipped.len() > 5 {
             warnings.push(format!("… {} rows skipped in all", d.skipped.len()));
         }
+        warnings.extend(d.notes.iter().take(5).cloned());
         let (input, states) = d.finish(&self.attr_names.columns());
         if input.total() == 0 {
             self.error(format!("{}: no rows to apply", path.display()));
