@@ -328,25 +328,33 @@ fn the_edit_form_the_plan_and_the_rw_badge() {
         key(&mut app, KeyCode::Enter);
         let job = app.write.as_ref().unwrap().job;
         let ev = |event| Msg::Worker(WorkerEvent::Write { job, event });
+        // One outcome per row, as the write reports them: the rows show write outcomes only.
+        let mut ghost = write_row(2, "ghost", WriteStatus::NotFound, vec![]);
+        ghost.error = Some(ErrorDetail::from_code(70107, "account not exist"));
         app.update(ev(Event::Batch(vec![
             write_row(0, "bob", WriteStatus::Changed, vec![tag_change("vip")]),
             write_row(1, "张小红", WriteStatus::Changed, vec![tag_change("vip")]),
+            ghost,
             write_row(3, "alice", WriteStatus::Changed, vec![tag_change("vip")]),
+            write_row(4, "mallory", WriteStatus::Unchanged, vec![]),
         ])));
         app.update(ev(Event::Finished(write_summary(&[
             (WriteStatus::Changed, 3),
             (WriteStatus::Unchanged, 1),
             (WriteStatus::NotFound, 1),
         ]))));
-        // The read-back: the written rows as the service holds them now.
+        // The read-back: the rows that exist, as the service holds them now (ghost is not read).
         let job = app.write.as_ref().unwrap().job;
         let read = |event| Msg::Worker(WorkerEvent::Job { job, event });
+        let mut mallory = record(3, "mallory", &[("city", "\u{1b}]0;pwned\u{7}北京")], &["\u{202E}evil", "vip"]);
+        mallory.status = Status::Found;
         app.update(read(Event::Batch(vec![
             record(0, "bob", &[("sex", "other"), ("city", "São Paulo")], &["WeekPassUser", "newsletter", "vip"]),
             record(1, "张小红", &[("city", "深圳")], &["活跃", "vip"]),
             record(2, "alice", &[], &["vip"]),
+            mallory,
         ])));
-        app.update(read(Event::Finished(Summary { total: 3, ..Summary::default() })));
+        app.update(read(Event::Finished(Summary { total: 4, ..Summary::default() })));
         assert!(app.write.is_none());
         key(&mut app, KeyCode::Char('2'));
         insta::assert_snapshot!(format!("after_write_{tag}"), timeless(&screen(&app)));
@@ -399,4 +407,15 @@ fn the_condition_editor_checks_applies_and_remembers() {
     app.update(Msg::Paste(r#"{"TagsOr":["big  spender"]}"#.into()));
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.results.audience.as_ref().map(|a| a.text.as_str()), Some(r#"{"TagsOr":["big  spender"]}"#));
+}
+
+/// Rows read on one app, shown after a switch to another: the results border says so, whole
+/// at 80 columns.
+#[test]
+fn stale_rows_are_marked_on_the_results_border() {
+    let mut app = app_with_results(Theme::new(false), (80, 24));
+    assert!(!screen(&app).contains("stale"));
+    command(&mut app, "profile prod-sg");
+    let s = screen(&app);
+    assert!(s.lines().any(|l| l.contains("stale: read on demo/timpush")), "{s}");
 }

@@ -16,8 +16,8 @@ use timx::config::Config;
 use timx::emulator::data::DataFile;
 use timx::emulator::{EmulatorConfig, Faults, Running};
 use timx::tui::Launch;
-use timx::tui::app::App;
-use timx::tui::msg::Msg;
+use timx::tui::app::{App, Pane};
+use timx::tui::msg::{Msg, WorkerEvent};
 use timx::tui::overlay::Overlay;
 use timx::write::WriteStatus;
 
@@ -46,22 +46,35 @@ fn users(n: usize) -> DataFile {
 
 struct Explorer {
     h: Harness,
+    /// The first profile's emulator (the one in use at the start).
     emu: Running,
-    _dir: tempfile::TempDir,
+    /// The other profiles' emulators, in order.
+    others: Vec<Running>,
+    dir: tempfile::TempDir,
 }
 
 /// The explorer on a writable (or read-only) profile over an emulator holding `data`, its
 /// attribute names read, its undo files in a temporary directory.
 async fn explorer(data: DataFile, faults: Faults, rate_limit: u32, read_only: bool) -> Explorer {
-    let emu = start(EmulatorConfig { faults, ..EmulatorConfig::default() }, Some(data)).await;
-    let profile = timx::config::Profile { read_only, rate_limit, ..test_profile("app", &emu.base_url) };
-    let launch =
-        Launch { config: Config::default(), profiles: vec![profile], select: None, demo: false, problems: vec![] };
+    explorer_on(vec![("app", data)], faults, rate_limit, read_only).await
+}
+
+/// The explorer with one writable (or read-only) profile per app, each on an emulator of its
+/// own holding its data; the first profile is in use, its attribute names read.
+async fn explorer_on(apps: Vec<(&str, DataFile)>, faults: Faults, rate_limit: u32, read_only: bool) -> Explorer {
+    let (mut emus, mut profiles) = (Vec::new(), Vec::new());
+    for (name, data) in apps {
+        let emu = start(EmulatorConfig { faults: faults.clone(), ..EmulatorConfig::default() }, Some(data)).await;
+        profiles.push(timx::config::Profile { read_only, rate_limit, ..test_profile(name, &emu.base_url) });
+        emus.push(emu);
+    }
+    let launch = Launch { config: Config::default(), profiles, select: None, demo: false, problems: vec![] };
     let mut h = Harness::start(launch).await;
     let dir = tempfile::tempdir().unwrap();
     h.app.undo_dir = Some(dir.path().join("undo"));
     h.wait_for("attribute names", |a| a.attr_names.names.is_some()).await;
-    Explorer { h, emu, _dir: dir }
+    let emu = emus.remove(0);
+    Explorer { h, emu, others: emus, dir }
 }
 
 fn idle(a: &App) -> bool {
@@ -102,6 +115,33 @@ impl Explorer {
         self.h.key(KeyCode::Enter);
         assert!(self.h.app.write.is_some(), "the write started: {:?}", self.h.app.status);
         self.h.wait_for("the write and its read-back", idle).await;
+    }
+
+    /// `:profile NAME` and wait for its attribute names.
+    async fn switch(&mut self, name: &str) {
+        self.h.command(&format!("profile {name}"));
+        assert_eq!(self.h.app.active_profile().unwrap().name, name, "{}", self.status());
+        self.h.wait_for("the attribute names", |a| !a.attr_names.loading).await;
+    }
+
+    /// A command line run as if typed, also where the overlay on screen (a plan) takes the keys.
+    fn command_under(&mut self, line: &str) {
+        let cmds = timx::tui::commands::run(&mut self.h.app, line);
+        self.h.dispatch(cmds);
+    }
+
+    /// The rows exported to a CSV in the test's directory: a desired-state file of them, unedited.
+    fn export_rows(&mut self) -> std::path::PathBuf {
+        let file = self.dir.path().join("rows.csv");
+        self.h.command(&format!("export {}", file.display()));
+        assert!(self.status().starts_with("exported"), "{}", self.status());
+        file
+    }
+
+    /// Wait for the worker's answer for `file` (read for `:apply`) and feed it in.
+    async fn file_answer(&mut self, file: &std::path::Path) {
+        let desired = |e: &WorkerEvent| matches!(e, WorkerEvent::DesiredLoaded { path, .. } if path == file);
+        self.h.pump_until("the file's answer", desired).await;
     }
 
     fn status(&self) -> String {
@@ -340,13 +380,272 @@ async fn refusals_read_only_unlock_escape_and_busy() {
     assert!(idle(&x.h.app) && matches!(x.h.app.overlay, Overlay::None));
     assert!(x.status().contains("nothing was written"), "{}", x.status());
     assert_eq!(write_calls(&x.emu), 0);
-    // Esc while a file is still being read: its plan never shows.
-    x.h.command("apply /nonexistent/x.csv");
+    // Esc while a real file is still being read: its late answer arrives and plans nothing.
+    let file = x.export_rows();
+    x.h.command(&format!("apply {}", file.display()));
     x.h.key(KeyCode::Esc);
     assert!(x.status().contains("will not be planned"), "{}", x.status());
-    // A job running: no write beside it.
-    x.h.app.job.as_mut().unwrap().summary = None;
+    x.file_answer(&file).await;
+    assert!(matches!(x.h.app.overlay, Overlay::None), "no plan shows for a file Esc stopped");
+    assert!(x.h.app.write.is_none());
+    assert_eq!(write_calls(&x.emu), 0);
+    // Unstopped, the same file plans (so the check above could see a plan).
+    x.h.command(&format!("apply {}", file.display()));
+    x.planned().await;
+    x.h.key(KeyCode::Esc);
+    assert_eq!(write_calls(&x.emu), 0);
+}
+
+/// A real read still running (a slow emulator): no write starts beside it, by any key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_write_starts_beside_a_running_read() {
+    let faults = Faults { latency: Duration::from_millis(40), ..Faults::default() };
+    let mut x = explorer(users(300), faults, 5, false).await;
+    let accounts: Vec<String> = (0..300).map(|i| format!("u{i:03}")).collect();
+    x.h.send(Msg::Paste(accounts.join("\n")));
+    x.h.ctrl('r');
+    x.h.wait_for("the first rows", |a| a.results.present() > 0).await;
+    assert!(x.h.app.job.as_ref().unwrap().running(), "the read still runs");
     x.h.command("tag add vip");
     assert!(x.status().contains("a job is running"), "{}", x.status());
     assert!(matches!(x.h.app.overlay, Overlay::None));
+    x.h.key(KeyCode::Char('+'));
+    assert!(x.status().contains("a job is running"), "{}", x.status());
+    assert!(matches!(x.h.app.overlay, Overlay::None));
+    x.h.key(KeyCode::Char('e'));
+    assert!(matches!(x.h.app.overlay, Overlay::None));
+    assert!(x.h.app.write.is_none());
+    x.h.wait_for("the read job", idle).await;
+    assert_eq!(x.h.app.results.present(), 300);
+    assert_eq!(write_calls(&x.emu), 0, "nothing was written beside the read");
+}
+
+fn accounts(n: usize) -> String {
+    (0..n).map(|i| format!("u{i:03}")).collect::<Vec<_>>().join("\n")
+}
+
+fn vip_count(emu: &Running) -> usize {
+    held(emu).values().filter(|(_, tags)| tags.contains(&"vip".to_string())).count()
+}
+
+/// `:profile`, `:family` and Enter in the Profiles pane are refused while a plan is open and
+/// while its write runs; the write, its read-back and its undo are on the plan's app.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_cannot_change_under_a_plan_or_its_write() {
+    let mut x = explorer_on(vec![("prod", users(40)), ("staging", users(40))], Faults::default(), 100, false).await;
+    x.run(&accounts(40)).await;
+    // A file being read for a plan holds the app too.
+    let file = x.export_rows();
+    x.h.command(&format!("apply {}", file.display()));
+    x.h.command("profile staging");
+    assert!(x.status().contains("a file is being read"), "{}", x.status());
+    assert_eq!(x.h.app.active_profile().unwrap().name, "prod");
+    x.h.key(KeyCode::Esc);
+    x.file_answer(&file).await;
+    x.h.command("tag add vip");
+    assert_eq!(x.planned().await, 40);
+    // The plan takes the keys: the command line is run beneath it.
+    for line in ["profile staging", "family all_member_push"] {
+        x.command_under(line);
+        assert!(x.status().contains("prod"), "{line}: {}", x.status());
+        assert_eq!(x.h.app.active_profile().unwrap().name, "prod", "{line}");
+        assert_eq!(x.h.app.active_profile().unwrap().family, timx::api::Family::Timpush, "{line}");
+        assert!(matches!(x.h.app.overlay, Overlay::Plan(_)), "{line}: the plan stays");
+    }
+    x.h.type_str("40");
+    x.h.key(KeyCode::Enter);
+    assert!(x.h.app.write.is_some());
+    // The write runs (its events are not fed yet): every way to switch is refused.
+    x.h.command("profile staging");
+    assert!(x.status().contains("prod"), "{}", x.status());
+    x.h.command("family all_member_push");
+    assert!(x.status().contains("prod"), "{}", x.status());
+    x.h.app.focus = Pane::Profiles;
+    x.h.key(KeyCode::Down);
+    x.h.key(KeyCode::Enter);
+    assert!(x.status().contains("prod"), "{}", x.status());
+    // The profile form's save (which switches to the saved profile): the form stays, saying why.
+    x.h.key(KeyCode::Char('n'));
+    x.h.type_str("prod-sg");
+    x.h.key(KeyCode::Tab);
+    x.h.key(KeyCode::Right); // Singapore
+    x.h.key(KeyCode::Tab);
+    x.h.key(KeyCode::Tab);
+    x.h.type_str("1400000001");
+    for _ in 0..6 {
+        x.h.key(KeyCode::Tab);
+    }
+    x.h.key(KeyCode::Enter);
+    let Overlay::Form(form) = &x.h.app.overlay else { panic!("the form stays: {}", x.status()) };
+    assert!(form.error.as_ref().is_some_and(|e| e.contains("not saved now")), "{:?}", form.error);
+    x.h.key(KeyCode::Esc);
+    assert_eq!(x.h.app.active_profile().unwrap().name, "prod");
+    assert_eq!(x.h.app.active_profile().unwrap().family, timx::api::Family::Timpush);
+    x.h.wait_for("the write and its read-back", idle).await;
+    assert_eq!(vip_count(&x.emu), 40, "the write landed on the plan's app");
+    assert_eq!(write_calls(&x.others[0]), 0, "nothing on the other app");
+    assert_eq!(x.h.app.results.tag_counts.get("vip"), Some(&40), "read back from the plan's app");
+    let undo = x.h.app.last_write.as_ref().unwrap().undo.clone().unwrap();
+    assert!(undo.file_name().unwrap().to_string_lossy().ends_with("-prod.ndjson"), "{}", undo.display());
+    // Once it ended, switching works again.
+    x.switch("staging").await;
+}
+
+/// A profile saved, or the demo coming up, while a write is open adds the profile but does not
+/// switch to it; a change to the plan's own profile waits for the write to end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profile_saved_and_demo_ready_under_a_write_do_not_switch() {
+    let mut x = explorer_on(vec![("prod", users(20))], Faults::default(), 100, false).await;
+    x.run(&accounts(20)).await;
+    x.h.command("tag add vip");
+    assert_eq!(x.planned().await, 20);
+    let saved = |p: timx::config::Profile| {
+        Msg::Worker(WorkerEvent::ProfileSaved {
+            config: Box::new(Config::default()),
+            profile: Box::new(p),
+            result: Ok(()),
+        })
+    };
+    x.h.send(saved(test_profile("other", &x.emu.base_url)));
+    assert_eq!(x.h.app.active_profile().unwrap().name, "prod");
+    assert!(x.h.app.profiles.iter().any(|p| p.name == "other"), "the saved profile is listed");
+    assert!(x.status().contains("other") && x.status().contains("prod"), "{}", x.status());
+    assert!(matches!(x.h.app.overlay, Overlay::Plan(_)), "the plan stays");
+    x.h.send(Msg::Worker(WorkerEvent::DemoReady(test_profile("demo", "http://127.0.0.1:9"))));
+    assert_eq!(x.h.app.active_profile().unwrap().name, "prod");
+    assert!(x.h.app.profiles.iter().any(|p| p.name == "demo"));
+    assert!(x.status().contains("demo") && x.status().contains("prod"), "{}", x.status());
+    x.h.type_str("20");
+    x.h.key(KeyCode::Enter);
+    assert!(x.h.app.write.is_some());
+    // The plan's own profile saved with another app: it waits for the write.
+    let moved = timx::config::Profile {
+        sdkappid: 1_400_000_009,
+        read_only: false,
+        ..test_profile("prod", "http://127.0.0.1:9")
+    };
+    x.h.send(saved(moved));
+    assert_eq!(x.h.app.active_profile().unwrap().sdkappid, SDKAPPID, "{}", x.status());
+    x.h.send(Msg::Worker(WorkerEvent::DemoReady(test_profile("demo", "http://127.0.0.1:9"))));
+    assert_eq!(x.h.app.active_profile().unwrap().name, "prod");
+    x.h.wait_for("the write and its read-back", idle).await;
+    assert_eq!(vip_count(&x.emu), 20);
+    assert_eq!(x.h.app.results.tag_counts.get("vip"), Some(&20), "read back from the plan's app");
+    // After the write, the saved settings apply.
+    x.h.wait_for("the saved profile applied", |a| a.active_profile().is_some_and(|p| p.sdkappid == 1_400_000_009))
+        .await;
+}
+
+/// Rows read on one app, shown after a switch to another: marked stale on the border, and
+/// writes on them are refused until Ctrl-R reads them again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_results_refuse_writes_until_they_are_read_again() {
+    let mut x = explorer_on(vec![("prod", users(5)), ("staging", users(5))], Faults::default(), 100, false).await;
+    x.run(&accounts(5)).await;
+    let file = x.export_rows();
+    x.switch("staging").await;
+    assert!(x.h.screen().contains("stale: read on prod/timpush"), "{}", x.h.screen());
+    for attempt in ["e", "+", "-", ":tag add vip", ":attr set plan=x"] {
+        match attempt.strip_prefix(':') {
+            Some(line) => x.h.command(line),
+            None => x.h.key(KeyCode::Char(attempt.chars().next().unwrap())),
+        }
+        assert!(x.status().contains("read on prod"), "{attempt}: {}", x.status());
+        assert!(matches!(x.h.app.overlay, Overlay::None), "{attempt}");
+        assert!(x.h.app.write.is_none(), "{attempt}");
+    }
+    // A file whose accounts are these rows would be written into them: refused too.
+    x.h.command(&format!("apply {}", file.display()));
+    x.h.wait_for("the file read", |a| a.status.as_ref().is_some_and(|s| s.text.contains("read on prod"))).await;
+    assert!(matches!(x.h.app.overlay, Overlay::None));
+    assert_eq!(write_calls(&x.emu) + write_calls(&x.others[0]), 0);
+    x.h.ctrl('r');
+    x.h.wait_for("the read job", idle).await;
+    assert!(!x.h.screen().contains("stale"), "{}", x.h.screen());
+    x.h.command("tag add vip");
+    x.confirm().await;
+    assert_eq!(vip_count(&x.others[0]), 5);
+    assert_eq!(vip_count(&x.emu), 0);
+}
+
+/// `:undo` on profile `demo` never takes `staging-demo`'s undo file, although the one name ends
+/// the other; back on `staging-demo` its own undo plans, titled "undo …".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undo_on_a_profile_never_picks_another_profiles_file() {
+    let mut x = explorer_on(vec![("staging-demo", users(5)), ("demo", users(5))], Faults::default(), 100, false).await;
+    let before = held(&x.emu);
+    x.run(&accounts(5)).await;
+    x.h.command("tag add vip");
+    x.confirm().await;
+    assert_eq!(vip_count(&x.emu), 5);
+    x.switch("demo").await;
+    x.h.command("undo");
+    assert!(x.status().contains("no write to undo"), "{}", x.status());
+    assert!(matches!(x.h.app.overlay, Overlay::None) && x.h.app.write.is_none(), "{}", x.status());
+    x.switch("staging-demo").await;
+    x.h.command("undo");
+    x.planned().await;
+    let Overlay::Plan(plan) = &x.h.app.overlay else { unreachable!() };
+    assert!(plan.title.starts_with("undo ") && plan.title.ends_with("-staging-demo.ndjson"), "{}", plan.title);
+    x.confirm().await;
+    assert_eq!(held(&x.emu), before);
+    assert_eq!(write_calls(&x.others[0]), 0);
+}
+
+/// A schema undo belongs to the app it was made on: refused on another profile, and on the
+/// same profile once it names another SDKAppID; on its own app it plans as "undo …".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_undo_is_refused_on_another_app() {
+    let mut x = explorer_on(vec![("prod", users(3)), ("staging", users(3))], Faults::default(), 100, false).await;
+    x.h.command("attr-name 7 tier");
+    assert_eq!(x.planned().await, 1);
+    x.h.key(KeyCode::Enter);
+    x.h.wait_for("the slot named", |a| a.write.is_none() && a.attr_names.names.is_some()).await;
+    x.switch("staging").await;
+    x.h.command("undo");
+    assert!(matches!(x.h.app.overlay, Overlay::None), "no plan on another app: {}", x.status());
+    assert!(x.h.app.write.is_none());
+    assert!(x.status().contains("no write to undo"), "{}", x.status());
+    x.switch("prod").await;
+    x.h.command("undo");
+    assert_eq!(x.planned().await, 0, "slot 7 was empty: its name stays");
+    let Overlay::Plan(plan) = &x.h.app.overlay else { unreachable!() };
+    assert!(plan.title.starts_with("undo "), "{}", plan.title);
+    x.h.key(KeyCode::Esc);
+    // The same profile, saved with another SDKAppID: another app.
+    let moved =
+        timx::config::Profile { sdkappid: 1_400_000_001, read_only: false, ..test_profile("prod", &x.emu.base_url) };
+    x.h.send(Msg::Worker(WorkerEvent::ProfileSaved {
+        config: Box::new(Config::default()),
+        profile: Box::new(moved),
+        result: Ok(()),
+    }));
+    x.h.wait_for("the attribute names", |a| !a.attr_names.loading).await;
+    x.h.command("undo");
+    assert!(x.status().contains("SDKAppID 1400000000"), "{}", x.status());
+    assert!(matches!(x.h.app.overlay, Overlay::None) && x.h.app.write.is_none());
+    assert_eq!(x.emu.with_store(|s| s.attr_names[7].clone()).as_deref(), Some("tier"));
+    assert_eq!(x.others[0].with_store(|s| s.attr_names[7].clone()), None);
+}
+
+/// An applied audience is checked again when the family or the attribute names change, and
+/// dropped with the reason when it no longer holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_applied_audience_is_checked_again_when_the_app_changes() {
+    let region = data(serde_json::json!({"attr_names": {"0": "region"}, "users": [{"id": "u000", "tags": ["t"]}]}));
+    let mut x = explorer_on(vec![("prod", users(5)), ("other", region)], Faults::default(), 100, false).await;
+    x.run(&accounts(5)).await;
+    x.h.command(r#"audience {"TagsNot":["t"]}"#);
+    assert!(x.h.app.results.audience.is_some(), "{}", x.status());
+    x.h.command("family all_member_push");
+    x.h.wait_for("the attribute names", |a| !a.attr_names.loading).await;
+    assert!(x.h.app.results.audience.is_none(), "TagsNot does not hold on all_member_push");
+    assert!(x.status().contains("audience dropped") && x.status().contains("TagsNot"), "{}", x.status());
+    x.h.command("family timpush");
+    x.h.wait_for("the attribute names", |a| !a.attr_names.loading).await;
+    x.h.command(r#"audience {"AttrsAnd":{"city":"c1"}}"#);
+    assert!(x.h.app.results.audience.is_some(), "{}", x.status());
+    x.switch("other").await;
+    assert!(x.h.app.results.audience.is_none(), "the other app has no attribute city");
+    assert!(x.status().contains("audience dropped") && x.status().contains("city"), "{}", x.status());
 }

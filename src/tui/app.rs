@@ -3,22 +3,20 @@
 //! and may return commands for the worker or the terminal. Drawing is elsewhere (`view`) and
 //! only reads.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use crossterm::event::KeyEventKind;
 use ratatui_textarea::TextArea;
 
 use super::keymap::Context;
-use super::msg::{Cmd, Msg, WorkerCmd};
+use super::msg::{Cmd, Msg};
 use super::overlay::Overlay;
 use super::results::{Results, Tab};
 use super::theme::Theme;
 use super::update::files::ExportTask;
-use crate::api::Endpoint;
 use crate::api::wire::AttrNames;
 use crate::config::{Config, Profile};
-use crate::engine::{self, JobKind, Normalized, Progress, Summary};
+use crate::engine::{self, Normalized, Progress, Summary};
 
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
@@ -156,8 +154,11 @@ pub struct App {
     /// The write being planned, applied or read back.
     pub write: Option<super::writes::WriteFlow>,
     pub last_write: Option<super::writes::LastWrite>,
-    /// What `:undo` offers.
-    pub(crate) last_undo: Option<super::writes::UndoRef>,
+    /// What `:undo` offers, per profile.
+    pub(crate) last_undo: super::writes::Undos,
+    /// A new version of the profile in use, saved while a write held the app: it applies once
+    /// the write ends.
+    pub(crate) deferred: Option<Profile>,
     /// The slot under the cursor in the attribute-names pane.
     pub attr_cursor: usize,
     /// A desired-state file being read for `:apply` / `:undo` (Esc forgets it).
@@ -204,7 +205,8 @@ impl App {
             quit_armed: false,
             write: None,
             last_write: None,
-            last_undo: None,
+            last_undo: super::writes::Undos::default(),
+            deferred: None,
             attr_cursor: 0,
             after_names: None,
             loading_desired: None,
@@ -295,7 +297,10 @@ impl App {
             Msg::Worker(ev) => self.worker(ev),
         };
         self.dirty |= effect.changed;
-        effect.cmds
+        let mut cmds = effect.cmds;
+        // A profile saved while a write held the app applies once it does not.
+        cmds.extend(self.release());
+        cmds
     }
 
     fn resize(&mut self, w: u16, h: u16) -> Effect {
@@ -347,18 +352,6 @@ impl App {
         self.recount();
     }
 
-    /// Use profile `i`: show it in the header and read its attribute names.
-    pub(crate) fn activate(&mut self, i: usize) -> Vec<Cmd> {
-        let Some(p) = self.profiles.get(i).cloned() else { return vec![] };
-        self.active = Some(i);
-        self.profile_cursor = i;
-        let fetch = self.attr_names.fetch + 1;
-        self.attr_names = AttrNamesState { fetch, profile: p.name.clone(), loading: true, names: None, error: None };
-        self.summary_attr = 0;
-        self.info(format!("profile {}: reading attribute names…", p.name));
-        vec![WorkerCmd::FetchAttrNames { fetch, profile: p }.into()]
-    }
-
     /// A job runs, or a write is being planned, applied or read back: one at a time.
     pub(crate) fn busy(&self) -> bool {
         self.job.as_ref().is_some_and(JobState::running) || self.write.is_some()
@@ -369,53 +362,5 @@ impl App {
         let id = self.next_job;
         self.next_job += 1;
         id
-    }
-
-    pub(crate) fn run(&mut self) -> Vec<Cmd> {
-        let Some(profile) = self.active_profile().cloned() else {
-            self.error("pick a profile first: Enter in the Profiles pane");
-            return vec![];
-        };
-        if self.busy() {
-            self.warn(format!(
-                "a job is running; {} cancels it",
-                super::keymap::key_for(super::keymap::Action::Cancel)
-            ));
-            return vec![];
-        }
-        let input = self.editor_input();
-        if input.total() == 0 {
-            self.error("no accounts: paste or type them in the Accounts pane (Tab to get there)");
-            self.focus = Pane::Accounts;
-            return vec![];
-        }
-        // An export of the old rows finishes before they are replaced.
-        self.finish_export();
-        let id = self.next_job_id();
-        // The filter carries over to the new job's rows (reset keeps it applied).
-        self.results.reset(input.total());
-        self.job = Some(JobState::new(id, &profile.name, input.total() as u64));
-        self.focus = Pane::Results;
-        let cancel = super::keymap::key_for(super::keymap::Action::Cancel);
-        self.info(format!("running {} accounts on {}… {cancel} cancels", input.total(), profile.name));
-        vec![WorkerCmd::RunJob { job: id, profile, kind: JobKind::Inspect, input: Arc::new(input) }.into()]
-    }
-
-    pub(crate) fn probe(&mut self) -> Vec<Cmd> {
-        match self.active_profile() {
-            Some(p) if matches!(p.endpoint, Endpoint::Region { .. }) => {
-                let p = p.clone();
-                self.info(format!("probing every region for SDKAppID {}…", p.sdkappid));
-                vec![WorkerCmd::Probe(p).into()]
-            }
-            Some(_) => {
-                self.warn("probing regions needs a profile with a region, not a base URL");
-                vec![]
-            }
-            None => {
-                self.error("pick a profile first");
-                vec![]
-            }
-        }
     }
 }

@@ -113,7 +113,7 @@ pub fn markdown() -> String {
 
 fn profile(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
     match rest.first().and_then(|n| app.profiles.iter().position(|p| p.name == *n)) {
-        Some(i) => app.activate(i),
+        Some(i) => app.switch_profile(i),
         None => {
             let names: Vec<&str> = app.profiles.iter().map(|p| p.name.as_str()).collect();
             app.error(format!("no such profile; known: {}", names.join(", ")));
@@ -123,14 +123,10 @@ fn profile(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
 }
 
 fn family(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
-    match (rest.first().map(|f| f.parse::<Family>()), app.active) {
-        (Some(Ok(f)), Some(i)) => {
-            app.profiles[i].family = f;
-            return app.activate(i);
-        }
-        (Some(Err(e)), _) => app.error(e.to_string()),
-        (None, _) => app.error("usage: family all_member_push|timpush"),
-        (_, None) => app.error("pick a profile first"),
+    match rest.first().map(|f| f.parse::<Family>()) {
+        Some(Ok(f)) => return app.set_family(f),
+        Some(Err(e)) => app.error(e.to_string()),
+        None => app.error("usage: family all_member_push|timpush"),
     }
     vec![]
 }
@@ -157,11 +153,11 @@ fn audience(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
 /// Check a condition and apply it to the results (`:audience`, the condition editor), as typed:
 /// the editor's text is used whole, never re-split into words.
 pub(crate) fn apply_audience(app: &mut App, json: String) {
-    let (Some(profile), Some(names)) = (app.active_profile(), app.attr_names.names.as_ref()) else {
+    let Some(parsed) = app.parse_audience(&json) else {
         app.error("pick a profile and let its attribute names load first (they check the condition)");
         return;
     };
-    match crate::audience::parse(&json, profile.family, &names.names_in_slot_order()) {
+    match parsed {
         Ok(a) => {
             let all = a == crate::audience::Audience::All;
             remember_condition(app, &json);
@@ -246,7 +242,7 @@ fn attr_name(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
         app.error(format!("{}: {why}", crate::text::escape(name)));
         return vec![];
     }
-    app.start_schema(&vec![(slot, (*name).to_owned(), ty)])
+    app.start_schema(&vec![(slot, (*name).to_owned(), ty)], "attribute names")
 }
 
 /// Keep an applied condition in the history the editor recalls (`A`, ↑).

@@ -4,7 +4,7 @@
 
 pub mod app;
 pub(crate) mod clipboard;
-pub(crate) mod commands;
+pub mod commands;
 pub mod key_overrides;
 pub mod keymap;
 pub(crate) mod layout;
@@ -13,6 +13,7 @@ pub mod overlay;
 pub(crate) mod probe;
 pub mod results;
 pub(crate) mod rows;
+pub mod target;
 pub(crate) mod terminal;
 pub mod theme;
 mod update;

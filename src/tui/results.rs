@@ -122,6 +122,9 @@ pub struct Results {
     marks: std::collections::BTreeSet<u32>,
     /// The last write's outcome per row (input index), shown in the Status column and detail.
     outcomes: HashMap<u32, crate::write::WriteRecord>,
+    /// The app the rows were read on (None: no rows yet); set by whoever fills them after a
+    /// `reset`. On another app they are stale: shown so, and no write acts on them.
+    pub read_on: Option<crate::tui::target::AppRef>,
 }
 
 impl Results {

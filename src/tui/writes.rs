@@ -2,10 +2,12 @@
 //! for the user, applying, reading back), and what the last one left (its summary, its undo
 //! file). The handlers are in `update/writes.rs`.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::api::wire::AttrNames;
+use crate::config::Profile;
 use crate::engine::{Normalized, Summary};
 use crate::write::{Want, WriteStatus};
 
@@ -36,10 +38,12 @@ pub enum Phase {
 #[derive(Debug)]
 pub struct WriteFlow {
     pub job: u64,
+    /// The app the plan was made on: its write, read-back and undo are on it, whatever else
+    /// happens meanwhile (no switch is allowed while the flow lasts).
+    pub profile: Profile,
     pub phase: Phase,
     pub kind: FlowKind,
     pub undo: Option<PathBuf>,
-    pub profile: crate::config::Profile,
     /// The app's attribute names when the plan was made (slot → name).
     pub names: std::collections::BTreeMap<usize, String>,
     /// The plan's rows that are not unchanged, by write input index: applying the plan writes
@@ -99,6 +103,10 @@ pub enum UndoRef {
     Accounts(PathBuf),
     Schema { path: PathBuf, before: AttrNames },
 }
+
+/// What `:undo` offers on each profile (by name): the last undo made there, with the SDKAppID
+/// it was made on; on another SDKAppID it is refused.
+pub type Undos = HashMap<String, (u64, UndoRef)>;
 
 /// The last write, for the summary tab and the status line.
 #[derive(Debug, Clone)]

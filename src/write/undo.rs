@@ -226,12 +226,18 @@ fn suffix(profile: &str) -> String {
 }
 
 /// The newest undo file in `dir` of a profile's account writes (the names start with their time).
+/// A name is read as `<time>-<profile>.ndjson`, the time as `path_in` writes it (digits, `T`, `Z`:
+/// no `-`), and its profile part must be the profile's exactly: `-demo.ndjson` does not match
+/// `…-staging-demo.ndjson`.
 pub fn newest_in(dir: &Path, profile: &str) -> Option<PathBuf> {
     let suffix = suffix(profile);
+    let is_time = |t: &str| {
+        t.starts_with(|c: char| c.is_ascii_digit()) && t.chars().all(|c| c.is_ascii_digit() || c == 'T' || c == 'Z')
+    };
     let newest = std::fs::read_dir(dir)
         .ok()?
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(&suffix))
+        .filter(|n| n.find('-').is_some_and(|at| is_time(&n[..at]) && n[at..] == suffix))
         .max()?;
     Some(dir.join(newest))
 }
@@ -266,6 +272,32 @@ mod tests {
 
     fn set(name: &str, from: &str, to: &str) -> Change {
         Change { op: Op::Set, name: Some(name.into()), tag: None, from: Some(from.into()), to: Some(to.into()) }
+    }
+
+    #[test]
+    fn newest_in_matches_the_profile_part_of_the_name_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for name in [
+            "20240101T000000000Z-demo.ndjson",
+            "20240102T000000000Z-staging-demo.ndjson",
+            "20240103T000000000Z-demo-attr-names.ndjson",
+            "notes-demo.ndjson",
+            "20240104T000000000Z-demo.ndjson.tmp",
+            "20240105T000000000Z-Demo.ndjson",
+        ] {
+            std::fs::write(d.join(name), "").unwrap();
+        }
+        assert_eq!(newest_in(d, "demo"), Some(d.join("20240101T000000000Z-demo.ndjson")));
+        assert_eq!(newest_in(d, "staging-demo"), Some(d.join("20240102T000000000Z-staging-demo.ndjson")));
+        assert_eq!(newest_in(d, "demo-attr-names"), Some(d.join("20240103T000000000Z-demo-attr-names.ndjson")));
+        assert_eq!(newest_in(d, "staging"), None);
+        assert_eq!(newest_in(d, "emo"), None);
+        // A new file's name is found again under its profile, the name made safe.
+        let p = path_in(d, "a b/c");
+        std::fs::write(&p, "").unwrap();
+        assert_eq!(newest_in(d, "a b/c"), Some(p));
+        assert_eq!(newest_in(d, "c"), None);
     }
 
     #[tokio::test]

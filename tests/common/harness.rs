@@ -78,6 +78,25 @@ impl Harness {
         }
     }
 
+    /// Feed worker events into the app until one that `this` picks has been fed (a late answer
+    /// the app must ignore: the test sees it arrive, then what the app made of it).
+    pub async fn pump_until(&mut self, what: &str, this: impl Fn(&WorkerEvent) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, self.events.recv()).await {
+                Ok(Some(ev)) => {
+                    let found = this(&ev);
+                    self.send(Msg::Worker(ev));
+                    if found {
+                        return;
+                    }
+                }
+                _ => panic!("timed out waiting for {what}; status {:?}", self.app.status),
+            }
+        }
+    }
+
     pub fn screen(&self) -> String {
         buffer_text(self.term.backend().buffer())
     }

@@ -101,8 +101,16 @@ impl App {
         Effect::redraw()
     }
 
-    /// The form is filled in: the worker writes the config file.
+    /// The form is filled in: the worker writes the config file. Not while a write holds the
+    /// app (a saved profile is switched to): the form stays open and says why.
     pub(crate) fn save_profile(&mut self, profile: Profile) -> Effect {
+        if let Some(why) = self.holding() {
+            if let Overlay::Form(form) = &mut self.overlay {
+                form.error = Some(format!("not saved now: {why}"));
+            }
+            self.error(format!("profile {} not saved now: {why}", profile.name));
+            return Effect::redraw();
+        }
         self.info(format!("saving profile {} to {}…", profile.name, self.config.path.display()));
         let config = Box::new(self.config.clone());
         Effect::run(vec![WorkerCmd::SaveProfile { config, profile: Box::new(profile) }.into()])
@@ -120,18 +128,10 @@ impl App {
         if matches!(self.overlay, Overlay::Form(_)) {
             self.overlay = Overlay::None;
         }
-        let i = match self.profiles.iter().position(|p| p.name == profile.name) {
-            Some(i) => {
-                self.profiles[i] = profile;
-                i
-            }
-            None => {
-                self.profiles.push(profile);
-                self.profiles.len() - 1
-            }
-        };
+        let what = format!("profile {} saved", profile.name);
+        // While a write holds the app it is listed, not switched to (the status says so).
+        let Some(cmds) = self.offer_profile(profile, &what) else { return Effect::redraw() };
         let path = self.config.path.display().to_string();
-        let cmds = self.activate(i);
         self.info(format!("saved to {path}; reading attribute names…"));
         Effect::run(cmds)
     }

@@ -1,5 +1,6 @@
 //! Who may write now: a profile that is not read-only (`:unlock` after typing its SDKAppID makes
-//! it writable for the session) and no other job running.
+//! it writable for the session) and no other job running; a write on the results' rows also
+//! wants them read on the app in use.
 
 use crate::tui::app::{App, Effect};
 use crate::tui::keymap::{self, Action};
@@ -26,19 +27,53 @@ impl App {
         None
     }
 
+    /// Why no write on the results' rows (`e`, `:tag`, `:attr`, a file into the rows) may start
+    /// now: as any write, or the rows were read on another app than the one in use.
+    pub(crate) fn rows_write_refused(&self) -> Option<String> {
+        self.write_refused().or_else(|| {
+            let read = self.stale_results()?;
+            Some(format!(
+                "these rows were read on {} (SDKAppID {}), not on the app in use: {} reads them again before a write",
+                read.label(),
+                read.sdkappid,
+                keymap::key_for(Action::Run)
+            ))
+        })
+    }
+
     /// Whether a write may start now; when not, the status line says why.
     pub(crate) fn may_write(&mut self) -> bool {
         let why = self.write_refused();
-        if let Some(why) = &why {
-            self.error(why.clone());
-        }
-        why.is_none()
+        self.allowed(why)
     }
 
-    /// Open the command line on a write command (`+`, `-`, `e` on a slot), or say at once why
-    /// no write may start.
+    /// Whether a write on the results' rows may start now; when not, the status line says why.
+    pub(crate) fn may_write_rows(&mut self) -> bool {
+        let why = self.rows_write_refused();
+        self.allowed(why)
+    }
+
+    fn allowed(&mut self, refused: Option<String>) -> bool {
+        match refused {
+            Some(why) => {
+                self.error(why);
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// Open the command line on a write command (`e` on a slot), or say at once why no write
+    /// may start.
     pub(crate) fn write_command_line(&mut self, line: String) {
         if self.may_write() {
+            self.open(Overlay::Command(LineInput::new(line)));
+        }
+    }
+
+    /// The same for a write on the rows (`+`, `-`).
+    pub(crate) fn rows_command_line(&mut self, line: String) {
+        if self.may_write_rows() {
             self.open(Overlay::Command(LineInput::new(line)));
         }
     }

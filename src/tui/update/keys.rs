@@ -112,7 +112,7 @@ impl App {
             Action::Cancel => return self.escape(),
             Action::CommandLine => self.open(Overlay::Command(LineInput::default())),
             Action::NewProfile => self.open(Overlay::Form(Box::new(ProfileForm::new(self.config.path.clone())))),
-            Action::Refresh => return Effect::run(self.active.map(|i| self.activate(i)).unwrap_or_default()),
+            Action::Refresh => return Effect::run(self.reload_names()),
             Action::Probe => return Effect::run(self.probe()),
             Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
                 return self.navigate(a);
@@ -123,8 +123,8 @@ impl App {
             Action::Edit if self.focus == Pane::AttrNames => self.edit_slot(),
             Action::Edit => return self.edit_selected(),
             Action::ConditionEditor => self.open_condition_editor(),
-            Action::TagAdd => self.write_command_line("tag add ".into()),
-            Action::TagRemove => self.write_command_line("tag remove ".into()),
+            Action::TagAdd => self.rows_command_line("tag add ".into()),
+            Action::TagRemove => self.rows_command_line("tag remove ".into()),
             _ => return self.results_action(a),
         }
         Effect::redraw()
@@ -204,7 +204,7 @@ impl App {
 
     fn open_selected(&mut self) -> Effect {
         match self.focus {
-            Pane::Profiles => Effect::run(self.activate(self.profile_cursor)),
+            Pane::Profiles => Effect::run(self.switch_profile(self.profile_cursor)),
             Pane::Results if self.results.selected_record().is_some() && self.tab != Tab::Summary => {
                 // The detail stays on this account while rows stream in around it.
                 self.results.pin_current();

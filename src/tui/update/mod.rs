@@ -3,6 +3,9 @@
 pub(crate) mod files;
 mod gate;
 mod keys;
+mod run;
 mod schema;
+mod switch;
+mod undo;
 mod worker;
 pub(crate) mod writes;

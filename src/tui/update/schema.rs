@@ -9,8 +9,9 @@ use crate::tui::writes::{FlowKind, Phase, UndoRef, WriteFlow};
 use crate::write::WriteStatus;
 
 impl App {
-    /// Plan naming attribute slots (`:attr-name`, `e` in the attribute-names pane).
-    pub(crate) fn start_schema(&mut self, wanted: &Wanted) -> Vec<Cmd> {
+    /// Plan naming attribute slots (`:attr-name`, `e` in the attribute-names pane, `:undo`),
+    /// the plan titled `title`.
+    pub(crate) fn start_schema(&mut self, wanted: &Wanted, title: &str) -> Vec<Cmd> {
         if !self.may_write() {
             return vec![];
         }
@@ -20,7 +21,7 @@ impl App {
         };
         let rows = schema::plan(&before, wanted);
         let changing: Vec<schema::SlotRow> = rows.iter().filter(|r| r.status == "planned").cloned().collect();
-        let mut plan = PlanView::new("attribute names", "slot", rows.len() as u64);
+        let mut plan = PlanView::new(title, "slot", rows.len() as u64);
         plan.warnings = schema::warnings(&changing).into_iter().map(str::to_owned).collect();
         plan.warnings.extend(schema::column_warnings(&changing));
         for r in &rows {
@@ -61,13 +62,14 @@ impl App {
 
     /// A schema write ended.
     pub(crate) fn attr_names_set(&mut self, job: u64, result: Result<(), String>) -> Effect {
-        let Some(flow) = self.write.take_if(|f| f.job == job) else { return Effect::none() };
-        let FlowKind::Schema { before, .. } = flow.kind else { return Effect::none() };
-        let undo = flow.undo.unwrap_or_default();
+        let Some(flow) = self.write.as_ref().filter(|f| f.job == job) else { return Effect::none() };
+        let FlowKind::Schema { before, .. } = &flow.kind else { return Effect::none() };
+        let (undo, before) = (flow.undo.clone().unwrap_or_default(), before.clone());
         match result {
             Ok(()) => {
                 let note = format!("slots named and read back — :undo puts them back (undo file {})", undo.display());
-                self.last_undo = Some(UndoRef::Schema { path: undo, before });
+                // Kept for the plan's profile, while the flow still says which.
+                self.keep_undo(UndoRef::Schema { path: undo, before });
                 self.after_names = Some(StatusMsg { text: note, level: Level::Warn });
             }
             Err(e) => {
@@ -75,7 +77,9 @@ impl App {
                 self.after_names = Some(StatusMsg { text, level: Level::Error });
             }
         }
-        // Show the names as they are now (the note above comes with them).
-        Effect::run(self.active.map(|i| self.activate(i)).unwrap_or_default())
+        self.write = None;
+        // Show the names as they are now (the note above comes with them); the app is the
+        // plan's, as no switch was allowed meanwhile.
+        Effect::run(self.reload_names())
     }
 }

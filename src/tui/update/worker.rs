@@ -76,6 +76,7 @@ impl App {
                     Some(note) => self.status = Some(note),
                     None => self.info(format!("profile {profile}: {n} attribute names{hint}")),
                 }
+                self.recheck_audience();
             }
             Err(e) => {
                 let ex = engine::ErrorDetail::from_call(&e, 1);
@@ -86,6 +87,7 @@ impl App {
                 };
                 self.error(format!("{}: {}{hint}", ex.label, ex.meaning));
                 self.attr_names.error = Some(ex);
+                self.recheck_audience();
             }
         }
         Effect::redraw()
@@ -120,14 +122,12 @@ impl App {
     }
 
     fn demo_ready(&mut self, profile: crate::config::Profile) -> Effect {
-        let name = profile.name.clone();
-        self.profiles.retain(|p| p.name != name);
-        self.profiles.push(profile);
-        let i = self.profiles.len() - 1;
         if matches!(self.overlay, Overlay::FirstRun) {
             self.overlay = Overlay::None;
         }
-        let cmds = self.activate(i);
+        let what = format!("demo ready (profile {})", profile.name);
+        // While a write holds the app it is listed, not switched to (the status says so).
+        let Some(cmds) = self.offer_profile(profile, &what) else { return Effect::redraw() };
         if self.editor.is_empty() {
             self.set_accounts_text(crate::demo::SAMPLE_ACCOUNTS);
         }

@@ -6,13 +6,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::cli::commands::schema::Wanted;
 use crate::engine::{Event, JobKind, Normalizer};
 use crate::engine::{OutcomeStatus, Record, Status, Summary};
 use crate::tui::app::{App, Effect, JobState, Pane};
 use crate::tui::keymap::{self, Action};
 use crate::tui::msg::{Cmd, SetNames, WorkerCmd, WriteJob};
 use crate::tui::overlay::{EditForm, Overlay, PlanView};
+use crate::tui::target::AppRef;
 use crate::tui::writes::{FlowKind, LastWrite, Phase, UndoRef, WriteFlow, WriteRequest};
 use crate::write::WriteStatus;
 use crate::write::state_file::AccountState;
@@ -90,6 +90,7 @@ impl App {
                     // A file's accounts become the rows; each shows its outcome, then what it holds.
                     self.finish_export();
                     self.results.reset(total);
+                    self.results.read_on = Some(AppRef::of(&profile));
                     req.rows = Some((0..total as u32).collect());
                 }
                 self.results.clear_outcomes();
@@ -204,7 +205,7 @@ impl App {
         }
         self.last_write = Some(LastWrite { label, summary: s, undo: undo.clone() });
         if let Some(path) = undo.filter(|_| wrote) {
-            self.last_undo = Some(UndoRef::Accounts(path));
+            self.keep_undo(UndoRef::Accounts(path));
         }
         self.results.clear_marks();
         self.read_back()
@@ -213,6 +214,7 @@ impl App {
     /// Read the written accounts again, so each row shows what the service holds now.
     fn read_back(&mut self) -> Effect {
         let Some(mut flow) = self.write.take() else { return Effect::none() };
+        // On the plan's app, as the write was.
         let profile = flow.profile.clone();
         flow.read_back.sort_unstable();
         flow.read_back.dedup();
@@ -259,7 +261,7 @@ impl App {
 
     /// `e` on a row: the edit form for its account.
     pub(crate) fn edit_selected(&mut self) -> Effect {
-        if !self.may_write() {
+        if !self.may_write_rows() {
             return Effect::redraw();
         }
         let Some(record) = self.results.selected_record() else {
@@ -299,7 +301,7 @@ impl App {
 
     /// `:tag …` / `:attr …`: one change for the marked rows, else the shown ones.
     pub(crate) fn bulk_edit(&mut self, label: String, edit: Edit) -> Vec<Cmd> {
-        if !self.may_write() {
+        if !self.may_write_rows() {
             return vec![];
         }
         if let Err(why) = edit.check(&self.attr_names.columns()) {
@@ -355,6 +357,9 @@ impl App {
         // Accounts the results already show are written in place; otherwise the file's accounts
         // become the rows.
         let rows = self.results.rows_of((0..input.total()).map(|i| input.entries.get(i)));
+        if rows.is_some() && !self.may_write_rows() {
+            return vec![];
+        }
         let req = WriteRequest { label, want: Want::Each(Arc::new(states)), input: Arc::new(input), rows, warnings };
         self.start_write(req)
     }
@@ -388,54 +393,12 @@ impl App {
         }
         let input = p.input;
         let rows = self.results.rows_of((0..input.total()).map(|i| input.entries.get(i)));
+        if rows.is_some() && !self.may_write_rows() {
+            return vec![];
+        }
         let req =
             WriteRequest { label, want: Want::Plan(Arc::new(p.set)), input: Arc::new(input), rows, warnings: vec![] };
         self.start_write(req)
-    }
-
-    /// `:undo`: plan putting back what the last write changed.
-    pub(crate) fn undo_last(&mut self) -> Vec<Cmd> {
-        if !self.may_write() {
-            return vec![];
-        }
-        let last = self.last_undo.clone().or_else(|| {
-            let profile = self.active_profile()?;
-            crate::write::undo::newest_in(self.undo_dir.as_deref()?, &profile.name).map(UndoRef::Accounts)
-        });
-        match last {
-            Some(UndoRef::Accounts(path)) => {
-                let label = format!("undo {}", path.file_name().unwrap_or_default().to_string_lossy());
-                self.load_desired(path, label)
-            }
-            Some(UndoRef::Schema { before, .. }) => {
-                let wanted: Wanted = before.slots().filter_map(|s| Some((s.slot, s.name?.to_owned(), None))).collect();
-                // A slot that was empty before: the docs say nothing of clearing a slot's name, so
-                // timx does not guess; the plan says that name stays.
-                let named_since: Vec<String> = match &self.attr_names.names {
-                    Some(now) => now
-                        .slots()
-                        .zip(before.slots())
-                        .filter(|(n, b)| n.name.is_some() && b.name.is_none())
-                        .map(|(n, _)| n.slot.to_string())
-                        .collect(),
-                    None => vec![],
-                };
-                let cmds = self.start_schema(&wanted);
-                if let Overlay::Plan(plan) = &mut self.overlay
-                    && !named_since.is_empty()
-                {
-                    plan.warnings.push(format!(
-                        "slot {} was empty before: clearing a slot's name is not documented, so timx leaves it named",
-                        named_since.join(", ")
-                    ));
-                }
-                cmds
-            }
-            None => {
-                self.error("no write to undo yet for this profile (undo files are in the data dir's undo/)");
-                vec![]
-            }
-        }
     }
 
     /// Read a desired-state file (`:apply`, `:undo`) off the loop; its plan, named `label`,

@@ -27,6 +27,10 @@ pub fn results(app: &App, f: &mut Frame, area: Rect) {
     ]);
     let mut block = pane_block(app, Pane::Results, title);
     let r = &app.results;
+    if let Some(read) = app.stale_results() {
+        // Rows of another app: no write acts on them until Ctrl-R reads them again.
+        block = block.title_bottom(Line::styled(format!(" stale: read on {} ", fit(&read.label(), 40)), t.error));
+    }
     if let Some(a) = &r.audience {
         let [yes, no, unknown] = a.counts;
         block = block

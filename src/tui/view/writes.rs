@@ -22,7 +22,9 @@ pub fn plan(app: &App, f: &mut Frame, area: Rect, plan: &PlanView) {
     let block = framed(app, titled("Write", Context::Plan));
     let inner = block.inner(r);
     f.render_widget(block, r);
-    let target = app.active_profile().map(|p| format!("{} (SDKAppID {})", p.name, p.sdkappid)).unwrap_or_default();
+    // The plan's app: its write goes there.
+    let on = app.write.as_ref().map(|w| &w.profile).or(app.active_profile());
+    let target = on.map(|p| format!("{} (SDKAppID {})", p.name, p.sdkappid)).unwrap_or_default();
     let mut head = vec![
         Line::from(vec![Span::styled("Plan  ", t.header), Span::raw(escape(&plan.title).into_owned())]),
         Line::styled(format!("on {}", escape(&target)), t.dim),
