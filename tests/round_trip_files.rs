@@ -43,6 +43,7 @@ fn timx(env: &Workspace, args: &[&str], emu: &Running, family: &str) -> std::pro
 fn statuses(o: &std::process::Output) -> Vec<(String, String)> {
     text(&o.stdout)
         .lines()
+        .filter(|l| !timx::write::file_head::FileHead::is_head(l))
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
             (v["account"].as_str().unwrap().to_owned(), v["status"].as_str().unwrap().to_owned())
@@ -103,7 +104,11 @@ fn an_edited_csv_plans_what_was_meant_and_a_column_or_key_twice_is_refused() {
     std::fs::write(file("edited.csv"), &edited).unwrap();
     let o = timx(&env, &["apply", "-f", &file("edited.csv"), "--plan"], &emu, "timpush");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let rows: Vec<serde_json::Value> = text(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows: Vec<serde_json::Value> = text(&o.stdout)
+        .lines()
+        .filter(|l| !timx::write::file_head::FileHead::is_head(l))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(rows[0]["account"], "carol");
     assert_eq!(
         rows[0]["changes"],

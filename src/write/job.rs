@@ -118,7 +118,9 @@ impl Writes {
             && !todo.is_empty()
         {
             for (k, row) in self.apply(ctx, lanes, undo, *verify, &accounts, todo).await {
-                rows[k] = WriteRecord { index: idx[k], guard: std::mem::take(&mut rows[k].guard), ..row };
+                let planned = &mut rows[k];
+                let note = row.note.clone().or_else(|| planned.note.take());
+                rows[k] = WriteRecord { index: idx[k], guard: std::mem::take(&mut planned.guard), note, ..row };
             }
         }
         rows

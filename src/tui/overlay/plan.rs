@@ -147,13 +147,7 @@ impl PlanView {
         }
         let n: u64 = out.iter().map(|(_, c)| c).sum();
         let what: Vec<String> = out.iter().map(|(s, c)| format!("{c} {}", s.label())).collect();
-        Some(format!(
-            "{n} {}{} will not be written ({}): only the {} planned are",
-            self.noun,
-            if n == 1 { "" } else { "s" },
-            what.join(", "),
-            self.changing()
-        ))
+        Some(format!("{n} {}{} will not be written ({})", self.noun, if n == 1 { "" } else { "s" }, what.join(", ")))
     }
 
     /// The diff as lines: each entry's head, then its details indented.
