@@ -649,3 +649,33 @@ async fn an_applied_audience_is_checked_again_when_the_app_changes() {
     assert!(x.h.app.results.audience.is_none(), "the other app has no attribute city");
     assert!(x.status().contains("audience dropped") && x.status().contains("city"), "{}", x.status());
 }
+
+/// Defect 2: a plan that stopped early (90009 on its reads) said "100 change · 150 failed",
+/// and typing 100 wrote all 250. Now Enter applies the plan shown: only its planned rows are
+/// written; the rows it could not read are not, and the plan says how many and why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_that_stopped_early_writes_only_its_planned_rows() {
+    let mut x = explorer(users(250), Faults::default(), 100, false).await;
+    let accounts: Vec<String> = (0..250).map(|i| format!("u{i:03}")).collect();
+    x.run(&accounts.join("\n")).await;
+    // The plan's reads meet a configuration error midway: the dice keep the emulator's seed, and
+    // the plan's three get_tag calls go out one by one at the pace, so the same call fails each run.
+    let fault = timx::emulator::Fault::Code(90009);
+    x.emu.set_faults(Faults { extra: vec![(fault, 0.7)], ..Faults::default() });
+    x.h.command("tag add stopped-plan");
+    let n = x.planned().await;
+    let Overlay::Plan(p) = &x.h.app.overlay else { unreachable!() };
+    let failed = p.count(WriteStatus::Failed);
+    assert!(n > 0 && failed > 0 && n + failed == 250, "planned {n}, failed {failed}");
+    assert!(p.warnings.iter().any(|w| w.contains("will not be written")), "{:?}", p.warnings);
+    let planned: Vec<String> =
+        p.entries.iter().filter(|e| e.status == WriteStatus::Planned).map(|e| e.head.clone()).collect();
+    assert_eq!(planned.len() as u64, n);
+    x.emu.set_faults(Faults::default());
+    x.confirm().await;
+    let now = held(&x.emu);
+    for a in &accounts {
+        assert_eq!(now[a].1.contains(&"stopped-plan".to_string()), planned.contains(a), "{a}");
+    }
+    assert_eq!(x.h.app.last_write.as_ref().unwrap().summary.count(WriteStatus::Changed), n);
+}

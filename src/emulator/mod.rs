@@ -166,6 +166,12 @@ impl Default for EmulatorConfig {
     }
 }
 
+impl Shared {
+    fn faults(&self) -> Arc<Faults> {
+        self.faults.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
 /// Counters a test or benchmark reads back (also served at `GET /__timx/stats`).
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Stats {
@@ -192,6 +198,9 @@ impl Stats {
 
 struct Shared {
     cfg: EmulatorConfig,
+    /// The faults in force: `cfg.faults` at the start; a test may change them on a running
+    /// emulator (`Running::set_faults`), e.g. to fault a plan and not the read before it.
+    faults: std::sync::RwLock<Arc<Faults>>,
     /// The fault dice (seeded when `faults.seed` is set).
     dice: Mutex<rand::rngs::StdRng>,
     started: std::time::Instant,
@@ -224,6 +233,11 @@ impl Running {
     }
 
     /// Read access to the data, e.g. to compare an audit's output with what is held.
+    /// Change the injected faults from the next request on (the dice keep their seed).
+    pub fn set_faults(&self, faults: Faults) {
+        *self.shared.faults.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(faults);
+    }
+
     pub fn with_store<R>(&self, f: impl FnOnce(&store::Store) -> R) -> R {
         f(&lock(&self.shared.store))
     }
@@ -258,6 +272,7 @@ pub async fn start(cfg: EmulatorConfig, data: Option<data::DataFile>, listen: So
             Some(seed) => rand::SeedableRng::seed_from_u64(seed),
             None => rand::SeedableRng::from_os_rng(),
         }),
+        faults: std::sync::RwLock::new(Arc::new(cfg.faults.clone())),
         cfg,
         started: std::time::Instant::now(),
         verified: Mutex::default(),

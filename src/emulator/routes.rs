@@ -93,7 +93,7 @@ async fn handle(
 
 /// The injected latency (± jitter).
 async fn delay(sh: &Shared) {
-    let faults = &sh.cfg.faults;
+    let faults = sh.faults();
     if faults.latency.is_zero() && faults.jitter.is_zero() {
         return;
     }
@@ -109,7 +109,7 @@ fn html(status: StatusCode, body: String) -> Response {
 /// Roll the fault dice. A fault that replaces the answer comes back as `Err(response)`; one
 /// that delays or damages the real answer comes back as `Ok(Some(fault))`.
 fn early_fault(sh: &Shared, path: &str, query: &str) -> Result<Option<Fault>, Box<Response>> {
-    let faults = &sh.cfg.faults;
+    let faults = sh.faults();
     if roll(sh, faults.drop_rate) {
         lock(&sh.stats).injected_drops += 1;
         let broken =
@@ -193,7 +193,7 @@ fn answer(sh: &Shared, service: &str, command: &str, admitted: bool, query: &str
     if !admitted {
         return Err(Fail::new(60007, "REST API call rate over the limit"));
     }
-    if roll(sh, sh.cfg.faults.fail_rate) {
+    if roll(sh, sh.faults().fail_rate) {
         lock(&sh.stats).injected_91000 += 1;
         return Err(Fail::new(codes::PUSH_INTERNAL_ERROR, "internal error, please retry (injected)"));
     }
@@ -273,7 +273,7 @@ fn authenticate(sh: &Shared, query: &str) -> Result<String, Fail> {
         };
         Fail::new(code, e.to_string())
     })?;
-    if let Some(max) = sh.cfg.faults.sig_max_age
+    if let Some(max) = sh.faults().sig_max_age
         && unix_now().saturating_sub(doc.time) > max.as_secs()
     {
         return Err(Fail::new(70001, format!("UserSig expired (older than {} s here)", max.as_secs())));
