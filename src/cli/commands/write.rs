@@ -262,7 +262,6 @@ pub fn run_edit(args: EditArgs) -> anyhow::Result<ExitCode> {
         add_tags: args.add_tag.clone(),
         remove_tags: args.remove_tag.clone(),
         clear_tags: args.clear_tags,
-        ..Edit::default()
     };
     if edit.is_empty() {
         bail!("nothing to change: give --set, --unset, --add-tag, --remove-tag or --clear-tags");
