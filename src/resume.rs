@@ -432,4 +432,50 @@ mod tests {
         assert_eq!(seen, [((19, 31), "a".to_string(), "found".to_string())]);
         assert_eq!(header, b"\"account\",\"status\"\n");
     }
+
+    /// Rows as `{"account","status"}` lines, for the splice tests.
+    struct Lines(SharedBuf);
+
+    impl RecordWriter<crate::engine::Record> for Lines {
+        fn write(&mut self, r: &crate::engine::Record) -> std::io::Result<()> {
+            writeln!(self.0, "{{\"account\":\"{}\",\"status\":\"{}\"}}", r.account, r.status.label())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn finish(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_resume_interrupted_before_it_wrote_loses_nothing_the_next_one_takes_its_copy() {
+        use crate::engine::{Record, Status};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.ndjson");
+        std::fs::write(&path, "{\"account\":\"a\",\"status\":\"found\"}\n{\"account\":\"b\",\"status\":\"failed\"}\n")
+            .unwrap();
+        let input = crate::engine::normalize_text("a\nb\nc");
+        let scan = || Earlier::scan(&path, Format::Ndjson, &input, &|s| s == "found", &|_| Ok(())).unwrap();
+        let first = scan();
+        assert_eq!(first.redo(&input), [1, 2]);
+        // The resume sets FILE aside and is killed before it writes a row.
+        let splice = first.splice::<Record>(vec![1, 2], Vec::new(), |b| Ok(Box::new(Lines(b)))).unwrap();
+        drop(splice);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "", "FILE is new and empty");
+        assert_eq!(leftovers(&path).len(), 1, "its rows wait in a copy beside it");
+        // The next resume still keeps a's row, from the copy.
+        let again = scan();
+        assert_eq!(again.redo(&input), [1, 2]);
+        let mut splice = again.splice::<Record>(vec![1, 2], Vec::new(), |b| Ok(Box::new(Lines(b)))).unwrap();
+        splice.write(&Record::new(0, "b", Status::Found)).unwrap();
+        splice.write(&Record::new(1, "c", Status::Empty)).unwrap();
+        splice.finish().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "{\"account\":\"a\",\"status\":\"found\"}\n{\"account\":\"b\",\"status\":\"found\"}\n{\"account\":\"c\",\"status\":\"empty\"}\n"
+        );
+        assert!(leftovers(&path).is_empty(), "the copies go once FILE is whole");
+    }
 }

@@ -262,6 +262,40 @@ mod tests {
         }
     }
 
+    /// A write whose answer was lost (a timeout, then a refusal; a cancel while it was out) may
+    /// have been carried out: it gives up as `Lost`, never as a plain failure or cancel.
+    #[tokio::test]
+    async fn a_call_that_may_have_landed_gives_up_as_lost() {
+        let first = ctx();
+        let pacer = Pacer::new(100);
+        let mut calls = 0;
+        let r: Result<((), u32), Stop> = first
+            .call(&pacer, || {
+                calls += 1;
+                let e = if calls == 1 {
+                    CallError::Transport { kind: crate::client::TransportKind::Timeout, message: String::new() }
+                } else {
+                    CallError::Service { code: 90033, info: String::new() }
+                };
+                async move { Err(e) }
+            })
+            .await;
+        assert!(matches!(r, Err(Stop::Lost(CallError::Service { code: 90033, .. }, 2))), "{r:?}");
+        // Refused before it could land: a plain failure.
+        let r: Result<((), u32), Stop> =
+            ctx().call(&pacer, || async { Err(CallError::Service { code: 90033, info: String::new() }) }).await;
+        assert!(matches!(r, Err(Stop::Failed(_, 1))), "{r:?}");
+        // Cancelled while the call was out.
+        let out = ctx();
+        let r: Result<((), u32), Stop> = out
+            .call(&pacer, || {
+                out.cancel.cancel();
+                std::future::pending()
+            })
+            .await;
+        assert!(matches!(r, Err(Stop::Lost(CallError::Cancelled, 1))), "{r:?}");
+    }
+
     #[tokio::test]
     async fn a_configuration_error_stops_the_job_and_an_input_error_does_not() {
         let pacer = Pacer::new(100);

@@ -47,19 +47,6 @@ pub(super) async fn run_write(
     job
 }
 
-/// A plan or undo file, one row per account (an undo file's appended rows merged).
-fn read_plan(path: &std::path::Path) -> anyhow::Result<crate::write::plan_file::Loaded> {
-    let (head, rows) = crate::write::plan_file::read(path)?;
-    if head.kind == FileKind::Outcomes {
-        anyhow::bail!(
-            "{} holds the outcomes of a write, not a plan: plan again to change these accounts",
-            path.display()
-        );
-    }
-    let rows = if head.kind == FileKind::Undo { crate::write::undo::merge(rows) } else { rows };
-    crate::write::plan_file::load(path, rows, head)
-}
-
 /// What the journal (and the undo file's head) call a write: its verb and how many accounts,
 /// with no account or value unless the profile journals accounts.
 fn journal_label(label: &str, accounts: usize, journal_accounts: bool) -> String {
@@ -105,7 +92,9 @@ pub(super) async fn load_desired(events: UnboundedSender<WorkerEvent>, path: Pat
         let text = crate::write::state_file::read_text(&read).map_err(|e| format!("{e:#}"))?;
         if FileHead::is_head(text.lines().next().unwrap_or_default()) {
             drop(text);
-            return read_plan(&read).map(|p| LoadedFile::Plan(Box::new(p))).map_err(|e| format!("{e:#}"));
+            return crate::write::plan_file::load_file(&read)
+                .map(|p| LoadedFile::Plan(Box::new(p)))
+                .map_err(|e| format!("{e:#}"));
         }
         crate::write::desired::Desired::parse(&text, format)
             .map(|d| LoadedFile::Desired(Box::new(d)))

@@ -118,9 +118,9 @@ impl Writes {
             && !todo.is_empty()
         {
             for (k, row) in self.apply(ctx, lanes, undo, *verify, &accounts, todo).await {
-                let planned = &mut rows[k];
-                let note = row.note.clone().or_else(|| planned.note.take());
-                rows[k] = WriteRecord { index: idx[k], guard: std::mem::take(&mut planned.guard), note, ..row };
+                // An outcome row needs no guard: it is not applied again (a resume re-plans it).
+                let note = row.note.clone().or_else(|| rows[k].note.take());
+                rows[k] = WriteRecord { index: idx[k], note, ..row };
             }
         }
         rows

@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 
 use super::change::PlanRow;
-use super::file_head::FileHead;
+use super::file_head::{FileHead, FileKind};
 use crate::engine::{AccountList, Normalized, Normalizer};
 
 /// Rows by input entry, each as a line of compact JSON.
@@ -16,6 +16,8 @@ use crate::engine::{AccountList, Normalized, Normalizer};
 pub struct PlanSet {
     rows: AccountList,
     planned: u64,
+    /// Every attribute name the rows change.
+    names: std::collections::BTreeSet<String>,
 }
 
 impl PlanSet {
@@ -23,6 +25,11 @@ impl PlanSet {
     pub fn push(&mut self, row: &PlanRow) {
         if row.status == "planned" {
             self.planned += 1;
+        }
+        for name in row.changes.iter().filter_map(|c| c.name.as_ref()) {
+            if !self.names.contains(name) {
+                self.names.insert(name.clone());
+            }
         }
         self.rows.push(&serde_json::to_string(row).unwrap_or_default());
     }
@@ -54,32 +61,72 @@ impl PlanSet {
         out
     }
 
-    /// Every attribute name the planned rows change.
-    pub fn names(&self) -> std::collections::BTreeSet<String> {
-        (0..self.len() as u32)
-            .filter_map(|i| self.get(i))
-            .flat_map(|r| r.changes.into_iter().filter_map(|c| c.name))
-            .collect()
+    /// Every attribute name the rows change.
+    pub fn names(&self) -> &std::collections::BTreeSet<String> {
+        &self.names
     }
 }
 
-/// A plan file read back: its head, its accounts (in file order) and their rows.
+/// A plan file read back: its head, its accounts (in file order) and their rows, and the hash
+/// of its bytes (what identifies a job that applies it).
 #[derive(Debug)]
 pub struct Loaded {
     pub head: FileHead,
     pub input: Normalized,
     pub set: PlanSet,
+    pub hash: String,
 }
 
 /// Read a file a write left (a plan, an undo file): its head line, then one row a line.
 pub fn read(path: &Path) -> anyhow::Result<(FileHead, Vec<PlanRow>)> {
     let mut rows = Vec::new();
-    let head = read_each(path, &mut |r| rows.push(r))?;
+    let (head, _) = read_each(path, &mut |_, r| rows.push(r))?;
     Ok((head, rows))
 }
 
-/// Like `read`, each row handed to `sink` as it is read.
-pub fn read_each(path: &Path, sink: &mut dyn FnMut(PlanRow)) -> anyhow::Result<FileHead> {
+/// A plan or an undo file as a job's input. A plan streams into its set; an undo file's rows of
+/// one account are merged first (a resumed write may have appended a second one). Refuses an
+/// outcome file: it is not a plan.
+pub fn load_file(path: &Path) -> anyhow::Result<Loaded> {
+    let mut n = Normalizer::new();
+    let mut set = PlanSet::default();
+    let mut undo_rows = Vec::new();
+    let mut repeat: Option<String> = None;
+    let mut take = |n: &mut Normalizer, set: &mut PlanSet, r: PlanRow| {
+        if n.push_account(&r.account).is_none() {
+            repeat.get_or_insert_with(|| r.account.clone());
+        } else {
+            set.push(&r);
+        }
+    };
+    let (head, hash) = read_each(path, &mut |head, r| match head.kind {
+        FileKind::Undo => undo_rows.push(r),
+        _ => take(&mut n, &mut set, r),
+    })?;
+    match head.kind {
+        FileKind::Outcomes => bail!(
+            "{} holds the outcomes of a write, not a plan: finish it with its command and --resume -o FILE, or plan \
+             again",
+            path.display()
+        ),
+        FileKind::Undo => {
+            for r in super::undo::merge(undo_rows) {
+                take(&mut n, &mut set, r);
+            }
+        }
+        FileKind::Plan => {}
+    }
+    if let Some(a) = repeat {
+        bail!("{}: {} has more than one row: not a plan timx wrote", path.display(), crate::text::escape(&a));
+    }
+    Ok(Loaded { head, input: n.finish(), set, hash })
+}
+
+/// Each row handed to `sink` (with the file's head) as it is read; returns the head and the
+/// hash of the file's lines.
+pub fn read_each(path: &Path, sink: &mut dyn FnMut(&FileHead, PlanRow)) -> anyhow::Result<(FileHead, String)> {
+    use sha2::Digest;
+    let mut hash = sha2::Sha256::new();
     let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut lines = std::io::BufReader::new(file).lines();
     let first = lines.next().transpose().with_context(|| format!("cannot read {}", path.display()))?;
@@ -89,8 +136,11 @@ pub fn read_each(path: &Path, sink: &mut dyn FnMut(PlanRow)) -> anyhow::Result<F
             path.display()
         );
     };
+    hash.update(first.as_deref().unwrap_or_default().as_bytes());
     for (n, line) in lines.enumerate() {
         let line = line.with_context(|| format!("{}: line {} cannot be read", path.display(), n + 2))?;
+        hash.update(b"\n");
+        hash.update(line.as_bytes());
         if line.trim().is_empty() {
             continue;
         }
@@ -98,27 +148,10 @@ pub fn read_each(path: &Path, sink: &mut dyn FnMut(PlanRow)) -> anyhow::Result<F
             let shown: String = crate::text::escape(&line).chars().take(200).collect();
             format!("{}: line {} is not a row of a plan: {shown}", path.display(), n + 2)
         })?;
-        sink(row);
+        sink(&head, row);
     }
-    Ok(head)
-}
-
-/// A plan's rows as a job's input: its accounts, one entry each (a repeated account is refused:
-/// a plan has one row per account).
-pub fn load(path: &Path, rows: impl IntoIterator<Item = PlanRow>, head: FileHead) -> anyhow::Result<Loaded> {
-    let mut n = Normalizer::new();
-    let mut set = PlanSet::default();
-    for r in rows {
-        if n.push_account(&r.account).is_none() {
-            bail!(
-                "{}: {} has more than one row: not a plan timx wrote",
-                path.display(),
-                crate::text::escape(&r.account)
-            );
-        }
-        set.push(&r);
-    }
-    Ok(Loaded { head, input: n.finish(), set })
+    let hash: String = hash.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();
+    Ok((head, hash))
 }
 
 #[cfg(test)]

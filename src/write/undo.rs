@@ -26,7 +26,8 @@ type Request = (Vec<u8>, oneshot::Sender<Result<(), String>>);
 pub struct UndoLog {
     path: PathBuf,
     tx: mpsc::UnboundedSender<Request>,
-    /// Per account, the fields already recorded (a resumed write's first run, or this one).
+    /// A resumed write: per account, the fields its first run recorded (this run records each
+    /// account once, so only those are kept: a hundred thousand new ones would cost MBs).
     held: Mutex<HashMap<String, HashSet<String>>>,
     /// A resumed write: what its first run recorded, per account (inverses).
     earlier: HashMap<String, Vec<super::change::Change>>,
@@ -102,12 +103,13 @@ impl UndoLog {
         {
             let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
             for mut r in rows {
-                let fields = held.entry(r.account.clone()).or_default();
-                r.changes.retain(|c| !fields.contains(&c.field()));
+                if let Some(fields) = held.get_mut(&r.account) {
+                    r.changes.retain(|c| !fields.contains(&c.field()));
+                    fields.extend(r.changes.iter().map(super::change::Change::field));
+                }
                 if r.changes.is_empty() {
                     continue;
                 }
-                fields.extend(r.changes.iter().map(super::change::Change::field));
                 serde_json::to_writer(&mut bytes, &r).map_err(|e| e.to_string())?;
                 bytes.push(b'\n');
             }

@@ -214,7 +214,8 @@ fn head_kind(bytes: &[u8]) -> Option<FileKind> {
 
 /// A plan or undo file, refused when it is of another kind or another app (nothing is sent).
 fn read_plan(path: &Path, kind: FileKind, profile: &Profile) -> anyhow::Result<plan_file::Loaded> {
-    let (head, rows) = plan_file::read(path)?;
+    let loaded = plan_file::load_file(path)?;
+    let head = &loaded.head;
     let what = format!("{} ({})", path.display(), head.kind.label());
     if head.kind != kind {
         bail!(
@@ -228,8 +229,7 @@ fn read_plan(path: &Path, kind: FileKind, profile: &Profile) -> anyhow::Result<p
         );
     }
     head.check_target(profile, &what)?;
-    let rows = if kind == FileKind::Undo { crate::write::undo::merge(rows) } else { rows };
-    plan_file::load(path, rows, head)
+    Ok(loaded)
 }
 
 /// A plan made before (saved, or an undo file) as a write job, once the app's names still put
@@ -243,13 +243,12 @@ async fn planned_run(
     path: &Path,
     opts: &WriteOpts,
 ) -> anyhow::Result<ExitCode> {
-    let plan_file::Loaded { head, input, set } = loaded;
-    let used = set.names();
+    let plan_file::Loaded { head, input, set, hash } = loaded;
+    let used = set.names().clone();
     head.check_names(&names, used.iter().map(String::as_str), &path.display().to_string())?;
     if set.planned() == 0 && source == Source::SavedPlan {
         eprintln!("timx: {}: no account is planned to change; nothing to write", path.display());
     }
-    let hash = std::fs::read(path).map(|b| job_id(&[&b])).unwrap_or_default();
     let label = if source == Source::Undo { "apply (undo)" } else { "apply --from-plan" };
     let run = WriteRun::new(profile, client, input, Want::Plan(Arc::new(set)), names, source);
     run.job(&[label, &hash]).run(opts).await

@@ -379,7 +379,7 @@ impl App {
             self.error(format!("{e:#}"));
             return vec![];
         }
-        let used = p.set.names();
+        let used = p.set.names().clone();
         if !used.is_empty() {
             let Some(names) = self.attr_names.names.as_ref() else {
                 self.error("the attribute names have not loaded: they check the file's names (R reloads them)");
