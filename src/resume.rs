@@ -158,6 +158,13 @@ impl Earlier {
     }
 }
 
+/// Remove the copies interrupted resumes left beside FILE (a fresh run starts over).
+pub fn discard_leftovers(path: &Path) {
+    for p in leftovers(path) {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
 /// Whether FILE, or a copy an interrupted resume set aside, is there to resume from.
 pub fn has_earlier(path: &Path) -> bool {
     path.exists() || !leftovers(path).is_empty()

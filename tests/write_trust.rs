@@ -378,3 +378,71 @@ fn a_write_killed_resumed_interrupted_and_resumed_ends_desired_and_one_undo_file
     rt.spawn(emu.shutdown());
     rt.shutdown_background();
 }
+
+/// Found in review: a plan file whose rows say `changed` (an outcome file with its head edited,
+/// say) was "applied" with 0 calls and reported changed; a plan saved as CSV led in a circle.
+/// Both are refused with exit 2 and nothing sent.
+#[test]
+fn a_plan_file_holds_only_what_planning_gives_and_a_csv_plan_is_for_reading() {
+    let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(demo()));
+    let env = Workspace::new();
+    let plan = env.dir.path().join("plan.ndjson");
+    let p = plan.to_str().unwrap();
+    let o = run(&env, &args(&["edit", "bob", "carol", "--set", "city=深圳", "--plan", "-o", p], &emu, "timpush"));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let forged = std::fs::read_to_string(&plan).unwrap().replace("\"status\":\"planned\"", "\"status\":\"changed\"");
+    std::fs::write(&plan, forged).unwrap();
+    let o = run(&env, &args(&["apply", "--from-plan", p, "--yes", "--read-write"], &emu, "timpush"));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("status \"changed\" is not one a timx plan holds"), "{}", text(&o.stderr));
+    let csv = env.dir.path().join("plan.csv");
+    let c = csv.to_str().unwrap();
+    let o = run(&env, &args(&["edit", "bob", "--set", "city=深圳", "--plan", "-o", c], &emu, "timpush"));
+    assert!(text(&o.stderr).contains("saved as NDJSON"), "{}", text(&o.stderr));
+    for a in [&["apply", "-f", c][..], &["apply", "--from-plan", c][..]] {
+        let o = run(&env, &args(&[a, &["--yes", "--read-write"]].concat(), &emu, "timpush"));
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+        assert!(text(&o.stderr).contains("plan saved as CSV, which is for reading"), "{}", text(&o.stderr));
+    }
+    assert_eq!(write_calls(&emu), 0);
+    rt.block_on(emu.shutdown());
+}
+
+/// Found in review: a write killed before its first row was written left `-o` empty (its head
+/// still in a buffer), so it could not be resumed; and copies a resume set aside were merged
+/// into a later, fresh run's resume. The head is on disk before anything is sent, and a fresh
+/// run discards old copies.
+#[test]
+fn a_write_killed_at_once_can_be_resumed_and_a_fresh_run_drops_old_copies() {
+    let faults = Faults { latency: Duration::from_millis(1500), ..Default::default() };
+    let (emu, rt) = start_isolated(EmulatorConfig { faults, ..EmulatorConfig::default() }, Some(demo()));
+    let env = Workspace::new();
+    let out = env.dir.path().join("out.ndjson");
+    let stale = env.dir.path().join("out.ndjson.timx-resume-1-1");
+    std::fs::write(&stale, "{\"account\":\"bob\",\"status\":\"changed\"}\n").unwrap();
+    let a = |extra: &[&str]| {
+        let base =
+            ["edit", "bob", "carol", "--add-tag", "at-once", "--yes", "--read-write", "-o", out.to_str().unwrap()];
+        args(&[&base[..], extra].concat(), &emu, "all_member_push")
+    };
+    let mut child =
+        env.cmd().args(a(&[])).env("TIMX_SECRET_KEY", KEY).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0) == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(!stale.exists(), "a fresh run drops the copies of an earlier run's resume");
+    assert!(Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap().success());
+    child.wait().unwrap();
+    let first = std::fs::read_to_string(&out).unwrap();
+    assert!(timx::write::file_head::FileHead::is_head(first.lines().next().unwrap()), "{first}");
+    assert_eq!(rows_of(&first).len(), 0, "killed before any row");
+    let o = run(&env, &a(&["--resume"]));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let rows = rows_of(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(rows.len(), 2);
+    for acct in ["bob", "carol"] {
+        assert!(held(&emu, acct).unwrap().1.contains(&"at-once".to_string()), "{acct}");
+    }
+    rt.block_on(emu.shutdown());
+}

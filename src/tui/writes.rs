@@ -106,7 +106,7 @@ pub enum UndoRef {
 
 /// What `:undo` offers on each profile (by name): the last undo made there, with the SDKAppID
 /// it was made on; on another SDKAppID it is refused.
-pub type Undos = HashMap<String, (u64, UndoRef)>;
+pub type Undos = HashMap<String, (crate::tui::target::AppRef, UndoRef)>;
 
 /// The last write, for the summary tab and the status line.
 #[derive(Debug, Clone)]

@@ -76,7 +76,7 @@ pub struct FileHead {
     /// The job's identity: command, arguments (or the desired file's hash), accounts, target,
     /// mode. `--resume` takes only a file of the same job.
     pub job: String,
-    /// The write's undo file (outcomes), or for an undo file the file its write's rows went to.
+    /// The write's undo file (outcomes and, with `--plan` none); an undo file names none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undo_file: Option<std::path::PathBuf>,
 }

@@ -23,6 +23,11 @@ pub struct PlanSet {
 impl PlanSet {
     /// The next entry's row (entries are pushed in order, one each).
     pub fn push(&mut self, row: &PlanRow) {
+        self.push_line(row, &serde_json::to_string(row).unwrap_or_default());
+    }
+
+    /// `push`, with the row's JSON as read (not encoded again).
+    fn push_line(&mut self, row: &PlanRow, json: &str) {
         if row.status == "planned" {
             self.planned += 1;
         }
@@ -31,7 +36,7 @@ impl PlanSet {
                 self.names.insert(name.clone());
             }
         }
-        self.rows.push(&serde_json::to_string(row).unwrap_or_default());
+        self.rows.push(json);
     }
 
     pub fn len(&self) -> usize {
@@ -80,7 +85,7 @@ pub struct Loaded {
 /// Read a file a write left (a plan, an undo file): its head line, then one row a line.
 pub fn read(path: &Path) -> anyhow::Result<(FileHead, Vec<PlanRow>)> {
     let mut rows = Vec::new();
-    let (head, _) = read_each(path, &mut |_, r| rows.push(r))?;
+    let (head, _) = read_each(path, &mut |_, r, _| rows.push(r))?;
     Ok((head, rows))
 }
 
@@ -92,16 +97,19 @@ pub fn load_file(path: &Path) -> anyhow::Result<Loaded> {
     let mut set = PlanSet::default();
     let mut undo_rows = Vec::new();
     let mut repeat: Option<String> = None;
-    let mut take = |n: &mut Normalizer, set: &mut PlanSet, r: PlanRow| {
+    let mut take = |n: &mut Normalizer, set: &mut PlanSet, r: PlanRow, line: Option<&str>| {
         if n.push_account(&r.account).is_none() {
             repeat.get_or_insert_with(|| r.account.clone());
         } else {
-            set.push(&r);
+            match line {
+                Some(l) => set.push_line(&r, l),
+                None => set.push(&r),
+            }
         }
     };
-    let (head, hash) = read_each(path, &mut |head, r| match head.kind {
+    let (head, hash) = read_each(path, &mut |head, r, line| match head.kind {
         FileKind::Undo => undo_rows.push(r),
-        _ => take(&mut n, &mut set, r),
+        _ => take(&mut n, &mut set, r, Some(line)),
     })?;
     match head.kind {
         FileKind::Outcomes => bail!(
@@ -111,7 +119,7 @@ pub fn load_file(path: &Path) -> anyhow::Result<Loaded> {
         ),
         FileKind::Undo => {
             for r in super::undo::merge(undo_rows) {
-                take(&mut n, &mut set, r);
+                take(&mut n, &mut set, r, None);
             }
         }
         FileKind::Plan => {}
@@ -124,12 +132,18 @@ pub fn load_file(path: &Path) -> anyhow::Result<Loaded> {
 
 /// Each row handed to `sink` (with the file's head) as it is read; returns the head and the
 /// hash of the file's lines.
-pub fn read_each(path: &Path, sink: &mut dyn FnMut(&FileHead, PlanRow)) -> anyhow::Result<(FileHead, String)> {
+pub fn read_each(path: &Path, sink: &mut dyn FnMut(&FileHead, PlanRow, &str)) -> anyhow::Result<(FileHead, String)> {
     use sha2::Digest;
     let mut hash = sha2::Sha256::new();
     let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut lines = std::io::BufReader::new(file).lines();
     let first = lines.next().transpose().with_context(|| format!("cannot read {}", path.display()))?;
+    if first.as_deref().is_some_and(|l| l.starts_with("#timx_file")) {
+        bail!(
+            "{} is a plan saved as CSV, which is for reading: save it with --plan -o PLAN.ndjson to apply it",
+            path.display()
+        );
+    }
     let Some(head) = first.as_deref().and_then(FileHead::parse) else {
         bail!(
             "{} is not a file of a timx write: its first line names no job (a plan or undo file starts with one)",
@@ -144,11 +158,26 @@ pub fn read_each(path: &Path, sink: &mut dyn FnMut(&FileHead, PlanRow)) -> anyho
         if line.trim().is_empty() {
             continue;
         }
-        let row: PlanRow = serde_json::from_str(&line).with_context(|| {
-            let shown: String = crate::text::escape(&line).chars().take(200).collect();
-            format!("{}: line {} is not a row of a plan: {shown}", path.display(), n + 2)
-        })?;
-        sink(&head, row);
+        let shown = || -> String { crate::text::escape(&line).chars().take(200).collect() };
+        let row: PlanRow = serde_json::from_str(&line)
+            .with_context(|| format!("{}: line {} is not a row of a plan: {}", path.display(), n + 2, shown()))?;
+        // A plan holds what planning gives; an undo file only rows to apply. Anything else (an
+        // outcome, `changed`) would be reported without a call made.
+        let allowed: &[&str] = match head.kind {
+            FileKind::Undo => &["planned"],
+            _ => &["planned", "unchanged", "invalid", "not_found", "failed", "conflict", "cancelled"],
+        };
+        if !allowed.contains(&row.status.as_str()) {
+            bail!(
+                "{}: line {}: status {:?} is not one a timx {} holds: {}",
+                path.display(),
+                n + 2,
+                crate::text::escape(&row.status),
+                head.kind.label(),
+                shown()
+            );
+        }
+        sink(&head, row, &line);
     }
     let hash: String = hash.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();
     Ok((head, hash))

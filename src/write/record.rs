@@ -60,7 +60,8 @@ impl OutcomeStatus for WriteStatus {
         matches!(self, WriteStatus::Planned | WriteStatus::Changed | WriteStatus::Unchanged)
     }
     fn always_listed(self) -> bool {
-        !matches!(self, WriteStatus::Planned | WriteStatus::Changed | WriteStatus::Cancelled)
+        // The rarer outcomes (partial, unknown, conflict, cancelled) are listed when they occur.
+        matches!(self, WriteStatus::Unchanged | WriteStatus::NotFound | WriteStatus::Failed | WriteStatus::Invalid)
     }
     fn cancelled() -> WriteStatus {
         WriteStatus::Cancelled

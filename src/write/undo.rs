@@ -81,7 +81,7 @@ impl UndoLog {
         exists: bool,
         held: HashMap<String, HashSet<String>>,
     ) -> anyhow::Result<UndoLog> {
-        let head = FileHead { kind: FileKind::Undo, ..head.clone() };
+        let head = FileHead { kind: FileKind::Undo, undo_file: None, ..head.clone() };
         let first = if exists { Vec::new() } else { head.line(Format::Ndjson).unwrap_or_default().into_bytes() };
         let (tx, rx) = mpsc::unbounded_channel();
         let target = path.to_owned();

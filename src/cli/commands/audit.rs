@@ -220,6 +220,8 @@ impl<R: Outcome> Reorder<R> {
 /// Where an audit's rows go: standard output, or `-o FILE` (0600, flushed per batch).
 pub(crate) fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
     let Some(path) = path else { return Ok(Box::new(std::io::BufWriter::new(std::io::stdout()))) };
+    // A fresh run: copies an interrupted resume of an earlier run left are not this run's.
+    crate::resume::discard_leftovers(path);
     let file = crate::private_file::open(path, crate::private_file::Open::Truncate)
         .with_context(|| format!("cannot write {}", path.display()))?;
     // Room for a whole batch, so each per-batch flush is one write: a kill leaves whole rows.

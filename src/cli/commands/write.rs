@@ -155,6 +155,11 @@ pub fn run_apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             FileKind::Undo => {
                 bail!("an undo file is applied by its path (timx apply -f UNDO), not from standard input")
             }
+            FileKind::Plan if format == Format::Csv => bail!(
+                "{} is a plan saved as CSV, which is for reading: save it with --plan -o PLAN.ndjson, then timx apply \
+                 --from-plan PLAN.ndjson",
+                file.display()
+            ),
             FileKind::Plan => {
                 bail!(
                     "{} is a saved plan: apply exactly it with timx apply --from-plan {}",
@@ -246,8 +251,9 @@ async fn planned_run(
     let plan_file::Loaded { head, input, set, hash } = loaded;
     let used = set.names().clone();
     head.check_names(&names, used.iter().map(String::as_str), &path.display().to_string())?;
-    if set.planned() == 0 && source == Source::SavedPlan {
-        eprintln!("timx: {}: no account is planned to change; nothing to write", path.display());
+    if set.planned() == 0 {
+        eprintln!("timx: {}: no account is planned to change; nothing was written", path.display());
+        return Ok(ExitCode::SUCCESS);
     }
     let label = if source == Source::Undo { "apply (undo)" } else { "apply --from-plan" };
     let run = WriteRun::new(profile, client, input, Want::Plan(Arc::new(set)), names, source);

@@ -153,7 +153,11 @@ impl WriteRun {
             }
         }
         let undo = if resumed_undo { UndoLog::resume(&path, &head)? } else { UndoLog::create(&path, &head)? };
-        eprintln!("timx: undo file: {} (restore with: timx apply -f {})", path.display(), path.display());
+        eprintln!(
+            "timx: undo file: {} (written before any account is changed; restore with: timx apply -f {})",
+            path.display(),
+            path.display()
+        );
         let mode = Mode::Apply { undo: Arc::new(undo), verify: opts.verify };
         let job = crate::write::spawn_write(self.client.clone(), self.cfg(mode), input.clone(), cancel());
         let streamed = emit(job, format, dest, &head).await?;
@@ -225,6 +229,15 @@ impl WriteRun {
             }
         }
         let n = set.planned();
+        // What will be written, as the plan file says it (the first 20).
+        let mut table = crate::write::change::writer(Format::Table, std::io::stderr())?;
+        let rows = (0..set.len() as u32).filter_map(|i| set.get(i)).filter(|r| r.status == "planned");
+        for r in rows.take(20) {
+            table.write(&r)?;
+        }
+        if n > 20 {
+            eprintln!("… and {} more (see them all in the plan file)", n - 20);
+        }
         eprintln!("timx: the plan has {n} account{} to change", if n == 1 { "" } else { "s" });
         if n == 0 {
             eprintln!("timx: nothing to change; nothing was written");
@@ -263,7 +276,8 @@ impl WriteRun {
                 h.time
             )),
             Some(h) => {
-                *undo.borrow_mut() = h.undo_file;
+                // FILE is scanned first (else the newest copy): its undo file is the job's.
+                undo.borrow_mut().get_or_insert_with(|| h.undo_file.unwrap_or_default());
                 Ok(())
             }
         };
@@ -276,6 +290,17 @@ impl WriteRun {
         let mut earlier = Earlier::scan_job(path, format, &self.input, &is_final, &is_write_row, Some(&check))?;
         let redo = earlier.redo(&self.input);
         let kept = std::mem::take(&mut earlier.kept_statuses);
+        let undo = undo.into_inner().filter(|u| !u.as_os_str().is_empty());
+        if let Some(u) = undo.as_ref().filter(|u| !u.exists() && !opts.plan)
+            && kept.iter().any(|s| s == "changed")
+        {
+            bail!(
+                "the undo file {} that {} names is missing: it holds what the first run changed, so the resume \
+                 would lose it; nothing was sent (put it back, or start over without --resume)",
+                u.display(),
+                path.display()
+            );
+        }
         eprintln!(
             "timx: resuming {}: {} of {} accounts have a final outcome there, {} to do again",
             path.display(),
@@ -286,7 +311,7 @@ impl WriteRun {
         self.want = self.want.subset(&redo);
         let sub = crate::resume::sub_input(&self.input, &redo);
         let whole = std::mem::replace(&mut self.input, sub);
-        Ok(Resumed { dest: Dest::Resume { earlier, redo, kept }, whole: Some(whole), undo: undo.into_inner() })
+        Ok(Resumed { dest: Dest::Resume { earlier, redo, kept }, whole: Some(whole), undo })
     }
 }
 
@@ -352,7 +377,9 @@ async fn emit(
     let (mut streamed, kept) = match dest {
         Dest::Fresh(output) => {
             let mut out = open_output(output)?;
+            // On disk before anything is sent: a run killed at once can still be resumed.
             out.write_all(&first)?;
+            out.flush()?;
             let mut rows = Rows(crate::write::change::writer(format, out)?);
             let streamed = stream(job, &mut rows).await?;
             if streamed.write_failed.is_none() {

@@ -13,7 +13,7 @@ impl App {
     /// Keep `undo` as what `:undo` offers on the profile of the write in progress (the plan's).
     pub(crate) fn keep_undo(&mut self, undo: UndoRef) {
         let Some(p) = self.write.as_ref().map(|f| &f.profile) else { return };
-        self.last_undo.insert(p.name.clone(), (p.sdkappid, undo));
+        self.last_undo.insert(p.name.clone(), (crate::tui::target::AppRef::of(p), undo));
     }
 
     /// `:undo`: plan putting back what the last write on this profile changed.
@@ -24,11 +24,18 @@ impl App {
         // may_write() saw the profile.
         let Some(profile) = self.active_profile().cloned() else { return vec![] };
         let last = match self.last_undo.get(&profile.name) {
-            Some((sdkappid, _)) if *sdkappid != profile.sdkappid => {
+            Some((made_on, _)) if *made_on != crate::tui::target::AppRef::of(&profile) => {
+                let now = crate::tui::target::AppRef::of(&profile);
                 self.error(format!(
-                    "the last undo on {} was made on SDKAppID {sdkappid}; the profile is SDKAppID {} now: refused, \
-                     nothing is planned",
-                    profile.name, profile.sdkappid
+                    "the last undo on {} was made on {} (SDKAppID {}, {}); the profile is {} (SDKAppID {}, {}) now: \
+                     refused, nothing is planned",
+                    profile.name,
+                    made_on.label(),
+                    made_on.sdkappid,
+                    made_on.endpoint.label(),
+                    now.label(),
+                    now.sdkappid,
+                    now.endpoint.label()
                 ));
                 return vec![];
             }

@@ -164,7 +164,17 @@ impl App {
                     if placeholders && self.results.get(row).is_none() {
                         self.results.insert(vec![placeholder(row, &r)]);
                     }
-                    if !matches!(r.status, WriteStatus::Invalid | WriteStatus::NotFound) {
+                    // Read back what a call may have changed, and what was read to plan it (unchanged,
+                    // in conflict); a row the plan could not read, or never sent, keeps what it shows.
+                    let read_back = match r.status {
+                        WriteStatus::Failed => r.error.is_some(),
+                        WriteStatus::Invalid
+                        | WriteStatus::NotFound
+                        | WriteStatus::Cancelled
+                        | WriteStatus::Planned => false,
+                        _ => true,
+                    };
+                    if read_back {
                         flow.read_back.push(row);
                     }
                     r.index = row;
@@ -189,7 +199,9 @@ impl App {
         if let Some(j) = self.job.as_mut().filter(|j| j.id == flow.job) {
             j.summary = Some(as_read_summary(&s));
         }
-        let wrote = s.count(WriteStatus::Changed) + s.count(WriteStatus::Failed) + s.count(WriteStatus::Cancelled) > 0;
+        // An undo is offered only when a call may have changed something and its file exists.
+        let wrote = WriteStatus::ALL.iter().any(|st| st.may_have_written() && s.count(*st) > 0)
+            && undo.as_ref().is_some_and(|p| p.exists());
         let counts: Vec<String> =
             s.counts.iter().filter(|(_, n)| **n > 0).map(|(st, n)| format!("{n} {}", st.label())).collect();
         let undo_note = match undo.as_ref().filter(|_| wrote) {
