@@ -294,6 +294,8 @@ fn the_edit_form_the_plan_and_the_rw_badge() {
     for size in [(80, 24), (200, 50)] {
         let tag = format!("{}x{}", size.0, size.1);
         let mut app = app_with_results(Theme::new(false), size);
+        let dir = tempfile::tempdir().unwrap();
+        app.undo_dir = Some(dir.path().join("undo"));
         key(&mut app, KeyCode::Char('e'));
         assert!(screen(&app).contains("read-only"), "refused with why");
         command(&mut app, "unlock");
@@ -328,6 +330,10 @@ fn the_edit_form_the_plan_and_the_rw_badge() {
         key(&mut app, KeyCode::Enter);
         let job = app.write.as_ref().unwrap().job;
         let ev = |event| Msg::Worker(WorkerEvent::Write { job, event });
+        // This test plays the worker: it made the undo file before the first write.
+        let undo = app.write.as_ref().and_then(|f| f.undo.clone()).unwrap();
+        std::fs::create_dir_all(undo.parent().unwrap()).unwrap();
+        std::fs::write(&undo, "").unwrap();
         // One outcome per row, as the write reports them: the rows show write outcomes only.
         let mut ghost = write_row(2, "ghost", WriteStatus::NotFound, vec![]);
         ghost.error = Some(ErrorDetail::from_code(70107, "account not exist"));
