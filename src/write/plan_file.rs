@@ -23,17 +23,18 @@ pub struct PlanSet {
 impl PlanSet {
     /// The next entry's row (entries are pushed in order, one each).
     pub fn push(&mut self, row: &PlanRow) {
-        self.push_line(row, &serde_json::to_string(row).unwrap_or_default());
+        let names = row.changes.iter().filter_map(|c| c.name.as_deref());
+        self.push_line(&row.status, names, &serde_json::to_string(row).unwrap_or_default());
     }
 
-    /// `push`, with the row's JSON as read (not encoded again).
-    fn push_line(&mut self, row: &PlanRow, json: &str) {
-        if row.status == "planned" {
+    /// `push`, with the row's JSON as read (not decoded whole, nor encoded again).
+    fn push_line<'a>(&mut self, status: &str, names: impl Iterator<Item = &'a str>, json: &str) {
+        if status == "planned" {
             self.planned += 1;
         }
-        for name in row.changes.iter().filter_map(|c| c.name.as_ref()) {
+        for name in names {
             if !self.names.contains(name) {
-                self.names.insert(name.clone());
+                self.names.insert(name.to_owned());
             }
         }
         self.rows.push(json);
@@ -82,11 +83,43 @@ pub struct Loaded {
     pub hash: String,
 }
 
+/// What loading needs of a row (the rest of it is decoded by the batch that applies it).
+#[derive(serde::Deserialize)]
+struct Summary {
+    account: String,
+    status: String,
+    #[serde(default)]
+    changes: Vec<Named>,
+}
+
+#[derive(serde::Deserialize)]
+struct Named {
+    #[serde(default)]
+    name: Option<String>,
+}
+
 /// Read a file a write left (a plan, an undo file): its head line, then one row a line.
 pub fn read(path: &Path) -> anyhow::Result<(FileHead, Vec<PlanRow>)> {
     let mut rows = Vec::new();
-    let (head, _) = read_each(path, &mut |_, r, _| rows.push(r))?;
+    let (head, _) = read_each(path, &mut |_, r| {
+        rows.push(r.whole()?);
+        Ok(())
+    })?;
     Ok((head, rows))
+}
+
+/// One line of a plan file, checked as far as loading needs.
+pub struct Line<'a> {
+    summary: Summary,
+    line: &'a str,
+    at: String,
+}
+
+impl Line<'_> {
+    /// The whole row.
+    pub fn whole(&self) -> anyhow::Result<PlanRow> {
+        serde_json::from_str(self.line).with_context(|| format!("{} is not a row of a plan", self.at))
+    }
 }
 
 /// A plan or an undo file as a job's input. A plan streams into its set; an undo file's rows of
@@ -97,19 +130,23 @@ pub fn load_file(path: &Path) -> anyhow::Result<Loaded> {
     let mut set = PlanSet::default();
     let mut undo_rows = Vec::new();
     let mut repeat: Option<String> = None;
-    let mut take = |n: &mut Normalizer, set: &mut PlanSet, r: PlanRow, line: Option<&str>| {
-        if n.push_account(&r.account).is_none() {
-            repeat.get_or_insert_with(|| r.account.clone());
-        } else {
-            match line {
-                Some(l) => set.push_line(&r, l),
-                None => set.push(&r),
-            }
+    let mut first_of = |n: &mut Normalizer, account: &str| {
+        let fresh = n.push_account(account).is_some();
+        if !fresh {
+            repeat.get_or_insert_with(|| account.to_owned());
         }
+        fresh
     };
-    let (head, hash) = read_each(path, &mut |head, r, line| match head.kind {
-        FileKind::Undo => undo_rows.push(r),
-        _ => take(&mut n, &mut set, r, Some(line)),
+    let (head, hash) = read_each(path, &mut |head, r| {
+        if head.kind == FileKind::Undo {
+            undo_rows.push(r.whole()?);
+        } else if first_of(&mut n, &r.summary.account) {
+            // Decoded whole once, so a row a batch could not read is refused here, with its line.
+            r.whole()?;
+            let names = r.summary.changes.iter().filter_map(|c| c.name.as_deref());
+            set.push_line(&r.summary.status, names, r.line);
+        }
+        Ok(())
     })?;
     match head.kind {
         FileKind::Outcomes => bail!(
@@ -119,7 +156,9 @@ pub fn load_file(path: &Path) -> anyhow::Result<Loaded> {
         ),
         FileKind::Undo => {
             for r in super::undo::merge(undo_rows) {
-                take(&mut n, &mut set, r, None);
+                if first_of(&mut n, &r.account) {
+                    set.push(&r);
+                }
             }
         }
         FileKind::Plan => {}
@@ -132,7 +171,10 @@ pub fn load_file(path: &Path) -> anyhow::Result<Loaded> {
 
 /// Each row handed to `sink` (with the file's head) as it is read; returns the head and the
 /// hash of the file's lines.
-pub fn read_each(path: &Path, sink: &mut dyn FnMut(&FileHead, PlanRow, &str)) -> anyhow::Result<(FileHead, String)> {
+pub fn read_each(
+    path: &Path,
+    sink: &mut dyn FnMut(&FileHead, Line<'_>) -> anyhow::Result<()>,
+) -> anyhow::Result<(FileHead, String)> {
     use sha2::Digest;
     let mut hash = sha2::Sha256::new();
     let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -159,8 +201,9 @@ pub fn read_each(path: &Path, sink: &mut dyn FnMut(&FileHead, PlanRow, &str)) ->
             continue;
         }
         let shown = || -> String { crate::text::escape(&line).chars().take(200).collect() };
-        let row: PlanRow = serde_json::from_str(&line)
-            .with_context(|| format!("{}: line {} is not a row of a plan: {}", path.display(), n + 2, shown()))?;
+        let at = format!("{}: line {}", path.display(), n + 2);
+        let row: Summary =
+            serde_json::from_str(&line).with_context(|| format!("{at} is not a row of a plan: {}", shown()))?;
         // A plan holds what planning gives; an undo file only rows to apply. Anything else (an
         // outcome, `changed`) would be reported without a call made.
         let allowed: &[&str] = match head.kind {
@@ -177,7 +220,7 @@ pub fn read_each(path: &Path, sink: &mut dyn FnMut(&FileHead, PlanRow, &str)) ->
                 shown()
             );
         }
-        sink(&head, row, &line);
+        sink(&head, Line { summary: row, line: &line, at })?;
     }
     let hash: String = hash.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();
     Ok((head, hash))
