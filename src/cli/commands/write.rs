@@ -177,8 +177,14 @@ pub fn run_apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     }
     let what = if file.as_os_str() == "-" { "standard input".to_string() } else { file.display().to_string() };
     let text = state_file::text_of(bytes, &what)?;
+    // The job's identity hashes the whole file: on the other core while the file is parsed.
+    let text = Arc::new(text);
+    let hashing = {
+        let text = text.clone();
+        std::thread::spawn(move || job_id(&[text.as_bytes()]))
+    };
     let desired = Desired::parse(&text, format).with_context(|| format!("{} is not a timx export", file.display()))?;
-    let hash = job_id(&[text.as_bytes()]);
+    let hash = hashing.join().unwrap_or_default();
     drop(text);
     for (account, why) in &desired.skipped {
         eprintln!("timx: skipped {}: {why}", escape(account));
