@@ -280,6 +280,20 @@ fn write_row(i: u32, account: &str, status: WriteStatus, changes: Vec<timx::writ
     WriteRecord { changes, ..WriteRecord::new(i, account, status) }
 }
 
+/// Undo files in a temporary directory, never the user's data dir.
+fn undo_dir_of_its_own(app: &mut App) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    app.undo_dir = Some(dir.path().join("undo"));
+    dir
+}
+
+/// The worker made the undo file before the first write: this test plays the worker.
+fn play_the_worker_making_the_undo_file(app: &App) {
+    let undo = app.write.as_ref().and_then(|f| f.undo.clone()).unwrap();
+    std::fs::create_dir_all(undo.parent().unwrap()).unwrap();
+    std::fs::write(&undo, "").unwrap();
+}
+
 fn write_summary(counts: &[(WriteStatus, u64)]) -> Summary<WriteStatus> {
     let mut s = Summary { total: counts.iter().map(|(_, n)| n).sum(), ..Summary::default() };
     s.counts.extend(counts.iter().copied());
@@ -294,8 +308,7 @@ fn the_edit_form_the_plan_and_the_rw_badge() {
     for size in [(80, 24), (200, 50)] {
         let tag = format!("{}x{}", size.0, size.1);
         let mut app = app_with_results(Theme::new(false), size);
-        let dir = tempfile::tempdir().unwrap();
-        app.undo_dir = Some(dir.path().join("undo"));
+        let _dir = undo_dir_of_its_own(&mut app);
         key(&mut app, KeyCode::Char('e'));
         assert!(screen(&app).contains("read-only"), "refused with why");
         command(&mut app, "unlock");
@@ -330,10 +343,7 @@ fn the_edit_form_the_plan_and_the_rw_badge() {
         key(&mut app, KeyCode::Enter);
         let job = app.write.as_ref().unwrap().job;
         let ev = |event| Msg::Worker(WorkerEvent::Write { job, event });
-        // This test plays the worker: it made the undo file before the first write.
-        let undo = app.write.as_ref().and_then(|f| f.undo.clone()).unwrap();
-        std::fs::create_dir_all(undo.parent().unwrap()).unwrap();
-        std::fs::write(&undo, "").unwrap();
+        play_the_worker_making_the_undo_file(&app);
         // One outcome per row, as the write reports them: the rows show write outcomes only.
         let mut ghost = write_row(2, "ghost", WriteStatus::NotFound, vec![]);
         ghost.error = Some(ErrorDetail::from_code(70107, "account not exist"));

@@ -70,6 +70,8 @@ struct Resumed<'a> {
     dest: Dest<'a>,
     whole: Option<Normalized>,
     undo: Option<PathBuf>,
+    /// The head of the file resumed: the job as its first run named it (kept byte for byte).
+    head: Option<FileHead>,
 }
 
 impl WriteRun {
@@ -118,7 +120,10 @@ impl WriteRun {
     pub async fn run(mut self, opts: &WriteOpts) -> anyhow::Result<ExitCode> {
         let format = super::audit::output_format(opts.format, opts.output.as_deref());
         let mut head = self.head(if opts.plan { FileKind::Plan } else { FileKind::Outcomes });
-        let Resumed { dest, whole, undo } = self.resume(opts, format, &head)?;
+        let Resumed { dest, whole, undo, head: first_head } = self.resume(opts, format, &head)?;
+        if let Some(h) = first_head {
+            head = h;
+        }
         let input = Arc::new(std::mem::take(&mut self.input));
         // The journal lists the whole input, also when a resume works on part of it.
         let full: &Normalized = whole.as_ref().unwrap_or(&input);
@@ -254,7 +259,7 @@ impl WriteRun {
     /// With `--resume` and an earlier outcome file of this job: narrow the job to the accounts
     /// without a final outcome there.
     fn resume<'a>(&mut self, opts: &'a WriteOpts, format: Format, head: &FileHead) -> anyhow::Result<Resumed<'a>> {
-        let fresh = || Resumed { dest: Dest::Fresh(opts.output.as_deref()), whole: None, undo: None };
+        let fresh = || Resumed { dest: Dest::Fresh(opts.output.as_deref()), whole: None, undo: None, head: None };
         let Some(path) = opts.output.as_deref().filter(|p| opts.resume && crate::resume::has_earlier(p)) else {
             return Ok(fresh());
         };
@@ -266,6 +271,7 @@ impl WriteRun {
             }
         };
         let undo = RefCell::new(None);
+        let first_head = RefCell::new(None);
         let check = |found: Option<FileHead>| match found {
             None => Err("it names no job on its first line: it was not written by a timx write".to_string()),
             Some(h) if h.target != head.target => Err(format!("it was written on {}, not here", h.target.text())),
@@ -277,7 +283,8 @@ impl WriteRun {
             )),
             Some(h) => {
                 // FILE is scanned first (else the newest copy): its undo file is the job's.
-                undo.borrow_mut().get_or_insert_with(|| h.undo_file.unwrap_or_default());
+                undo.borrow_mut().get_or_insert_with(|| h.undo_file.clone().unwrap_or_default());
+                first_head.borrow_mut().get_or_insert(h);
                 Ok(())
             }
         };
@@ -311,7 +318,8 @@ impl WriteRun {
         self.want = self.want.subset(&redo);
         let sub = crate::resume::sub_input(&self.input, &redo);
         let whole = std::mem::replace(&mut self.input, sub);
-        Ok(Resumed { dest: Dest::Resume { earlier, redo, kept }, whole: Some(whole), undo })
+        let head = first_head.into_inner();
+        Ok(Resumed { dest: Dest::Resume { earlier, redo, kept }, whole: Some(whole), undo, head })
     }
 }
 
