@@ -11,9 +11,6 @@ use super::change::PlanRow;
 use super::file_head::{FileHead, FileKind};
 use crate::engine::{AccountList, Normalized, Normalizer};
 
-/// Lines of a plan file decoded at a time.
-const CHUNK: usize = 8192;
-
 /// Rows by input entry, each as a line of compact JSON.
 #[derive(Debug, Default)]
 pub struct PlanSet {
@@ -194,30 +191,12 @@ pub fn read_each(
         }
         Ok(row)
     };
-    // Lines are decoded a chunk at a time, half of each on another thread: a large plan loads
-    // in about half the time, and only a chunk is held at once.
-    let mut chunk: Vec<(usize, String)> = Vec::with_capacity(CHUNK);
-    let mut lines = lines.enumerate().peekable();
-    while lines.peek().is_some() {
-        chunk.clear();
-        for (n, line) in lines.by_ref().take(CHUNK) {
-            let line = line.with_context(|| format!("{}: line {} cannot be read", path.display(), n + 2))?;
-            hash.update(b"\n");
-            hash.update(line.as_bytes());
-            if !line.trim().is_empty() {
-                chunk.push((n, line));
-            }
-        }
-        let (first, second) = chunk.split_at(chunk.len() / 2);
-        let decode = |part: &[(usize, String)]| part.iter().map(|(n, l)| check(*n, l)).collect::<Vec<_>>();
-        let rows = std::thread::scope(|s| {
-            let later = s.spawn(|| decode(second));
-            let mut rows = decode(first);
-            rows.extend(later.join().unwrap_or_else(|_| decode(second)));
-            rows
-        });
-        for (row, (_, line)) in rows.into_iter().zip(&chunk) {
-            sink(&head, Line { row: row?, line })?;
+    for (n, line) in lines.enumerate() {
+        let line = line.with_context(|| format!("{}: line {} cannot be read", path.display(), n + 2))?;
+        hash.update(b"\n");
+        hash.update(line.as_bytes());
+        if !line.trim().is_empty() {
+            sink(&head, Line { row: check(n, &line)?, line: &line })?;
         }
     }
     let hash: String = hash.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();

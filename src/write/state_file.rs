@@ -141,10 +141,10 @@ pub fn parse_each(text: &str, format: Format, sink: &mut Sink<'_>) -> anyhow::Re
                 .context("not a JSON array of timx rows")?;
             parse_records(rows.into_iter().enumerate().map(|(n, r)| Ok((Where::Row(n + 1), r.0))), sink)
         }
-        Format::Ndjson => {
-            let lines: Vec<(usize, &str)> = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).collect();
-            parse_records(lines.chunks(CHUNK).flat_map(decode_chunk), sink)
-        }
+        Format::Ndjson => parse_records(
+            text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(n, l)| decode_line(&(n, l))),
+            sink,
+        ),
         Format::Table => bail!("a table is for reading, not a state file"),
     }
 }
@@ -389,30 +389,11 @@ impl<'de, T: Entries> Visitor<'de> for NoRepeatsVisitor<T> {
     }
 }
 
-/// NDJSON lines decoded at a time: half on another thread (a 100,000-row file is decoded in
-/// about half the time, before the first call can go), a bounded number held at once.
-const CHUNK: usize = 8192;
-
 type Decoded = anyhow::Result<(Where, RowIn)>;
 
 fn decode_line((n, l): &(usize, &str)) -> Decoded {
     let row: NoRepeats<RowIn> = serde_json::from_str(l).map_err(|e| json_error(l, e, *n))?;
     Ok((Where::Line(n + 1), row.0))
-}
-
-/// A chunk of lines decoded in order, its second half on a thread of its own.
-fn decode_chunk(chunk: &[(usize, &str)]) -> Vec<Decoded> {
-    let (first, second) = chunk.split_at(chunk.len() / 2);
-    std::thread::scope(|s| {
-        let later = s.spawn(|| second.iter().map(decode_line).collect::<Vec<_>>());
-        let mut out: Vec<Decoded> = first.iter().map(decode_line).collect();
-        match later.join() {
-            Ok(rest) => out.extend(rest),
-            // A panic in serde_json would be a bug: decode those lines here, where it shows.
-            Err(_) => out.extend(second.iter().map(decode_line)),
-        }
-        out
-    })
 }
 
 fn parse_records(
