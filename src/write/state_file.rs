@@ -327,13 +327,13 @@ struct RowIn {
 trait Entries: Default {
     /// What the object is, for "expected …" and "appears twice in …".
     const WHAT: &'static str;
-    fn entry<'de, A: MapAccess<'de>>(&mut self, key: String, map: &mut A) -> Result<(), A::Error>;
+    fn entry<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error>;
 }
 
 impl Entries for RowIn {
     const WHAT: &'static str = "the row";
-    fn entry<'de, A: MapAccess<'de>>(&mut self, key: String, map: &mut A) -> Result<(), A::Error> {
-        match key.as_str() {
+    fn entry<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+        match key {
             "account" => self.account = map.next_value()?,
             "status" => self.status = map.next_value()?,
             "attrs" => self.attrs = map.next_value::<Option<NoRepeats<Attrs>>>()?.map(|m| m.0.0),
@@ -352,9 +352,35 @@ struct Attrs(BTreeMap<String, String>);
 
 impl Entries for Attrs {
     const WHAT: &'static str = "\"attrs\"";
-    fn entry<'de, A: MapAccess<'de>>(&mut self, key: String, map: &mut A) -> Result<(), A::Error> {
-        self.0.insert(key, map.next_value()?);
+    fn entry<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+        self.0.insert(key.to_owned(), map.next_value()?);
         Ok(())
+    }
+}
+
+/// An object's key: borrowed from the text when it has no escapes.
+#[derive(PartialEq)]
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
     }
 }
 
@@ -376,14 +402,15 @@ impl<'de, T: Entries> Visitor<'de> for NoRepeatsVisitor<T> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NoRepeats<T>, A::Error> {
         let mut out = T::default();
-        // A row has a few keys, and `attrs` at most one per slot.
-        let mut seen: Vec<String> = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
+        // A row has a few keys, and `attrs` at most one per slot. Keys are borrowed from the
+        // text where they can be (most are): a large file decodes with far fewer allocations.
+        let mut seen: Vec<Key<'de>> = Vec::new();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
             if seen.contains(&key) {
-                return Err(de::Error::custom(format!("key \"{}\" appears twice in {}", escape(&key), T::WHAT)));
+                return Err(de::Error::custom(format!("key \"{}\" appears twice in {}", escape(&key.0), T::WHAT)));
             }
-            seen.push(key.clone());
-            out.entry(key, &mut map)?;
+            out.entry(&key.0, &mut map)?;
+            seen.push(key);
         }
         Ok(NoRepeats(out))
     }
