@@ -373,9 +373,7 @@ fn a_ten_thousand_account_apply_under_faults_ends_in_the_desired_state() {
     // The undo file holds, per account, the inverse of what was written: exactly its changes.
     let (_, rows) = timx::write::undo::read(&dir.path().join("undo.ndjson")).unwrap();
     assert_eq!(rows.len(), 10_000);
-    assert!(
-        rows.iter().all(|r| r.guard.tag_order.is_some() && r.changes.iter().any(|c| c.name.as_deref() == Some("sex")))
-    );
+    assert!(rows.iter().all(|r| r.tag_order.is_some() && r.changes.iter().any(|c| c.name.as_deref() == Some("sex"))));
     rt.spawn(emu.shutdown());
     rt.shutdown_background();
 }

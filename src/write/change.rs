@@ -119,11 +119,31 @@ pub struct PlanRow {
     /// What the row says beside its changes (tag order that cannot be restored, say).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    #[serde(default, flatten)]
-    pub guard: crate::write::guard::TagGuard,
+    // The tag guard's fields, inline (not `flatten`: that makes serde buffer every row, and a
+    // plan's rows are decoded once per batch).
+    /// The account's tags when the plan was made, in order (when the plan changes tags).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags_before: Option<Vec<String>>,
+    /// The plan speaks for the whole tag set.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exact_tags: bool,
+    /// The order to leave the tags in (an undo).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag_order: Option<Vec<String>>,
 }
 
 impl PlanRow {
+    /// Its tag guard (see `write::guard`).
+    pub fn guard(&self) -> crate::write::guard::TagGuard {
+        let (tags_before, exact_tags, tag_order) = (self.tags_before.clone(), self.exact_tags, self.tag_order.clone());
+        crate::write::guard::TagGuard { tags_before, exact_tags, tag_order }
+    }
+
+    /// With this tag guard.
+    pub fn with_guard(self, g: crate::write::guard::TagGuard) -> PlanRow {
+        PlanRow { tags_before: g.tags_before, exact_tags: g.exact_tags, tag_order: g.tag_order, ..self }
+    }
+
     /// The row's error, what it did not write and its note, as one text (CSV and table).
     pub fn problem(&self) -> Option<String> {
         let not_written: Vec<String> = self.not_written.iter().map(Change::text).collect();

@@ -158,7 +158,10 @@ impl Writes {
                 };
                 (changes, guard)
             }
-            Intent::Planned(row) => (row.changes, row.guard),
+            Intent::Planned(row) => {
+                let guard = row.guard();
+                (row.changes, guard)
+            }
         };
         let resolved = match guard::resolve(&changes, &guard, &attrs, &tags) {
             Ok(v) => v,
@@ -276,10 +279,7 @@ fn undo_row(account: &str, p: &Pending) -> PlanRow {
         account: account.to_owned(),
         status: "planned".into(),
         changes: needed.iter().map(Change::inverse).collect(),
-        guard: TagGuard {
-            tag_order: needed.iter().any(Change::is_tag).then(|| p.tags_before.clone()),
-            ..TagGuard::default()
-        },
+        tag_order: needed.iter().any(Change::is_tag).then(|| p.tags_before.clone()),
         ..PlanRow::default()
     }
 }

@@ -86,7 +86,7 @@ pub struct Loaded {
 /// Read a file a write left (a plan, an undo file): its head line, then one row a line.
 pub fn read(path: &Path) -> anyhow::Result<(FileHead, Vec<PlanRow>)> {
     let mut rows = Vec::new();
-    let (head, _) = read_each(path, &mut |_, r| {
+    let head = read_each(path, &mut |_, r| {
         rows.push(r.row);
         Ok(())
     })?;
@@ -114,7 +114,12 @@ pub fn load_file(path: &Path) -> anyhow::Result<Loaded> {
         }
         fresh
     };
-    let (head, hash) = read_each(path, &mut |head, r| {
+    // The file's hash (what identifies the job that applies it) on the other core meanwhile.
+    let hashing = {
+        let path = path.to_owned();
+        std::thread::spawn(move || hash_file(&path))
+    };
+    let head = read_each(path, &mut |head, r| {
         if head.kind == FileKind::Undo {
             undo_rows.push(r.row);
         } else if first_of(&mut n, &r.row.account) {
@@ -142,17 +147,15 @@ pub fn load_file(path: &Path) -> anyhow::Result<Loaded> {
     if let Some(a) = repeat {
         bail!("{}: {} has more than one row: not a plan timx wrote", path.display(), crate::text::escape(&a));
     }
+    let hash = hashing.join().unwrap_or_else(|_| Ok(String::new()))?;
     Ok(Loaded { head, input: n.finish(), set, hash })
 }
 
-/// Each row handed to `sink` (with the file's head) as it is read; returns the head and the
-/// hash of the file's lines.
+/// Each row handed to `sink` (with the file's head) as it is read; returns the head.
 pub fn read_each(
     path: &Path,
     sink: &mut dyn FnMut(&FileHead, Line<'_>) -> anyhow::Result<()>,
-) -> anyhow::Result<(FileHead, String)> {
-    use sha2::Digest;
-    let mut hash = sha2::Sha256::new();
+) -> anyhow::Result<FileHead> {
     let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut lines = std::io::BufReader::new(file).lines();
     let first = lines.next().transpose().with_context(|| format!("cannot read {}", path.display()))?;
@@ -168,7 +171,6 @@ pub fn read_each(
             path.display()
         );
     };
-    hash.update(first.as_deref().unwrap_or_default().as_bytes());
     let allowed: &[&str] = match head.kind {
         // A plan holds what planning gives; an undo file only rows to apply. Anything else (an
         // outcome, `changed`) would be reported without a call made.
@@ -193,14 +195,20 @@ pub fn read_each(
     };
     for (n, line) in lines.enumerate() {
         let line = line.with_context(|| format!("{}: line {} cannot be read", path.display(), n + 2))?;
-        hash.update(b"\n");
-        hash.update(line.as_bytes());
         if !line.trim().is_empty() {
             sink(&head, Line { row: check(n, &line)?, line: &line })?;
         }
     }
-    let hash: String = hash.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();
-    Ok((head, hash))
+    Ok(head)
+}
+
+/// A short hash of a file's bytes, read as it streams.
+fn hash_file(path: &Path) -> anyhow::Result<String> {
+    use sha2::Digest;
+    let mut hash = sha2::Sha256::new();
+    let mut file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    std::io::copy(&mut file, &mut hash).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(hash.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect())
 }
 
 #[cfg(test)]

@@ -127,20 +127,22 @@ impl WriteRecord {
             error,
             not_written: self.not_written.clone(),
             note: self.note.clone(),
-            guard: self.guard.clone(),
+            ..PlanRow::default()
         }
+        .with_guard(self.guard.clone())
     }
 
     /// A row of a plan read back, as the record it stands for (its error text kept as the
     /// reason).
     pub fn from_row(index: u32, row: PlanRow) -> WriteRecord {
+        let guard = row.guard();
         let status = WriteStatus::from_label(&row.status).unwrap_or(WriteStatus::Failed);
         WriteRecord {
             changes: row.changes,
             not_written: row.not_written,
             reason: row.error,
             note: row.note,
-            guard: row.guard,
+            guard,
             ..WriteRecord::new(index, &row.account, status)
         }
     }

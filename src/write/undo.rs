@@ -195,8 +195,8 @@ pub fn merge(rows: Vec<PlanRow>) -> Vec<PlanRow> {
             Some(i) => {
                 let first = &mut out[*i];
                 first.changes.extend(r.changes);
-                if first.guard.tag_order.is_none() {
-                    first.guard.tag_order = r.guard.tag_order;
+                if first.tag_order.is_none() {
+                    first.tag_order = r.tag_order;
                 }
             }
             None => {

@@ -165,7 +165,7 @@ impl Want {
             (Want::Same(e), _) => (e.touches_attrs(), e.touches_tags()),
             (_, Intent::Desired(s, _)) => (s.attrs.is_some(), s.tags.is_some()),
             (_, Intent::Planned(r)) if r.status == "planned" => {
-                (r.changes.iter().any(|c| !c.is_tag()), r.changes.iter().any(|c| c.is_tag()) || r.guard.exact_tags)
+                (r.changes.iter().any(|c| !c.is_tag()), r.changes.iter().any(|c| c.is_tag()) || r.exact_tags)
             }
             (_, Intent::Planned(_)) => (false, false),
         }
