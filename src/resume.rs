@@ -22,6 +22,15 @@ pub struct RowInfo {
     pub status: String,
     /// NDJSON: the row's keys (which tell the command); CSV: none (the header tells).
     pub keys: Vec<String>,
+    /// A write's row lists changes (made, or to be made).
+    pub changes: bool,
+}
+
+impl RowInfo {
+    /// A write's row whose account a call may have changed (its undo record matters).
+    pub fn may_have_written(&self) -> bool {
+        matches!(self.status.as_str(), "changed" | "partial" | "unknown") || self.status == "failed" && self.changes
+    }
 }
 
 type Visit<'a> = dyn FnMut((u64, u64), RowInfo) -> anyhow::Result<()> + 'a;
@@ -40,10 +49,13 @@ pub struct Earlier {
     kept: Vec<Option<(usize, u64, u64)>>,
     /// Statuses of the kept rows, by label.
     pub kept_statuses: Vec<String>,
+    /// Some row, in FILE or a copy, is a write's that may have changed its account.
+    pub any_written: bool,
 }
 
 /// What one file holds for a resume.
 struct Scanned {
+    any_written: bool,
     header: Vec<u8>,
     kept: Vec<Option<(u64, u64)>>,
     statuses: Vec<Option<String>>,
@@ -80,8 +92,14 @@ impl Earlier {
             bail!("--resume needs -o FILE in ndjson or csv (a JSON array or a table is not written as it goes)");
         }
         let sources = leftovers(path);
-        let mut e =
-            Earlier { path: path.to_owned(), header: Vec::new(), sources, kept: Vec::new(), kept_statuses: Vec::new() };
+        let mut e = Earlier {
+            path: path.to_owned(),
+            header: Vec::new(),
+            sources,
+            kept: Vec::new(),
+            kept_statuses: Vec::new(),
+            any_written: false,
+        };
         let mut statuses: Vec<Option<String>> = Vec::new();
         let files: Vec<(usize, PathBuf)> = std::iter::once((usize::MAX, path.to_owned()))
             .filter(|(_, p)| p.exists())
@@ -89,6 +107,7 @@ impl Earlier {
             .collect();
         for (src, file) in files {
             let s = scan_one(&file, format, input, is_final, check, head)?;
+            e.any_written |= s.any_written;
             if e.header.is_empty() {
                 e.header = s.header;
             }
@@ -215,7 +234,7 @@ fn scan_one(
         off = if parsed.is_some() { line_end } else { 0 };
         head(parsed).map_err(|why| anyhow::anyhow!("{}: {why}; it was left as it is", path.display()))?;
     }
-    let mut s = Scanned { header: Vec::new(), kept: Vec::new(), statuses: Vec::new() };
+    let mut s = Scanned { any_written: false, header: Vec::new(), kept: Vec::new(), statuses: Vec::new() };
     let mut n = 0usize;
     let mut visit = |range: (u64, u64), row: RowInfo| -> anyhow::Result<()> {
         let Some(expected) = (n < input.total()).then(|| input.entries.get(n)) else {
@@ -231,6 +250,7 @@ fn scan_one(
             );
         }
         check(&row).map_err(|why| anyhow::anyhow!("{} does not match this command: {why}", path.display()))?;
+        s.any_written |= row.may_have_written();
         let keep = is_final(&row.status);
         s.kept.push(keep.then_some((range.0 + off as u64, range.1 + off as u64)));
         s.statuses.push(keep.then_some(row.status));
@@ -252,7 +272,9 @@ fn each_ndjson(bytes: &[u8], visit: &mut Visit<'_>) -> anyhow::Result<()> {
         let line = &bytes[start..start + len];
         let row = serde_json::from_slice::<serde_json::Value>(line).ok().and_then(|v| {
             let keys = v.as_object()?.keys().cloned().collect();
-            Some(RowInfo { account: v["account"].as_str()?.to_owned(), status: v["status"].as_str()?.to_owned(), keys })
+            let changes = v["changes"].as_array().is_some_and(|c| !c.is_empty());
+            let (account, status) = (v["account"].as_str()?.to_owned(), v["status"].as_str()?.to_owned());
+            Some(RowInfo { account, status, keys, changes })
         });
         let Some(row) = row else {
             if start == 0 {
@@ -275,6 +297,7 @@ fn each_csv(bytes: &[u8], header: &mut Vec<u8>, visit: &mut Visit<'_>) -> anyhow
     let first = first.context("--resume: the file's header cannot be read")?;
     let names: Vec<String> = first.iter().map(|h| unneutralize(h).to_owned()).collect();
     let col = |n: &str| names.iter().position(|h| h == n);
+    let changes = col("changes");
     let (Some(account), Some(status)) = (col("account"), col("status")) else {
         bail!("--resume: the file has no account/status columns: not a timx export");
     };
@@ -297,7 +320,9 @@ fn each_csv(bytes: &[u8], header: &mut Vec<u8>, visit: &mut Visit<'_>) -> anyhow
                 break;
             }
             let cell = |i: usize| unneutralize(rec.get(i).unwrap_or_default()).to_owned();
-            visit((start_of(&rec), end), RowInfo { account: cell(account), status: cell(status), keys: vec![] })?;
+            let changes = changes.is_some_and(|i| !rec.get(i).unwrap_or_default().is_empty());
+            let row = RowInfo { account: cell(account), status: cell(status), keys: vec![], changes };
+            visit((start_of(&rec), end), row)?;
         }
         match next {
             Some(r) => current = Some(r),

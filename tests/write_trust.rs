@@ -446,3 +446,35 @@ fn a_write_killed_at_once_can_be_resumed_and_a_fresh_run_drops_old_copies() {
     }
     rt.block_on(emu.shutdown());
 }
+
+/// Found in the second review: a resume whose undo file is gone went ahead when FILE's rows that
+/// may have written were not final (`unknown`, `partial`): the first run's record of those
+/// accounts was lost and they came back `unchanged`. It is refused, FILE left as it was.
+#[test]
+fn a_resume_without_its_undo_file_is_refused_when_a_row_may_have_written() {
+    let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(demo()));
+    let env = Workspace::new();
+    let out = env.dir.path().join("out.ndjson");
+    let a = |extra: &[&str]| {
+        let base = ["edit", "bob", "carol", "--set", "city=Lima", "--yes", "--read-write", "-o", out.to_str().unwrap()];
+        args(&[&base[..], extra].concat(), &emu, "timpush")
+    };
+    let o = run(&env, &a(&[]));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let undo = undo_path(&o);
+    // As if the run had been killed with bob's answer lost and carol not reached.
+    let text_out = std::fs::read_to_string(&out).unwrap();
+    let mut lines: Vec<String> = text_out.lines().map(str::to_owned).collect();
+    lines[1] = lines[1].replace("\"status\":\"changed\"", "\"status\":\"unknown\"");
+    lines[2] = lines[2].replace("\"status\":\"changed\"", "\"status\":\"cancelled\"");
+    let edited = lines.join("\n") + "\n";
+    std::fs::write(&out, &edited).unwrap();
+    std::fs::rename(&undo, env.dir.path().join("moved-away.ndjson")).unwrap();
+    let calls = write_calls(&emu);
+    let o = run(&env, &a(&["--resume"]));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("is missing"), "{}", text(&o.stderr));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), edited, "left as it was");
+    assert_eq!(write_calls(&emu), calls);
+    rt.block_on(emu.shutdown());
+}

@@ -299,7 +299,7 @@ impl WriteRun {
         let kept = std::mem::take(&mut earlier.kept_statuses);
         let undo = undo.into_inner().filter(|u| !u.as_os_str().is_empty());
         if let Some(u) = undo.as_ref().filter(|u| !u.exists() && !opts.plan)
-            && kept.iter().any(|s| s == "changed")
+            && earlier.any_written
         {
             bail!(
                 "the undo file {} that {} names is missing: it holds what the first run changed, so the resume \
