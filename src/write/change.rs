@@ -119,15 +119,12 @@ pub struct PlanRow {
     /// What the row says beside its changes (tag order that cannot be restored, say).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    // The tag guard's fields, inline (not `flatten`: that makes serde buffer every row, and a
-    // plan's rows are decoded once per batch).
-    /// The account's tags when the plan was made, in order (when the plan changes tags).
+    // The tag guard (`write::guard::TagGuard`, which documents each field), inline rather than
+    // `flatten`: that makes serde buffer every row, and a plan's rows are decoded once per batch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags_before: Option<Vec<String>>,
-    /// The plan speaks for the whole tag set.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub exact_tags: bool,
-    /// The order to leave the tags in (an undo).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag_order: Option<Vec<String>>,
 }

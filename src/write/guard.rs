@@ -11,23 +11,19 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use super::change::{Change, Op};
 
-/// What a planned row says of the account's tags beyond its changes.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// What a planned row says of the account's tags beyond its changes (carried inline in
+/// `PlanRow`'s `tags_before`, `exact_tags` and `tag_order`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TagGuard {
     /// The account's tags when the plan was made, in order (when the plan changes tags).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags_before: Option<Vec<String>>,
     /// The plan speaks for the whole tag set: tags it does not change must be as in
     /// `tags_before`.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub exact_tags: bool,
     /// The order to leave the tags in (an undo: the order before the write), where the family
     /// can write an order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag_order: Option<Vec<String>>,
 }
 
