@@ -27,9 +27,13 @@ pub struct RowInfo {
 }
 
 impl RowInfo {
-    /// A write's row whose account a call may have changed (its undo record matters).
+    /// A write's row whose account a call may have changed (its undo record matters): the
+    /// write outcomes that may have written, a `failed` one only when it lists changes (a row
+    /// whose plan read failed lists none).
     pub fn may_have_written(&self) -> bool {
-        matches!(self.status.as_str(), "changed" | "partial" | "unknown") || self.status == "failed" && self.changes
+        use crate::write::WriteStatus;
+        WriteStatus::from_label(&self.status)
+            .is_some_and(|s| s.may_have_written() && (s != WriteStatus::Failed || self.changes))
     }
 }
 
