@@ -227,27 +227,25 @@ impl WriteRun {
     /// A saved plan: say what it holds and ask for its number of planned accounts.
     fn ask_saved(&self) -> anyhow::Result<Option<ExitCode>> {
         let Want::Plan(set) = &self.want else { return Ok(None) };
+        // One pass: the statuses counted, and what will be written shown as the plan file says
+        // it (the first 20). A plan with nothing planned never gets here (`planned_run`).
         let mut counts: BTreeMap<WriteStatus, u64> = BTreeMap::new();
-        for i in 0..set.len() as u32 {
-            if let Some(s) = set.get(i).and_then(|r| WriteStatus::from_label(&r.status)) {
+        let mut table = crate::write::change::writer(Format::Table, std::io::stderr())?;
+        let mut shown = 0;
+        for r in (0..set.len() as u32).filter_map(|i| set.get(i)) {
+            if let Some(s) = WriteStatus::from_label(&r.status) {
                 *counts.entry(s).or_default() += 1;
+            }
+            if r.status == "planned" && shown < 20 {
+                table.write(&r)?;
+                shown += 1;
             }
         }
         let n = set.planned();
-        // What will be written, as the plan file says it (the first 20).
-        let mut table = crate::write::change::writer(Format::Table, std::io::stderr())?;
-        let rows = (0..set.len() as u32).filter_map(|i| set.get(i)).filter(|r| r.status == "planned");
-        for r in rows.take(20) {
-            table.write(&r)?;
-        }
         if n > 20 {
             eprintln!("… and {} more (see them all in the plan file)", n - 20);
         }
         eprintln!("timx: the plan has {n} account{} to change", if n == 1 { "" } else { "s" });
-        if n == 0 {
-            eprintln!("timx: nothing to change; nothing was written");
-            return Ok(Some(ExitCode::SUCCESS));
-        }
         say_left_out(&counts, None);
         if !typed_count(n, "change", "account", &self.profile)? {
             eprintln!("timx: stopped; nothing was written");

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::engine::{Event, JobKind, Normalizer};
+use crate::engine::{Event, JobKind, Normalized, Normalizer};
 use crate::engine::{OutcomeStatus, Record, Status, Summary};
 use crate::tui::app::{App, Effect, JobState, Pane};
 use crate::tui::keymap::{self, Action};
@@ -351,8 +351,7 @@ impl App {
         label: String,
         d: crate::write::desired::Desired,
     ) -> Vec<Cmd> {
-        if d.needs_names() && self.attr_names.names.is_none() {
-            self.error("the attribute names have not loaded: they check the file's names (R reloads them)");
+        if d.needs_names() && self.file_names().is_none() {
             return vec![];
         }
         let mut warnings: Vec<String> =
@@ -366,14 +365,27 @@ impl App {
             self.error(format!("{}: no rows to apply", path.display()));
             return vec![];
         }
-        // Accounts the results already show are written in place; otherwise the file's accounts
-        // become the rows.
+        self.start_file_write(label, Want::Each(Arc::new(states)), input, warnings)
+    }
+
+    /// The app's attribute names, to check a file's against; None (with the message) when they
+    /// have not loaded.
+    fn file_names(&mut self) -> Option<crate::api::wire::AttrNames> {
+        let names = self.attr_names.names.clone();
+        if names.is_none() {
+            self.error("the attribute names have not loaded: they check the file's names (R reloads them)");
+        }
+        names
+    }
+
+    /// Plan a file's write: accounts the results already show are written in place; otherwise
+    /// the file's accounts become the rows.
+    fn start_file_write(&mut self, label: String, want: Want, input: Normalized, warnings: Vec<String>) -> Vec<Cmd> {
         let rows = self.results.rows_of((0..input.total()).map(|i| input.entries.get(i)));
         if rows.is_some() && !self.may_write_rows() {
             return vec![];
         }
-        let req = WriteRequest { label, want: Want::Each(Arc::new(states)), input: Arc::new(input), rows, warnings };
-        self.start_write(req)
+        self.start_write(WriteRequest { label, want, input: Arc::new(input), rows, warnings })
     }
 
     /// An undo file or a saved plan was read (`:undo`, `:apply`): refused when it was made on
@@ -393,24 +405,14 @@ impl App {
         }
         let used = p.set.names().clone();
         if !used.is_empty() {
-            let Some(names) = self.attr_names.names.as_ref() else {
-                self.error("the attribute names have not loaded: they check the file's names (R reloads them)");
-                return vec![];
-            };
-            let now = crate::write::file_head::names_of(names);
+            let Some(names) = self.file_names() else { return vec![] };
+            let now = crate::write::file_head::names_of(&names);
             if let Err(e) = p.head.check_names(&now, used.iter().map(String::as_str), &what) {
                 self.error(format!("{e:#}"));
                 return vec![];
             }
         }
-        let input = p.input;
-        let rows = self.results.rows_of((0..input.total()).map(|i| input.entries.get(i)));
-        if rows.is_some() && !self.may_write_rows() {
-            return vec![];
-        }
-        let req =
-            WriteRequest { label, want: Want::Plan(Arc::new(p.set)), input: Arc::new(input), rows, warnings: vec![] };
-        self.start_write(req)
+        self.start_file_write(label, Want::Plan(Arc::new(p.set)), p.input, vec![])
     }
 
     /// Read a desired-state file (`:apply`, `:undo`) off the loop; its plan, named `label`,
