@@ -4,14 +4,9 @@
 
 mod common;
 
-use std::path::Path;
-
+use common::writes::demo;
 use common::*;
 use timx::emulator::EmulatorConfig;
-
-fn demo() -> timx::emulator::data::DataFile {
-    timx::emulator::data::DataFile::load(Path::new("assets/demo/demo.json")).unwrap()
-}
 
 fn audience(
     env: &Workspace,

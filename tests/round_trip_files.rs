@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::writes::{write_calls, write_rows};
 use common::*;
 use timx::emulator::{EmulatorConfig, Running};
 
@@ -41,23 +42,14 @@ fn timx(env: &Workspace, args: &[&str], emu: &Running, family: &str) -> std::pro
 
 /// (account, status) of each plan row on stdout.
 fn statuses(o: &std::process::Output) -> Vec<(String, String)> {
-    text(&o.stdout)
-        .lines()
-        .filter(|l| !timx::write::file_head::FileHead::is_head(l))
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (v["account"].as_str().unwrap().to_owned(), v["status"].as_str().unwrap().to_owned())
-        })
+    write_rows(&text(&o.stdout))
+        .iter()
+        .map(|v| (v["account"].as_str().unwrap().to_owned(), v["status"].as_str().unwrap().to_owned()))
         .collect()
 }
 
 fn all(status: &str) -> Vec<(String, String)> {
     ACCOUNTS.iter().map(|a| (a.to_string(), status.to_string())).collect()
-}
-
-/// Calls the emulator answered for write commands.
-fn write_calls(emu: &Running) -> u64 {
-    emu.stats().by_path.iter().filter(|(p, _)| !p.contains("get_")).flat_map(|(_, m)| m.values()).sum()
 }
 
 #[test]
@@ -104,11 +96,7 @@ fn an_edited_csv_plans_what_was_meant_and_a_column_or_key_twice_is_refused() {
     std::fs::write(file("edited.csv"), &edited).unwrap();
     let o = timx(&env, &["apply", "-f", &file("edited.csv"), "--plan"], &emu, "timpush");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let rows: Vec<serde_json::Value> = text(&o.stdout)
-        .lines()
-        .filter(|l| !timx::write::file_head::FileHead::is_head(l))
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rows = write_rows(&text(&o.stdout));
     assert_eq!(rows[0]["account"], "carol");
     assert_eq!(
         rows[0]["changes"],

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use common::harness::Harness;
+use common::writes::write_calls;
 use common::*;
 use crossterm::event::KeyCode;
 use timx::config::Config;
@@ -26,11 +27,6 @@ type Held = HashMap<String, (BTreeMap<usize, String>, Vec<String>)>;
 
 fn held(emu: &Running) -> Held {
     emu.with_store(|s| s.users.iter().map(|(k, u)| (k.clone(), (u.attrs.clone(), u.tags.clone()))).collect())
-}
-
-fn write_calls(emu: &Running) -> u64 {
-    let stats = emu.stats();
-    stats.by_path.iter().filter(|(p, _)| !p.contains("get_")).flat_map(|(_, m)| m.values()).sum()
 }
 
 fn demo() -> DataFile {

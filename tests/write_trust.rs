@@ -8,34 +8,16 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use common::writes::{demo, held, undo_path, write_calls, write_rows};
 use common::*;
 use timx::api::{Family, wire};
 use timx::emulator::{EmulatorConfig, Faults, Running};
 
 const FAMILIES: [(Family, &str); 2] = [(Family::Timpush, "timpush"), (Family::AllMemberPush, "all_member_push")];
-
-fn demo() -> timx::emulator::data::DataFile {
-    timx::emulator::data::DataFile::load(Path::new("assets/demo/demo.json")).unwrap()
-}
-
-type State = (BTreeMap<String, String>, Vec<String>);
-
-fn held(emu: &Running, account: &str) -> Option<State> {
-    emu.with_store(|s| {
-        let u = s.users.get(account)?;
-        let attrs = u.attrs.iter().filter_map(|(slot, v)| Some((s.attr_names[*slot].clone()?, v.clone()))).collect();
-        Some((attrs, u.tags.clone()))
-    })
-}
-
-fn write_calls(emu: &Running) -> u64 {
-    let stats = emu.stats();
-    stats.by_path.iter().filter(|(p, _)| !p.contains("get_")).flat_map(|(_, m)| m.values()).sum()
-}
 
 /// `timx ARGS` on the emulator's app through `family`.
 fn args(v: &[&str], emu: &Running, family: &str) -> Vec<String> {
@@ -50,22 +32,8 @@ fn run(env: &Workspace, a: &[String]) -> std::process::Output {
     env.run(&a.iter().map(String::as_str).collect::<Vec<_>>(), Some(KEY))
 }
 
-/// The rows of a write's output or file, after its head line.
-fn rows_of(text: &str) -> Vec<serde_json::Value> {
-    text.lines()
-        .filter(|l| !timx::write::file_head::FileHead::is_head(l))
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 fn status_of(out: &[serde_json::Value], account: &str) -> String {
     out.iter().find(|r| r["account"] == account).map(|r| r["status"].as_str().unwrap().to_owned()).unwrap()
-}
-
-fn undo_path(o: &std::process::Output) -> PathBuf {
-    let err = text(&o.stderr);
-    let line = err.lines().find(|l| l.starts_with("timx: undo file: ")).unwrap_or_else(|| panic!("{err}"));
-    PathBuf::from(line["timx: undo file: ".len()..].split(" (").next().unwrap())
 }
 
 /// Change an account behind timx's back, as another admin would: set attributes, and (with
@@ -127,7 +95,7 @@ fn a_stale_saved_plan_writes_the_others_and_leaves_the_changed_one_alone_in_both
         let edit = ["edit", "bob", "carol", "alice", "--set", "city=深圳", "--add-tag", "planned"];
         let o = run(&env, &args(&[&edit[..], &["--plan", "-o", plan.to_str().unwrap()]].concat(), &emu, name));
         assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-        let planned = rows_of(&std::fs::read_to_string(&plan).unwrap());
+        let planned = write_rows(&std::fs::read_to_string(&plan).unwrap());
         assert_eq!(planned.len(), 3);
         assert!(planned.iter().all(|r| r["status"] == "planned"), "{planned:?}");
         assert_eq!(write_calls(&emu), 0, "{family:?}: a plan writes nothing");
@@ -136,7 +104,7 @@ fn a_stale_saved_plan_writes_the_others_and_leaves_the_changed_one_alone_in_both
         let o =
             run(&env, &args(&["apply", "--from-plan", plan.to_str().unwrap(), "--yes", "--read-write"], &emu, name));
         assert_eq!(o.status.code(), Some(1), "{family:?}: {}", text(&o.stderr));
-        let out = rows_of(&text(&o.stdout));
+        let out = write_rows(&text(&o.stdout));
         assert_eq!(status_of(&out, "bob"), "conflict", "{out:?}");
         let why = out[0]["error"].as_str().unwrap();
         assert!(why.contains("city is \"上海\"") && why.contains("re-plan"), "{why}");
@@ -263,7 +231,7 @@ fn undo_puts_back_exactly_what_the_write_changed_in_both_families() {
         meddle(&emu, &rt, "bob", &[("city", "成都")], None);
         let u = run(&env, &args(&["apply", "-f", undo.to_str().unwrap(), "--yes", "--read-write"], &emu, name));
         assert_eq!(u.status.code(), Some(1), "{}", text(&u.stderr));
-        assert_eq!(status_of(&rows_of(&text(&u.stdout)), "bob"), "conflict");
+        assert_eq!(status_of(&write_rows(&text(&u.stdout)), "bob"), "conflict");
         assert_eq!(held(&emu, "bob").unwrap().0["city"], "成都");
 
         // Tag order after a removal-only write.
@@ -354,7 +322,7 @@ fn a_write_killed_resumed_interrupted_and_resumed_ends_desired_and_one_undo_file
     assert!(done > 0 && done < 10_000, "both runs stopped midway: {done}");
     let o = run(&env, &a(&["--resume"]));
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let rows = rows_of(&std::fs::read_to_string(&out).unwrap());
+    let rows = write_rows(&std::fs::read_to_string(&out).unwrap());
     assert_eq!(rows.len(), 10_000, "one row each");
     for (i, r) in rows.iter().enumerate() {
         assert_eq!(r["account"], format!("u{i:05}"));
@@ -436,10 +404,10 @@ fn a_write_killed_at_once_can_be_resumed_and_a_fresh_run_drops_old_copies() {
     child.wait().unwrap();
     let first = std::fs::read_to_string(&out).unwrap();
     assert!(timx::write::file_head::FileHead::is_head(first.lines().next().unwrap()), "{first}");
-    assert_eq!(rows_of(&first).len(), 0, "killed before any row");
+    assert_eq!(write_rows(&first).len(), 0, "killed before any row");
     let o = run(&env, &a(&["--resume"]));
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let rows = rows_of(&std::fs::read_to_string(&out).unwrap());
+    let rows = write_rows(&std::fs::read_to_string(&out).unwrap());
     assert_eq!(rows.len(), 2);
     for acct in ["bob", "carol"] {
         assert!(held(&emu, acct).unwrap().1.contains(&"at-once".to_string()), "{acct}");

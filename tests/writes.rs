@@ -6,11 +6,12 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::writes::{State, demo, held, undo_path, write_calls, write_rows};
 use common::*;
 use timx::api::Family;
 use timx::client::Client;
@@ -36,51 +37,19 @@ fn test_head() -> timx::write::file_head::FileHead {
     }
 }
 
-fn demo() -> timx::emulator::data::DataFile {
-    timx::emulator::data::DataFile::load(Path::new("assets/demo/demo.json")).unwrap()
-}
-
-type State = (BTreeMap<String, String>, Vec<String>);
-
-/// What the emulator holds for an account: attributes by name, tags.
-fn held(emu: &Running, account: &str) -> Option<State> {
-    emu.with_store(|s| {
-        let u = s.users.get(account)?;
-        let attrs = u.attrs.iter().filter_map(|(slot, v)| Some((s.attr_names[*slot].clone()?, v.clone()))).collect();
-        Some((attrs, u.tags.clone()))
-    })
-}
-
-/// Calls the emulator answered for write commands.
-fn write_calls(emu: &Running) -> u64 {
-    let stats = emu.stats();
-    stats.by_path.iter().filter(|(p, _)| !p.contains("get_")).flat_map(|(_, m)| m.values()).sum()
-}
-
 fn args(v: &[&str], emu: &Running) -> Vec<String> {
     let mut a: Vec<String> = v.iter().map(|s| s.to_string()).collect();
     a.extend(one_off(emu));
     a
 }
 
+/// The rows of a write's output.
+fn rows(o: &std::process::Output) -> Vec<serde_json::Value> {
+    write_rows(&text(&o.stdout))
+}
+
 fn run(env: &Workspace, a: &[String]) -> std::process::Output {
     env.run(&a.iter().map(String::as_str).collect::<Vec<_>>(), Some(KEY))
-}
-
-/// The rows of a write's output (after its job's head line).
-fn rows(o: &std::process::Output) -> Vec<serde_json::Value> {
-    text(&o.stdout)
-        .lines()
-        .filter(|l| !timx::write::file_head::FileHead::is_head(l))
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-/// The undo file `apply` announced on stderr.
-fn undo_path(o: &std::process::Output) -> PathBuf {
-    let err = text(&o.stderr);
-    let line = err.lines().find(|l| l.starts_with("timx: undo file: ")).unwrap_or_else(|| panic!("{err}"));
-    PathBuf::from(line["timx: undo file: ".len()..].split(" (").next().unwrap())
 }
 
 /// Edit an export in `format` as a person would: bob's city to CJK, his plan emptied, his
