@@ -220,6 +220,11 @@ pub struct Client {
 }
 
 impl Client {
+    /// The whole-request timeout calls are sent with.
+    pub fn timeout(&self) -> Duration {
+        self.cfg.timeout
+    }
+
     pub fn new(cfg: ClientConfig) -> anyhow::Result<Client> {
         let http = reqwest::Client::builder()
             .use_rustls_tls()

@@ -102,7 +102,8 @@ async fn transient_faults_leave_the_data_as_a_fault_free_run() {
             assert!(summary.errors_seen.contains_key("70001"), "{:?}", summary.errors_seen);
         }
         assert_eq!(summary.count(Status::Failed), 0, "{name}");
-        assert!(summary.retries > 0, "{name}: the fault was met ({stats:?})");
+        // A stall is met by a hedge (a second copy of the call) before the timeout's retry.
+        assert!(summary.retries + summary.hedges > 0, "{name}: the fault was met ({stats:?})");
         // Bounded: never more than max_attempts calls per batch and command.
         assert!(summary.calls <= 12 * 10, "{name}: {} calls", summary.calls);
         assert!(summary.line().contains(&format!("{} retries", summary.retries)));

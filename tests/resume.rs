@@ -51,7 +51,7 @@ fn a_killed_or_interrupted_audit_resumes_to_the_same_file_byte_for_byte() {
         let full = dir.join(format!("full.{format}"));
         let o = audit(&env, &emu, &accounts, &full, &["--rate-limit", "100"]).output().unwrap();
         assert_eq!(o.status.code(), Some(1), "one invalid account: {}", text(&o.stderr));
-        for signal in ["-KILL", "-HUP", "-INT"] {
+        for (signal, code) in [("-KILL", None), ("-HUP", Some(129)), ("-INT", Some(130)), ("-TERM", Some(143))] {
             let part = dir.join(format!("part-{signal}.{format}"));
             let mut child = audit(&env, &emu, &accounts, &part, &["--rate-limit", "20"]).spawn().unwrap();
             let deadline = Instant::now() + Duration::from_secs(30);
@@ -59,11 +59,14 @@ fn a_killed_or_interrupted_audit_resumes_to_the_same_file_byte_for_byte() {
                 std::thread::sleep(Duration::from_millis(20));
             }
             assert!(Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap().success());
-            child.wait().unwrap();
-            if signal == "-INT" {
-                // Ctrl-C: every account has its row, the rest `cancelled` (redone on resume).
+            let status = child.wait().unwrap();
+            if signal != "-KILL" {
+                // Ctrl-C, SIGHUP, SIGTERM: every account has its row, the rest `cancelled`
+                // (redone on resume), and the exit code says which signal it was.
+                assert_eq!(status.code(), code, "{format} {signal}");
                 let t = std::fs::read_to_string(&part).unwrap();
-                assert!(t.contains("cancelled"), "{format}: no cancelled rows");
+                assert!(t.contains("cancelled"), "{format} {signal}: no cancelled rows");
+                assert_eq!(lines(&part), N + 1 + usize::from(format == "csv"), "{format} {signal}: a row each");
             } else {
                 let before = lines(&part);
                 assert!((2_000..N).contains(&before), "{format} {signal}: {before} lines when stopped");

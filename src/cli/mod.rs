@@ -1,6 +1,7 @@
 //! Command-line entry: argument definitions and dispatch to one module per command.
 
 pub mod commands;
+pub mod interrupt;
 mod keys;
 pub mod target;
 

@@ -11,7 +11,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use super::pacer::Pacer;
-use super::policy::{Counters, Ctx, Stop};
+use super::policy::{Ctx, Stop};
 use super::{ErrorDetail, Event, JobConfig, Normalized, Outcome, Progress, Record, Status, Summary};
 use crate::api::{Command, MAX_ACCOUNTS_PER_CALL, codes, wire};
 use crate::client::{CallError, Client, Reply};
@@ -19,7 +19,10 @@ use crate::client::{CallError, Client, Reply};
 /// A running job: its event stream, a way to cancel it, and its final summary.
 pub struct JobHandle<R: Outcome = Record> {
     pub events: mpsc::Receiver<Event<R>>,
+    /// Stop at once: calls out are abandoned.
     pub cancel: CancellationToken,
+    /// Stop sending, and let the calls out finish (the job still ends with every outcome).
+    pub stop: CancellationToken,
     pub task: JoinHandle<Summary<R::Status>>,
 }
 
@@ -49,15 +52,10 @@ pub(crate) fn spawn_work<W: Work>(
     work: Arc<W>,
 ) -> JobHandle<W::Row> {
     let (tx, rx) = mpsc::channel(256);
-    let ctx = Arc::new(Ctx {
-        client,
-        cfg,
-        counters: Counters::default(),
-        cancel: cancel.clone(),
-        abort: std::sync::Mutex::new(None),
-    });
+    let ctx = Arc::new(Ctx::new(client, cfg, cancel.clone()));
+    let stop = ctx.stop.clone();
     let task = tokio::spawn(run(ctx, input, work, tx));
-    JobHandle { events: rx, cancel, task }
+    JobHandle { events: rx, cancel, stop, task }
 }
 
 /// How an account ended that no batch answered.
@@ -180,7 +178,7 @@ async fn run<W: Work>(
             .iter()
             .map(|i| {
                 let account = input.entries.get(*i as usize);
-                match (&abort, ctx.cancel.is_cancelled()) {
+                match (&abort, ctx.stopped()) {
                     (Some(e), false) => work.ended(*i, account, End::Failed(ErrorDetail::not_sent(e, 0))),
                     _ => work.ended(*i, account, End::Cancelled),
                 }
@@ -201,14 +199,17 @@ async fn run<W: Work>(
         elapsed: out.start.elapsed(),
         errors_seen: ctx.counters.errors.lock().map(|m| m.clone()).unwrap_or_default(),
         aborted: abort.map(|e| e.to_string()),
-        cancelled: ctx.cancel.is_cancelled(),
+        hedges: ctx.hedger.hedges(),
+        cancelled: ctx.stopped(),
     };
     let _ = tx.send(Event::Finished(summary.clone())).await;
     summary
 }
 
 /// Send the batches under the in-flight cap, streaming what finishes; returns the indices of
-/// the batches never sent (cancelled, or stopped by a configuration error).
+/// the batches never sent (cancelled, or stopped by a configuration error). No batch goes out
+/// more than [`window`] batches ahead of the oldest one not finished, so what waits to be
+/// written in input order stays bounded however long one call stalls.
 async fn dispatch<W: Work>(
     ctx: &Arc<Ctx>,
     input: &Arc<Normalized>,
@@ -218,33 +219,49 @@ async fn dispatch<W: Work>(
 ) -> Vec<u32> {
     let lanes = Arc::new(Lanes::new(ctx.cfg.rate_limit));
     let sem = Arc::new(Semaphore::new(ctx.cfg.max_in_flight.max(1)));
-    let mut set: JoinSet<Vec<W::Row>> = JoinSet::new();
+    let window = window(&ctx.cfg);
+    let mut set: JoinSet<(usize, Vec<W::Row>)> = JoinSet::new();
+    let mut open = std::collections::BTreeSet::new();
     let mut unsent: Vec<u32> = Vec::new();
-    for batch in batches {
-        if ctx.cancel.is_cancelled() || ctx.aborted().is_some() {
+    for (k, batch) in batches.iter().enumerate() {
+        while open.first().is_some_and(|oldest| k - oldest >= window) {
+            match set.join_next().await {
+                Some(done) => out.collect(done.map(|(o, rows)| (open.remove(&o), rows).1)).await,
+                None => break,
+            }
+        }
+        if ctx.stopped() || ctx.aborted().is_some() {
             unsent.extend_from_slice(batch);
             continue;
         }
         let permit = tokio::select! {
             _ = ctx.cancel.cancelled() => { unsent.extend_from_slice(batch); continue; }
+            _ = ctx.stop.cancelled() => { unsent.extend_from_slice(batch); continue; }
             p = sem.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => { unsent.extend_from_slice(batch); continue; } },
         };
         let (ctx2, lanes2, input2, work2, idx) =
             (ctx.clone(), lanes.clone(), input.clone(), work.clone(), batch.to_vec());
+        open.insert(k);
         set.spawn(async move {
             let fut = work2.clone().batch(ctx2, lanes2, idx.clone());
             let records = guarded(&idx, &input2, work2.as_ref(), fut).await;
             drop(permit);
-            records
+            (k, records)
         });
         while let Some(done) = set.try_join_next() {
-            out.collect(done).await;
+            out.collect(done.map(|(o, rows)| (open.remove(&o), rows).1)).await;
         }
     }
     while let Some(done) = set.join_next().await {
-        out.collect(done).await;
+        out.collect(done.map(|(_, rows)| rows)).await;
     }
     unsent
+}
+
+/// How far ahead of the oldest unfinished batch the job may send: twice the in-flight cap, so
+/// the pace goes on through a stall of about a second (hedged well before that).
+pub(crate) fn window(cfg: &JobConfig) -> usize {
+    (cfg.max_in_flight * 2).max(8)
 }
 
 /// A job that could not start (its attribute names could not be read, say): every valid

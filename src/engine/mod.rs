@@ -4,6 +4,7 @@
 //! one outcome.
 
 pub mod accounts;
+pub mod hedge;
 pub(crate) mod job;
 pub mod pacer;
 pub(crate) mod policy;
@@ -290,6 +291,9 @@ pub struct Summary<S: OutcomeStatus = Status> {
     pub retries: u64,
     /// Times the pace was slowed after a rate-limit answer (60007 and friends, HTTP 429).
     pub slowdowns: u64,
+    /// Calls sent again because the first copy was slow to answer (see `hedge`); in `calls`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub hedges: u64,
     pub elapsed: Duration,
     /// ErrorCodes (or failure labels) seen, with how many calls or accounts carried them.
     pub errors_seen: BTreeMap<String, u64>,
@@ -310,6 +314,7 @@ impl<S: OutcomeStatus> Default for Summary<S> {
             calls: 0,
             retries: 0,
             slowdowns: 0,
+            hedges: 0,
             elapsed: Duration::ZERO,
             errors_seen: BTreeMap::new(),
             aborted: None,
@@ -352,11 +357,18 @@ impl<S: OutcomeStatus> Summary<S> {
             self.elapsed.as_secs_f64(),
             self.accounts_per_second()
         );
+        if self.hedges > 0 {
+            s += &format!(" ({} hedged)", self.hedges);
+        }
         if let Some(a) = &self.aborted {
             s += &format!("; stopped early: {}", crate::text::escape(a));
         }
         s
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// What a running job reports, in order: Started, then Batch/Progress pairs, then Finished.

@@ -61,11 +61,41 @@ pub(crate) struct Ctx {
     pub client: std::sync::Arc<Client>,
     pub cfg: JobConfig,
     pub counters: Counters,
+    /// Cancelled: nothing more is sent and calls out are abandoned (Esc, a second Ctrl-C).
     pub cancel: CancellationToken,
+    /// Stopped: nothing more is sent, but calls out may finish, so their outcome is known
+    /// (Ctrl-C, SIGTERM, SIGHUP, a closed stdout).
+    pub stop: CancellationToken,
     pub abort: Mutex<Option<CallError>>,
+    pub hedger: super::hedge::Hedger,
 }
 
 impl Ctx {
+    pub fn new(client: std::sync::Arc<Client>, cfg: JobConfig, cancel: CancellationToken) -> Ctx {
+        Ctx {
+            client,
+            cfg,
+            counters: Counters::default(),
+            cancel,
+            stop: CancellationToken::new(),
+            abort: Mutex::new(None),
+            hedger: super::hedge::Hedger::default(),
+        }
+    }
+
+    /// Whether the job may send no more calls (cancelled or stopped).
+    pub fn stopped(&self) -> bool {
+        self.cancel.is_cancelled() || self.stop.is_cancelled()
+    }
+
+    /// Resolves when the job may send no more calls.
+    async fn halted(&self) {
+        tokio::select! {
+            _ = self.cancel.cancelled() => {}
+            _ = self.stop.cancelled() => {}
+        }
+    }
+
     pub fn aborted(&self) -> Option<CallError> {
         self.abort.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
@@ -88,7 +118,7 @@ impl Ctx {
     /// Sleep unless cancelled first.
     async fn pause(&self, d: Duration) -> bool {
         tokio::select! {
-            _ = self.cancel.cancelled() => false,
+            _ = self.halted() => false,
             _ = tokio::time::sleep(d) => true,
         }
     }
@@ -109,14 +139,14 @@ impl Ctx {
             other => other,
         };
         loop {
-            if self.cancel.is_cancelled() {
+            if self.stopped() {
                 return Err(lost(Stop::Cancelled, attempt, landed));
             }
             if let Some(e) = self.aborted() {
                 return Err(lost(Stop::Aborted(e, attempt), attempt, landed));
             }
             tokio::select! {
-                _ = self.cancel.cancelled() => return Err(lost(Stop::Cancelled, attempt, landed)),
+                _ = self.halted() => return Err(lost(Stop::Cancelled, attempt, landed)),
                 _ = pacer.wait() => {}
             }
             // The slot may have been reserved long before: look again before sending.
@@ -125,11 +155,13 @@ impl Ctx {
             }
             attempt += 1;
             self.counters.calls.fetch_add(1, Ordering::Relaxed);
-            let result = tokio::select! {
+            let (result, abandoned) = tokio::select! {
                 // Cancelled while the call was out: it may have been carried out.
                 _ = self.cancel.cancelled() => return Err(Stop::Lost(CallError::Cancelled, attempt)),
-                r = send() => r,
+                r = self.hedged(pacer, &mut send) => r,
             };
+            // A copy left unanswered by a hedge may still be carried out.
+            landed |= abandoned && result.is_err();
             let err = match result {
                 Ok(v) => {
                     pacer.recover();
@@ -178,6 +210,51 @@ impl Ctx {
     }
 }
 
+impl Ctx {
+    /// Send one attempt; if it is still out after the learned threshold and the budget allows,
+    /// send a copy (under the pacer, counted as a call) and take whichever answers first.
+    /// Also says whether a copy was left unanswered.
+    async fn hedged<T, F, Fut>(&self, pacer: &Pacer, send: &mut F) -> (Result<T, CallError>, bool)
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, CallError>>,
+    {
+        let started = tokio::time::Instant::now();
+        let first = send();
+        tokio::pin!(first);
+        let threshold = self.hedger.threshold(self.client.timeout());
+        let r = tokio::select! {
+            r = &mut first => Some(r),
+            _ = tokio::time::sleep(threshold) => None,
+        };
+        let r = match r {
+            Some(r) => r,
+            None if !self.stopped() && self.hedger.take(self.counters.calls.load(Ordering::Relaxed)) => {
+                tracing::debug!(?threshold, "no answer yet: hedging the call");
+                let second = async {
+                    tokio::select! {
+                        _ = pacer.wait() => {}
+                        // Stopped before its slot: the first copy alone may still answer.
+                        _ = self.halted() => std::future::pending::<()>().await,
+                    }
+                    self.counters.calls.fetch_add(1, Ordering::Relaxed);
+                    send().await
+                };
+                let r = tokio::select! {
+                    r = &mut first => r,
+                    r = second => r,
+                };
+                return (r, true);
+            }
+            None => first.await,
+        };
+        if r.is_ok() {
+            self.hedger.answered(started.elapsed());
+        }
+        (r, false)
+    }
+}
+
 /// The app's attribute slots, fetched under the same retry policy as a job.
 pub async fn fetch_attr_names(
     client: std::sync::Arc<Client>,
@@ -211,7 +288,7 @@ where
 {
     let cfg = super::JobConfig::new(super::JobKind::Attrs, family, crate::api::MAX_CALLS_PER_SECOND);
     let pacer = Pacer::new(cfg.rate_limit);
-    let ctx = Ctx { client, cfg, counters: Counters::default(), cancel, abort: Mutex::new(None) };
+    let ctx = Ctx::new(client, cfg, cancel);
     match ctx.call(&pacer, send).await {
         Ok((reply, _)) => Ok(reply),
         Err(Stop::Failed(e, _) | Stop::Split(e, _) | Stop::Aborted(e, _) | Stop::Lost(e, _)) => Err(e),
@@ -231,13 +308,7 @@ mod tests {
         let cfg = ClientConfig::new(Endpoint::base_url("http://127.0.0.1:1").unwrap(), 1, "a", SecretKey::new("k"));
         let mut job = JobConfig::new(JobKind::Attrs, Family::Timpush, 100);
         job.backoff_base = std::time::Duration::from_millis(1);
-        Ctx {
-            client: std::sync::Arc::new(Client::new(cfg).unwrap()),
-            cfg: job,
-            counters: Counters::default(),
-            cancel: CancellationToken::new(),
-            abort: Mutex::new(None),
-        }
+        Ctx::new(std::sync::Arc::new(Client::new(cfg).unwrap()), job, CancellationToken::new())
     }
 
     /// A call that was retrying when another batch stopped the job keeps its attempt count.

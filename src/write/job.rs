@@ -218,7 +218,7 @@ impl Writes {
             changes: p.resolved.needed.clone(),
             ..WriteRecord::new(0, &accounts[p.k], status)
         };
-        if ctx.cancel.is_cancelled() {
+        if ctx.stopped() {
             return todo.iter().map(|p| (p.k, base(p, WriteStatus::Cancelled))).collect();
         }
         let not_sent = |e: &CallError, why: &str| {
@@ -238,7 +238,7 @@ impl Writes {
         let tracks = write_all(ctx, lanes, &todo, &mine).await;
         let mut out: Vec<(usize, WriteRecord)> =
             todo.iter().zip(tracks).map(|(p, t)| (p.k, outcome(base(p, WriteStatus::Changed), t))).collect();
-        let cancelled = ctx.cancel.is_cancelled();
+        let cancelled = ctx.stopped();
         let check: Vec<usize> = (0..todo.len())
             .filter(|j| match out[*j].1.status {
                 WriteStatus::Changed => verify,

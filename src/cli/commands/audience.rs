@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::audit::{client, open_output, output_format, read_account_sources, runtime, stream};
 use crate::audience::{self, ASSUMPTIONS, Audience, Schema, Verdict};
+use crate::cli::interrupt::{Interrupt, say};
 use crate::cli::target::TargetArgs;
 use crate::engine::{self, JobConfig, JobKind, Record};
 use crate::export::{Format, RecordWriter, RowShape, shaped_writer};
@@ -68,28 +69,20 @@ pub fn run(args: AudienceArgs) -> anyhow::Result<ExitCode> {
     };
     let cfg = JobConfig::new(JobKind::Inspect, profile.family, profile.rate_limit);
     let streamed = rt.block_on(async { stream(engine::spawn_job(client, cfg, input.clone()), &mut writer).await })?;
-    if let Some(e) = streamed.write_failed {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            return Ok(ExitCode::from(1));
-        }
-        bail!("cannot write the results: {e}");
+    if let Some(e) = &streamed.write_failed {
+        say(&format!("timx: cannot write the results: {e}"));
+    } else if streamed.interrupted != Some(Interrupt::Pipe) {
+        writer.finish()?;
     }
-    writer.finish()?;
     writer.summary(input.total());
-    eprintln!("{}", streamed.summary.line());
+    say(&streamed.summary.line());
     if let Err(e) = crate::journal::after_job(&profile, "audience", &streamed.summary, Some(&input), None) {
-        eprintln!("timx: warning: {e}");
+        say(&format!("timx: warning: {e}"));
     }
     let unread = streamed.summary.count(engine::Status::Failed)
         + streamed.summary.count(engine::Status::Invalid)
         + streamed.summary.count(engine::Status::Cancelled);
-    Ok(if streamed.interrupted {
-        ExitCode::from(130)
-    } else if unread > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(streamed.exit(unread == 0))
 }
 
 /// Turns each inspect record into its verdict row, counting as it goes.

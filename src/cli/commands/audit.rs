@@ -13,6 +13,7 @@ use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::wire;
+use crate::cli::interrupt::{GRACE, Interrupt, Signals, progress, say};
 use crate::cli::target::TargetArgs;
 use crate::client::Client;
 use crate::config::Profile;
@@ -349,7 +350,8 @@ async fn audit(
                 let mut writer = export::writer(format, columns, out)?;
                 records.iter().try_for_each(|r| writer.write(r))?;
                 writer.finish()?;
-                return Ok(finish(&profile, kind, &input, &summary, false));
+                let streamed = Streamed { summary, interrupted: None, write_failed: None, held_back: 0 };
+                return Ok(finish(&profile, kind, &input, &streamed));
             }
         }
     }
@@ -364,20 +366,18 @@ async fn audit(
     let mut tap = Tap { stats, inner: writer.as_mut() };
     let streamed = stream(job, &mut tap).await?;
     let stats = tap.stats;
-    if let Some(e) = streamed.write_failed {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            return Ok(ExitCode::from(1));
-        }
-        bail!("cannot write the results: {e}");
+    if let Some(e) = &streamed.write_failed {
+        say(&format!("timx: cannot write the results: {e}"));
+    } else if streamed.interrupted != Some(Interrupt::Pipe) {
+        writer.finish()?;
     }
-    writer.finish()?;
     if streamed.held_back > 0 {
         bail!("internal error: {} rows were held back waiting for an earlier row that never came", streamed.held_back);
     }
-    if let (Some(f), Some(stats)) = (report, &stats) {
+    if let (Some(f), Some(stats), None) = (report, &stats, streamed.interrupted) {
         print_report(stats, &names, f)?;
     }
-    Ok(finish(&profile, kind, &input, &streamed.summary, streamed.interrupted))
+    Ok(finish(&profile, kind, &input, &streamed))
 }
 
 /// `--resume`: redo what the earlier run did not finish, splicing its rows into FILE.
@@ -406,32 +406,45 @@ async fn resumed(
     let sub = Arc::new(crate::resume::sub_input(input, &redo));
     let mut splice = earlier.splice(redo, Vec::new(), |buf| export::writer(format, columns, buf))?;
     let job = engine::spawn_job(client, cfg, sub);
-    let streamed = stream(job, &mut splice).await?;
-    if let Some(e) = streamed.write_failed {
+    let mut streamed = stream(job, &mut splice).await?;
+    if let Some(e) = &streamed.write_failed {
         bail!("cannot write the results: {e}");
     }
     splice.finish()?;
-    let mut summary = streamed.summary;
     for label in kept {
         if let Some(s) = engine::Status::ALL.iter().find(|s| s.label() == label) {
-            *summary.counts.entry(*s).or_default() += 1;
-            summary.total += 1;
+            *streamed.summary.counts.entry(*s).or_default() += 1;
+            streamed.summary.total += 1;
         }
     }
-    Ok(finish(profile, kind, input, &summary, streamed.interrupted))
+    Ok(finish(profile, kind, input, &streamed))
 }
 
 /// How streaming a job's rows went.
 pub(crate) struct Streamed<S: OutcomeStatus = engine::Status> {
     pub summary: engine::Summary<S>,
-    pub interrupted: bool,
+    /// What stopped the job early, if anything did (a closed stdout included).
+    pub interrupted: Option<Interrupt>,
+    /// Writing the rows failed for another reason than a closed stdout.
     pub write_failed: Option<std::io::Error>,
     /// Rows still waiting for an earlier one when the job ended (must be none).
     pub held_back: usize,
 }
 
-/// Write the job's rows in input order as they come, with progress on a terminal; Ctrl-C
-/// cancels the job (what finished is still written).
+impl<S: OutcomeStatus> Streamed<S> {
+    /// The exit code of an interrupted job, else `ok` or 1.
+    pub fn exit(&self, ok: bool) -> ExitCode {
+        match self.interrupted {
+            Some(i) => ExitCode::from(i.code()),
+            None if ok && self.write_failed.is_none() => ExitCode::SUCCESS,
+            None => ExitCode::from(1),
+        }
+    }
+}
+
+/// Write the job's rows in input order as they come, with progress on a terminal. Ctrl-C,
+/// SIGTERM, SIGHUP or a closed stdout stop the job: nothing more is sent, calls out finish
+/// (within `GRACE`), and what finished is still written; a second signal cancels at once.
 pub(crate) async fn stream<R: Outcome>(
     mut job: engine::JobHandle<R>,
     writer: &mut dyn export::RecordWriter<R>,
@@ -439,69 +452,85 @@ pub(crate) async fn stream<R: Outcome>(
     let show_progress = std::io::stderr().is_terminal();
     let mut last_progress = Instant::now() - Duration::from_secs(1);
     let mut reorder = Reorder::default();
-    let (mut interrupted, mut write_failed, mut summary) = (false, None, None);
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
+    let (mut interrupted, mut write_failed, mut summary) = (None, None, None);
+    let mut signals = Signals::new();
+    let mut grace = Box::pin(tokio::time::sleep(Duration::from_secs(86_400 * 365)));
+    let mut writing = true;
     loop {
         let event = tokio::select! {
-            _ = &mut ctrl_c, if !interrupted => {
-                interrupted = true;
-                job.cancel.cancel();
-                continue;
-            }
+            why = signals.next() => { halt(&job, Some(why), &mut interrupted, &mut grace); continue; }
+            () = &mut grace, if job.stop.is_cancelled() && !job.cancel.is_cancelled() => { job.cancel.cancel(); continue; }
             e = job.events.recv() => e,
         };
         let Some(event) = event else { break };
         match event {
             Event::Started { .. } => {}
-            Event::Batch(records) if write_failed.is_none() => {
+            Event::Batch(records) if writing => {
                 let written = records.into_iter().try_for_each(|r| reorder.push(r, |r| writer.write(&r)));
                 // Per batch, so a killed run leaves every row it finished in the file.
                 if let Err(e) = written.and_then(|()| writer.flush()) {
-                    job.cancel.cancel();
-                    write_failed = Some(e);
+                    writing = false;
+                    if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        halt(&job, Some(Interrupt::Pipe), &mut interrupted, &mut grace);
+                    } else {
+                        halt(&job, None, &mut interrupted, &mut grace);
+                        write_failed = Some(e);
+                    }
                 }
             }
             Event::Batch(_) => {}
             Event::Progress(p) if show_progress && last_progress.elapsed() >= Duration::from_millis(100) => {
                 last_progress = Instant::now();
                 let eta = p.eta_text().map(|t| format!("  ETA {t}")).unwrap_or_default();
-                eprint!(
+                progress(&format!(
                     "\r\x1b[K{}/{} accounts  {} calls  {} retries  {:.0}/s{eta}",
                     p.done, p.total, p.calls, p.retries, p.rate
-                );
+                ));
             }
             Event::Progress(_) => {}
             Event::Finished(s) => summary = Some(s),
         }
     }
     if show_progress {
-        eprint!("\r\x1b[K");
+        progress("\r\x1b[K");
+    }
+    if let Some(why) = interrupted {
+        say(&format!("timx: {}: stopped sending; what finished is written", why.what()));
     }
     let summary = match summary {
         Some(s) => s,
         None => job.task.await.context("the job ended without a summary")?,
     };
-    Ok(Streamed { summary, interrupted, write_failed, held_back: reorder.pending.len() })
+    // Rows that could not be written are not "held back": they are counted in the summary.
+    let held_back = if writing { reorder.pending.len() } else { 0 };
+    Ok(Streamed { summary, interrupted, write_failed, held_back })
+}
+
+/// Stop the job: the first time, nothing more is sent and the calls out have `GRACE` to
+/// finish; a second signal cancels them at once.
+fn halt<R: Outcome>(
+    job: &engine::JobHandle<R>,
+    why: Option<Interrupt>,
+    interrupted: &mut Option<Interrupt>,
+    grace: &mut std::pin::Pin<Box<tokio::time::Sleep>>,
+) {
+    if job.stop.is_cancelled() {
+        if let Some(w) = why {
+            job.cancel.cancel();
+            interrupted.get_or_insert(w);
+        }
+        return;
+    }
+    *interrupted = why;
+    job.stop.cancel();
+    grace.as_mut().reset(tokio::time::Instant::now() + GRACE);
 }
 
 /// The end of every audit: the summary on stderr, the journal line, the exit code.
-fn finish(
-    profile: &Profile,
-    kind: JobKind,
-    input: &Normalized,
-    summary: &engine::Summary,
-    interrupted: bool,
-) -> ExitCode {
-    eprintln!("{}", summary.line());
-    if let Err(e) = crate::journal::after_job(profile, kind.name(), summary, Some(input), None) {
-        eprintln!("timx: warning: {e}");
+fn finish(profile: &Profile, kind: JobKind, input: &Normalized, streamed: &Streamed) -> ExitCode {
+    say(&streamed.summary.line());
+    if let Err(e) = crate::journal::after_job(profile, kind.name(), &streamed.summary, Some(input), None) {
+        say(&format!("timx: warning: {e}"));
     }
-    if interrupted {
-        ExitCode::from(130)
-    } else if summary.all_answered() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    streamed.exit(streamed.summary.all_answered())
 }

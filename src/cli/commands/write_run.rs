@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use super::audit::{Streamed, open_output, stream};
 use super::write::WriteOpts;
 use crate::api::Family;
+use crate::cli::interrupt::{Interrupt, say};
 use crate::client::Client;
 use crate::config::Profile;
 use crate::engine::{self, Event, JobConfig, JobKind, Normalized, OutcomeStatus};
@@ -388,7 +389,7 @@ async fn emit(
             out.flush()?;
             let mut rows = Rows(crate::write::change::writer(format, out)?);
             let streamed = stream(job, &mut rows).await?;
-            if streamed.write_failed.is_none() {
+            if streamed.write_failed.is_none() && streamed.interrupted != Some(Interrupt::Pipe) {
                 rows.finish()?;
             }
             (streamed, Vec::new())
@@ -405,10 +406,8 @@ async fn emit(
             (streamed, kept)
         }
     };
-    if let Some(e) = &streamed.write_failed
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        bail!("cannot write the results: {e}");
+    if let Some(e) = &streamed.write_failed {
+        say(&format!("timx: cannot write the results: {e}; the undo file holds what was changed"));
     }
     if streamed.held_back > 0 {
         bail!("internal error: {} rows were held back waiting for an earlier row that never came", streamed.held_back);
@@ -432,28 +431,20 @@ fn finish(
     verified: bool,
 ) -> ExitCode {
     let summary = &streamed.summary;
-    eprintln!("{}", summary.line());
+    say(&summary.line());
     let wrote = WriteStatus::ALL.iter().filter(|s| s.may_have_written()).any(|s| summary.count(*s) > 0);
     if let Some(p) = undo.filter(|p| wrote && p.exists()) {
-        eprintln!("timx: to undo: timx apply -f {}", p.display());
+        say(&format!("timx: to undo: timx apply -f {}", p.display()));
     }
     if profile.family == Family::AllMemberPush && summary.count(WriteStatus::Changed) > 0 && !verified {
-        eprintln!(
-            "timx: note: all_member_push does not report accounts that do not exist, so a write to one comes back \
-             changed; --verify reads every account back and catches it"
-        );
+        say("timx: note: all_member_push does not report accounts that do not exist, so a write to one comes back \
+             changed; --verify reads every account back and catches it");
     }
     if summary.count(WriteStatus::Conflict) > 0 {
-        eprintln!("timx: accounts in conflict changed since the plan and were not written: plan again to see them now");
+        say("timx: accounts in conflict changed since the plan and were not written: plan again to see them now");
     }
     if let Err(e) = crate::journal::after_job(profile, command, summary, Some(input), undo.filter(|p| p.exists())) {
-        eprintln!("timx: warning: {e}");
+        say(&format!("timx: warning: {e}"));
     }
-    if streamed.interrupted {
-        ExitCode::from(130)
-    } else if streamed.write_failed.is_some() || !summary.all_answered() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    streamed.exit(summary.all_answered())
 }
