@@ -16,6 +16,7 @@ pub mod engine;
 pub mod export;
 pub mod journal;
 pub mod logging;
+pub mod paths;
 pub mod private_file;
 pub mod resume;
 pub mod schema_stats;

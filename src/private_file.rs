@@ -17,35 +17,68 @@ pub enum Open {
     CreateNew,
 }
 
-/// Open `path` as a file only its owner can read (a new file is made 0600).
+/// Open `path` as a file only its owner can read (a new file is made 0600). A symlink at
+/// `path` is refused, not followed (it could point at anybody's file); a FIFO, a device or a
+/// terminal (`-o /dev/null`, `-o /dev/stdout`) is written to as it is, its mode untouched.
+/// Only a regular file is truncated and made 0600.
 pub fn open(path: &Path, how: Open) -> std::io::Result<std::fs::File> {
     let mut opts = std::fs::OpenOptions::new();
     match how {
         Open::Append => opts.append(true).create(true),
-        Open::Truncate => opts.write(true).create(true).truncate(true),
+        // Truncated below, once it is known to be a regular file.
+        Open::Truncate => opts.write(true).create(true),
         // create_new: never reuse (or follow a symlink planted at) the name.
         Open::CreateNew => opts.write(true).create_new(true),
     };
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
+        opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
     }
-    let file = opts.open(path)?;
-    // That mode is for a new file only: a file written anew is made private too.
-    #[cfg(unix)]
-    if how == Open::Truncate {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    let file = opts.open(path).map_err(|e| refused_link(path, e))?;
+    if how == Open::Truncate && file.metadata()?.is_file() {
+        file.set_len(0)?;
+        // That mode is for a new file only: a regular file written anew is made private too.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
     }
     Ok(file)
+}
+
+/// The error of an open refused because the last component is a symlink, in words.
+fn refused_link(path: &Path, e: std::io::Error) -> std::io::Error {
+    #[cfg(unix)]
+    if e.raw_os_error() == Some(libc::ELOOP) {
+        return std::io::Error::new(
+            e.kind(),
+            format!(
+                "{} is a symbolic link: timx does not write through one (name the file it points to)",
+                path.display()
+            ),
+        );
+    }
+    let _ = path;
+    e
+}
+
+/// Whether something other than a regular file, a directory or a symlink is at `path` (a
+/// FIFO, a device, a socket): written to in place, never replaced.
+fn special(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| {
+        let t = m.file_type();
+        !t.is_file() && !t.is_dir() && !t.is_symlink()
+    })
 }
 
 /// A private file being written; `commit` puts it in place. Dropped uncommitted, it is removed.
 #[derive(Debug)]
 pub struct PrivateFile {
     file: Option<std::fs::File>,
-    tmp: PathBuf,
+    /// The temporary file, or None when the target is written in place (a FIFO, a device).
+    tmp: Option<PathBuf>,
     target: PathBuf,
 }
 
@@ -53,7 +86,7 @@ pub struct PrivateFile {
 /// own the file while this waits to put it in place. Dropped uncommitted, the file is removed.
 #[derive(Debug)]
 pub struct Pending {
-    tmp: PathBuf,
+    tmp: Option<PathBuf>,
     target: PathBuf,
     done: bool,
 }
@@ -62,10 +95,12 @@ impl Pending {
     /// Sync what was written (through any handle) and move the file into place.
     pub fn commit(mut self) -> anyhow::Result<()> {
         let target = self.target.clone();
-        std::fs::File::open(&self.tmp)
-            .and_then(|f| f.sync_all())
-            .and_then(|()| std::fs::rename(&self.tmp, &target))
-            .with_context(|| format!("cannot write {}", target.display()))?;
+        if let Some(tmp) = &self.tmp {
+            std::fs::File::open(tmp)
+                .and_then(|f| f.sync_all())
+                .and_then(|()| std::fs::rename(tmp, &target))
+                .with_context(|| format!("cannot write {}", target.display()))?;
+        }
         self.done = true;
         Ok(())
     }
@@ -73,14 +108,18 @@ impl Pending {
 
 impl Drop for Pending {
     fn drop(&mut self) {
-        if !self.done {
-            let _ = std::fs::remove_file(&self.tmp);
+        if let (false, Some(tmp)) = (self.done, &self.tmp) {
+            let _ = std::fs::remove_file(tmp);
         }
     }
 }
 
 impl PrivateFile {
     pub fn create(target: &Path) -> anyhow::Result<PrivateFile> {
+        if special(target) {
+            let file = open(target, Open::Truncate).with_context(|| format!("cannot write {}", target.display()))?;
+            return Ok(PrivateFile { file: Some(file), tmp: None, target: target.to_owned() });
+        }
         let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -88,7 +127,7 @@ impl PrivateFile {
         for _ in 0..16 {
             let tmp = dir.join(format!(".{name}.{:08x}.tmp", rand::random::<u32>()));
             match open(&tmp, Open::CreateNew) {
-                Ok(file) => return Ok(PrivateFile { file: Some(file), tmp, target: target.to_owned() }),
+                Ok(file) => return Ok(PrivateFile { file: Some(file), tmp: Some(tmp), target: target.to_owned() }),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last_err = Some(e),
                 Err(e) => return Err(e).with_context(|| format!("cannot write {}", target.display())),
             }
@@ -106,10 +145,18 @@ impl PrivateFile {
     /// Flush, sync and move the file into place.
     pub fn commit(mut self) -> anyhow::Result<()> {
         let target = self.target.clone();
+        let Some(tmp) = self.tmp.take() else {
+            // Written in place: a FIFO or a device has nothing to sync or rename.
+            return self
+                .file
+                .take()
+                .map_or(Ok(()), |mut f| f.flush())
+                .with_context(|| format!("cannot write {}", target.display()));
+        };
         if let Some(mut f) = self.file.take() {
             f.flush().and_then(|()| f.sync_all()).with_context(|| format!("cannot write {}", target.display()))?;
         }
-        std::fs::rename(&self.tmp, &target).with_context(|| format!("cannot write {}", target.display()))
+        std::fs::rename(&tmp, &target).with_context(|| format!("cannot write {}", target.display()))
     }
 }
 
@@ -127,8 +174,8 @@ impl Write for PrivateFile {
 
 impl Drop for PrivateFile {
     fn drop(&mut self) {
-        if self.file.take().is_some() {
-            let _ = std::fs::remove_file(&self.tmp);
+        if let (Some(_), Some(tmp)) = (self.file.take(), &self.tmp) {
+            let _ = std::fs::remove_file(tmp);
         }
     }
 }
@@ -199,6 +246,60 @@ mod tests {
         f.write_all(b"new").unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
         assert_eq!(mode(&p), 0o600);
+    }
+
+    /// `-o` through a symlink: refused, the file it points to untouched (it used to be
+    /// truncated and made 0600).
+    #[test]
+    fn an_output_opened_in_place_refuses_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let link = dir.path().join("out.ndjson");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        for how in [Open::Truncate, Open::Append, Open::CreateNew] {
+            let e = open(&link, how).unwrap_err();
+            if how != Open::CreateNew {
+                assert!(e.to_string().contains("is a symbolic link"), "{e}");
+            }
+        }
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        assert_eq!(mode(&victim), 0o644);
+    }
+
+    /// `-o /dev/null`, a FIFO: written to, nothing about them changed (as root, `/dev/null`
+    /// used to be made 0600). The device is a `mknod` one in a temp dir when running as root.
+    #[test]
+    fn a_device_or_a_fifo_is_written_in_place_and_keeps_its_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo").args(["-m", "644"]).arg(&fifo).status().unwrap().success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(&fifo).unwrap())
+        };
+        let mut f = open(&fifo, Open::Truncate).unwrap();
+        f.write_all(b"rows\n").unwrap();
+        drop(f);
+        assert_eq!(reader.join().unwrap(), b"rows\n");
+        assert_eq!(mode(&fifo), 0o644);
+        let null = dir.path().join("null");
+        let root = std::process::Command::new("mknod").args(["-m", "666"]).arg(&null).args(["c", "1", "3"]).status();
+        if !root.is_ok_and(|s| s.success()) {
+            eprintln!("skipped the device case: mknod needs root");
+            return;
+        }
+        let mut f = open(&null, Open::Truncate).unwrap();
+        f.write_all(b"rows").unwrap();
+        assert_eq!(mode(&null), 0o666, "the device keeps its mode");
+        let mut p = PrivateFile::create(&null).unwrap();
+        p.write_all(b"export").unwrap();
+        p.commit().unwrap();
+        let t = std::fs::symlink_metadata(&null).unwrap().file_type();
+        use std::os::unix::fs::FileTypeExt;
+        assert!(t.is_char_device(), "an export to a device is not replaced by a file");
+        assert_eq!(mode(&null), 0o666);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! then it is moved aside, and the new FILE is written in input order, copying kept rows from the
 //! old one and placing each redone row where it belongs.
 
-use std::io::{BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -229,13 +229,24 @@ fn scan_one(
     check: &dyn Fn(&RowInfo) -> Result<(), String>,
     head: Option<HeadCheck<'_>>,
 ) -> anyhow::Result<Scanned> {
-    let bytes = std::fs::read(path).with_context(|| format!("--resume: cannot read {}", path.display()))?;
+    // Streamed, so memory stays flat however many rows the file has.
+    let file = crate::paths::open_regular(path).context("--resume")?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or_default();
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
     let mut off = 0usize;
     if let Some(head) = head {
-        let line_end = bytes.iter().position(|b| *b == b'\n').map_or(bytes.len(), |n| n + 1);
-        let first = String::from_utf8_lossy(&bytes[..line_end]);
-        let parsed = crate::write::file_head::FileHead::parse(&first);
-        off = if parsed.is_some() { line_end } else { 0 };
+        let mut first = Vec::new();
+        (&mut reader)
+            .take(1 << 20)
+            .read_until(b'\n', &mut first)
+            .with_context(|| format!("--resume: cannot read {}", path.display()))?;
+        let parsed = crate::write::file_head::FileHead::parse(&String::from_utf8_lossy(&first));
+        if parsed.is_some() {
+            off = first.len();
+        } else {
+            // Not a head: read the file from its start.
+            reader.seek(std::io::SeekFrom::Start(0))?;
+        }
         head(parsed).map_err(|why| anyhow::anyhow!("{}: {why}; it was left as it is", path.display()))?;
     }
     let mut s = Scanned { any_written: false, header: Vec::new(), kept: Vec::new(), statuses: Vec::new() };
@@ -262,19 +273,49 @@ fn scan_one(
         Ok(())
     };
     match format {
-        Format::Csv => each_csv(&bytes[off..], &mut s.header, &mut visit)?,
-        _ => each_ndjson(&bytes[off..], &mut visit)?,
+        Format::Csv => {
+            let side =
+                reader.get_ref().try_clone().with_context(|| format!("--resume: cannot read {}", path.display()))?;
+            let bytes = Body { file: side, off: off as u64, len: len.saturating_sub(off as u64) };
+            each_csv(reader, bytes, &mut s.header, &mut visit)?;
+        }
+        _ => each_ndjson(reader, &mut visit)?,
     }
     Ok(s)
 }
 
+/// The part of a file after its head, read at any offset (to copy a CSV header, and to see
+/// whether a row ends its line).
+struct Body {
+    file: std::fs::File,
+    off: u64,
+    len: u64,
+}
+
+impl Body {
+    fn read(&self, at: u64, n: usize) -> std::io::Result<Vec<u8>> {
+        use std::os::unix::fs::FileExt;
+        let mut buf = vec![0; n];
+        self.file.read_exact_at(&mut buf, self.off + at)?;
+        Ok(buf)
+    }
+    /// Whether the byte before `end` is a line end.
+    fn line_ends_at(&self, end: u64) -> bool {
+        end > 0 && self.read(end - 1, 1).is_ok_and(|b| b == b"\n")
+    }
+}
+
 /// Each row of an NDJSON file with its byte range; a last line cut short ends the rows.
-fn each_ndjson(bytes: &[u8], visit: &mut Visit<'_>) -> anyhow::Result<()> {
-    let mut start = 0usize;
-    while start < bytes.len() {
-        let Some(len) = bytes[start..].iter().position(|b| *b == b'\n') else { break };
-        let line = &bytes[start..start + len];
-        let row = serde_json::from_slice::<serde_json::Value>(line).ok().and_then(|v| {
+fn each_ndjson(mut reader: impl BufRead, visit: &mut Visit<'_>) -> anyhow::Result<()> {
+    let mut start = 0u64;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line).context("--resume: cannot read the file")?;
+        if n == 0 || line.last() != Some(&b'\n') {
+            break;
+        }
+        let row = serde_json::from_slice::<serde_json::Value>(&line[..n - 1]).ok().and_then(|v| {
             let keys = v.as_object()?.keys().cloned().collect();
             let changes = v["changes"].as_array().is_some_and(|c| !c.is_empty());
             let (account, status) = (v["account"].as_str()?.to_owned(), v["status"].as_str()?.to_owned());
@@ -286,16 +327,16 @@ fn each_ndjson(bytes: &[u8], visit: &mut Visit<'_>) -> anyhow::Result<()> {
             }
             break;
         };
-        visit((start as u64, (start + len + 1) as u64), row)?;
-        start += len + 1;
+        visit((start, start + n as u64), row)?;
+        start += n as u64;
     }
     Ok(())
 }
 
 /// Each row of a CSV file with its byte range; the header goes to `header`. A last row cut short
 /// (another number of cells, or no line end) ends the rows.
-fn each_csv(bytes: &[u8], header: &mut Vec<u8>, visit: &mut Visit<'_>) -> anyhow::Result<()> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(bytes);
+fn each_csv(reader: impl Read, bytes: Body, header: &mut Vec<u8>, visit: &mut Visit<'_>) -> anyhow::Result<()> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(reader);
     let mut records = rdr.records();
     let Some(first) = records.next() else { return Ok(()) };
     let first = first.context("--resume: the file's header cannot be read")?;
@@ -313,14 +354,14 @@ fn each_csv(bytes: &[u8], header: &mut Vec<u8>, visit: &mut Visit<'_>) -> anyhow
             Some(Ok(r)) if r.len() == names.len() => Some(r),
             _ => None,
         };
-        let end = next.as_ref().map(start_of).unwrap_or(bytes.len() as u64);
+        let end = next.as_ref().map(start_of).unwrap_or(bytes.len);
         if !header_done {
-            let first_row = current.as_ref().or(next.as_ref()).map(start_of).unwrap_or(bytes.len() as u64);
-            header.extend_from_slice(&bytes[..first_row as usize]);
+            let first_row = current.as_ref().or(next.as_ref()).map(start_of).unwrap_or(bytes.len);
+            header.extend(bytes.read(0, first_row as usize).context("--resume: cannot read the file's header")?);
             header_done = true;
         }
         if let Some(rec) = current.take() {
-            if !bytes[..end as usize].ends_with(b"\n") {
+            if !bytes.line_ends_at(end) {
                 break;
             }
             let cell = |i: usize| unneutralize(rec.get(i).unwrap_or_default()).to_owned();
@@ -451,7 +492,7 @@ mod tests {
     fn a_row_cut_short_ends_the_earlier_rows() {
         let mut seen = Vec::new();
         let text = b"{\"account\":\"a\",\"status\":\"found\"}\n{\"account\":\"b\",\"sta";
-        each_ndjson(text, &mut |r, row| {
+        each_ndjson(&text[..], &mut |r, row| {
             seen.push((r, row.account));
             Ok(())
         })
@@ -459,8 +500,11 @@ mod tests {
         assert_eq!(seen, [((0, 33), "a".to_string())]);
         let mut header = Vec::new();
         let csv = b"\"account\",\"status\"\n\"a\",\"found\"\n\"b\",\"fou";
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("x.csv"), csv).unwrap();
+        let body = Body { file: std::fs::File::open(dir.path().join("x.csv")).unwrap(), off: 0, len: csv.len() as u64 };
         let mut seen = Vec::new();
-        each_csv(csv, &mut header, &mut |r, row| {
+        each_csv(&csv[..], body, &mut header, &mut |r, row| {
             seen.push((r, row.account, row.status));
             Ok(())
         })

@@ -42,6 +42,69 @@ pub fn escape(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A writer for a terminal: every unsafe character of the text passing through is escaped as
+/// [`escape`] does, except the line ends that separate rows. Machine formats (csv, ndjson,
+/// json) go through it when standard output is a terminal, so a server's bytes cannot set the
+/// title or move the cursor; files and pipes get the exact bytes.
+pub struct TerminalSafe<W: std::io::Write> {
+    inner: W,
+    /// The start of a character cut between two writes.
+    partial: Vec<u8>,
+}
+
+impl<W: std::io::Write> TerminalSafe<W> {
+    pub fn new(inner: W) -> Self {
+        TerminalSafe { inner, partial: Vec::new() }
+    }
+
+    fn put(&mut self, text: &str) -> std::io::Result<()> {
+        let mut out = String::with_capacity(text.len());
+        for line in text.split_inclusive('\n') {
+            let (body, end) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+            out.push_str(&escape(body));
+            out.push_str(end);
+        }
+        self.inner.write_all(out.as_bytes())
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for TerminalSafe<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.partial.extend_from_slice(buf);
+        let mut bytes = std::mem::take(&mut self.partial);
+        let mut start = 0;
+        while start < bytes.len() {
+            match std::str::from_utf8(&bytes[start..]) {
+                Ok(text) => {
+                    self.put(text)?;
+                    start = bytes.len();
+                }
+                Err(e) => {
+                    let good = start + e.valid_up_to();
+                    self.put(std::str::from_utf8(&bytes[start..good]).unwrap_or_default())?;
+                    match e.error_len() {
+                        // Cut short: the rest comes with the next write.
+                        None => {
+                            self.partial = bytes.split_off(good);
+                            return Ok(buf.len());
+                        }
+                        Some(n) => {
+                            let shown: String = bytes[good..good + n].iter().map(|b| format!("\\x{b:02X}")).collect();
+                            self.inner.write_all(shown.as_bytes())?;
+                            start = good + n;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Display width in terminal cells (CJK and emoji take two).
 pub fn width(s: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(s)
@@ -73,6 +136,23 @@ mod tests {
             assert_eq!(escape(&format!("a{c}b")), format!("a\\u{{{:X}}}b", c as u32));
         }
         assert!(!is_unsafe('张') && !is_unsafe('é') && !is_unsafe('😀'));
+    }
+
+    #[test]
+    fn a_terminal_gets_escaped_text_with_its_line_ends_whatever_the_writes_cut() {
+        use std::io::Write;
+        let text = "{\"city\":\"\u{1b}]0;pwned\u{7}\",\"x\":\"a\u{9b}b\u{202E}张\"}\nnext\n";
+        let bytes = text.as_bytes();
+        for cut in 0..bytes.len() {
+            let mut t = TerminalSafe::new(Vec::new());
+            t.write_all(&bytes[..cut]).unwrap();
+            t.write_all(&bytes[cut..]).unwrap();
+            let out = String::from_utf8(t.inner).unwrap();
+            assert_eq!(out, "{\"city\":\"\\e]0;pwned\\u{7}\",\"x\":\"a\\u{9B}b\\u{202E}张\"}\nnext\n", "cut at {cut}");
+        }
+        let mut t = TerminalSafe::new(Vec::new());
+        t.write_all(b"a\xffb\n").unwrap();
+        assert_eq!(t.inner, b"a\\xFFb\n");
     }
 
     #[test]

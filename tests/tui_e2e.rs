@@ -14,7 +14,7 @@ use timx::config::{Config, Profile};
 use timx::emulator::{EmulatorConfig, Faults};
 use timx::engine::Status;
 use timx::secret::SecretSource;
-use timx::tui::app::Pane;
+use timx::tui::app::{App, Pane};
 use timx::tui::msg::{Msg, WorkerEvent};
 use timx::tui::overlay::Overlay;
 use timx::tui::theme::Theme;
@@ -382,4 +382,51 @@ async fn quitting_mid_job_asks_first() {
     h.key(KeyCode::Char('q'));
     assert!(h.app.should_quit);
     emu.shutdown().await;
+}
+
+/// Issue 18: `:load /dev/zero` grew until the machine ran out of memory, `:load` of a FIFO hung,
+/// and `:export ~/x.csv` made a directory named `~`. Now a FIFO or a device is refused with
+/// what it is, `~/` is the home directory (the message shows the absolute path), and Esc
+/// stops a load in progress: its late answer changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_refuses_what_is_not_a_file_and_paths_take_the_home_directory() {
+    let mut h = Harness::start(launch_demo()).await;
+    h.wait_for("attribute names", |a| a.attr_names.names.is_some()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let failed = |a: &App| a.status.as_ref().is_some_and(|s| s.text.starts_with("cannot read"));
+    for (path, what) in [(fifo.to_str().unwrap(), "a FIFO"), ("/dev/zero", "a device")] {
+        h.key(KeyCode::Char(':'));
+        h.type_str(&format!("load {path}"));
+        h.key(KeyCode::Enter);
+        h.wait_for(what, failed).await;
+        assert!(h.app.status.as_ref().unwrap().text.contains(what), "{:?}", h.app.status);
+        h.app.status = None;
+    }
+    // `~/` is the home directory.
+    let home = directories::BaseDirs::new().unwrap().home_dir().to_owned();
+    let name = format!("timx-test-{}.txt", std::process::id());
+    std::fs::write(home.join(&name), "alice\nbob\n").unwrap();
+    h.key(KeyCode::Char(':'));
+    h.type_str(&format!("load ~/{name}"));
+    h.key(KeyCode::Enter);
+    h.wait_for("loaded", |a| a.status.as_ref().is_some_and(|s| s.text.starts_with("loaded"))).await;
+    assert_eq!(h.app.input_stats.accounts, 2, "{:?}", h.app.status);
+    // Esc while loading: the answer that comes later is dropped.
+    std::fs::write(home.join(&name), "carol\n").unwrap();
+    h.key(KeyCode::Esc); // out of the accounts editor the load focused
+    h.key(KeyCode::Char(':'));
+    h.type_str(&format!("load ~/{name}"));
+    h.key(KeyCode::Enter);
+    let status = h.app.status.as_ref().unwrap().text.clone();
+    assert!(status.starts_with("loading") && status.contains(&home.join(&name).display().to_string()), "{status}");
+    h.key(KeyCode::Esc);
+    assert!(h.app.status.as_ref().unwrap().text.starts_with("stopped loading"), "{:?}", h.app.status);
+    let late = tokio::time::timeout(Duration::from_secs(2), h.events.recv()).await;
+    if let Ok(Some(ev)) = late {
+        h.send(Msg::Worker(ev));
+    }
+    assert_eq!(h.app.input_stats.accounts, 2, "the stopped load changed nothing");
+    std::fs::remove_file(home.join(&name)).unwrap();
 }

@@ -15,7 +15,7 @@ use common::*;
 use crossterm::event::KeyCode;
 use timx::config::Config;
 use timx::emulator::data::DataFile;
-use timx::emulator::{EmulatorConfig, Faults, Running};
+use timx::emulator::{EmulatorConfig, Fault, Faults, Running};
 use timx::tui::Launch;
 use timx::tui::app::{App, Pane};
 use timx::tui::msg::{Msg, WorkerEvent};
@@ -286,7 +286,7 @@ async fn a_write_under_faults_ends_with_the_desired_state() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_mid_write_leaves_an_undo_file_that_restores() {
     let faults = Faults { latency: Duration::from_millis(20), ..Faults::default() };
-    let mut x = explorer(users(600), faults, 3, false).await;
+    let mut x = explorer(users(600), faults.clone(), 3, false).await;
     let before = held(&x.emu);
     let accounts: Vec<String> = (0..600).map(|i| format!("u{i:03}")).collect();
     x.run(&accounts.join("\n")).await;
@@ -295,8 +295,14 @@ async fn cancelling_mid_write_leaves_an_undo_file_that_restores() {
     x.h.type_str("600");
     x.h.key(KeyCode::Enter);
     x.h.wait_for("the first outcomes", |a| !a.results.outcomes().is_empty()).await;
+    // From here every call stalls (held by the emulator), so the Esc below comes mid-write
+    // however slow the machine is.
+    x.emu.set_faults(Faults { extra: vec![(Fault::Stall, 1.0)], ..faults.clone() });
     x.h.key(KeyCode::Esc);
-    x.h.wait_for("the cancelled write and its read-back", idle).await;
+    let ended = |a: &App| a.status.as_ref().is_some_and(|s| s.text.contains("cancelled"));
+    x.h.wait_for("the cancelled write", ended).await;
+    x.emu.set_faults(faults);
+    x.h.wait_for("its read-back", idle).await;
     let outcomes = x.outcomes();
     let changed = outcomes.values().filter(|s| **s == WriteStatus::Changed).count();
     assert!(changed > 0 && changed < 600, "{changed} changed before the cancel");

@@ -1,4 +1,5 @@
-//! B1–B3: audits against the emulator at the ceiling, one call at a time, and under faults.
+//! B1–B3, B12: audits against the emulator at the ceiling, one call at a time, under faults and
+//! under stalls.
 
 use std::path::Path;
 use std::time::Instant;
@@ -56,6 +57,37 @@ pub fn run(w: &Work, s: &Sizes, rt: &tokio::runtime::Runtime) -> Vec<Figure> {
     figs.push(fig("B2", "  B1 / B2 speed-up", b1 / b2, "ratio", "≈ 10×", None));
     drop(serve);
     figs.extend(b3(w, s, rt, &latency, &out1));
+    figs.extend(b12(w, s, rt, &latency, &out1));
+    figs
+}
+
+/// B12: the B1 audit with stalled calls (answered after 60 s, past the client's 15 s timeout):
+/// hedged, its pace and memory hold, and its output equals B1's.
+fn b12(w: &Work, s: &Sizes, rt: &tokio::runtime::Runtime, latency: &[&str], out1: &Path) -> Vec<Figure> {
+    let mut figs = Vec::new();
+    let (data, accounts) = (w.path("users.json"), w.path("accounts.txt"));
+    for (rate, bar) in [("0.002", true), ("0.02", false)] {
+        let faults = ["--fault", &format!("stall={rate}")];
+        let serve = Serve::spawn(&[&["--data", data.to_str().unwrap()][..], latency, &faults[..]].concat(), &[]);
+        let out = w.path(&format!("b12-{rate}.ndjson"));
+        let (t, rss_kib) = headless(w, &serve.url, "attrs", &accounts, &out);
+        let stats = stats(&serve, rt);
+        let stalls = stats["injected"]["stall"].as_u64().unwrap_or(0);
+        let calls = stats["calls"].as_u64().unwrap_or(0);
+        let speed = s.b1_accounts as f64 / t.as_secs_f64();
+        let same = std::fs::read(out1).unwrap() == std::fs::read(&out).unwrap();
+        let rss = rss_kib as f64 / 1024.0;
+        let what =
+            format!("headless attrs, {} accounts, stall={rate} ({stalls} stalled of {calls} calls)", s.b1_accounts);
+        if bar {
+            figs.push(fig("B12", what, speed, "acct/s", "≥ 9000 acct/s", Some(speed >= 0.9 * CEILING || s.quick)));
+            figs.push(fig("B12", "  peak RSS", rss, "MB", "≤ 40 MB", Some(rss <= 40.0 || s.quick)));
+        } else {
+            figs.push(fig("B12", what, speed, "acct/s", "informational", None));
+            figs.push(fig("B12", "  peak RSS", rss, "MB", "informational", None));
+        }
+        figs.push(fig("B12", "  data identical to B1", if same { 1.0 } else { 0.0 }, "bool", "1", Some(same)));
+    }
     figs
 }
 

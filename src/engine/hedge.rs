@@ -19,6 +19,12 @@ const UNLEARNED: Duration = Duration::from_secs(2);
 /// Never hedge sooner than this: below it a hedge would mostly duplicate healthy calls.
 const FLOOR: Duration = Duration::from_millis(200);
 
+/// How long an attempt may go unanswered in all before it is abandoned and sent again: four
+/// hedge thresholds, at least a second, at most the client's timeout `cap`.
+pub fn patience(threshold: Duration, cap: Duration) -> Duration {
+    (threshold * 4).max(Duration::from_secs(1)).min(cap)
+}
+
 /// What a job has learned about its answers' latency, and the hedges it has made.
 #[derive(Debug, Default)]
 pub struct Hedger {
@@ -85,6 +91,13 @@ mod tests {
             fast.answered(ms(5));
         }
         assert_eq!(fast.threshold(ms(15_000)), FLOOR);
+    }
+
+    #[test]
+    fn patience_is_four_thresholds_within_a_second_and_the_timeout() {
+        assert_eq!(patience(ms(240), ms(15_000)), ms(1_000));
+        assert_eq!(patience(ms(500), ms(15_000)), ms(2_000));
+        assert_eq!(patience(ms(7_500), ms(15_000)), ms(15_000));
     }
 
     #[test]

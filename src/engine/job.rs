@@ -490,6 +490,63 @@ fn merge(
 mod tests {
     use super::*;
 
+    /// A job whose first batch hangs until released; the others answer at once.
+    struct Stalled {
+        input: Arc<Normalized>,
+        release: Arc<tokio::sync::Notify>,
+        started: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl Work for Stalled {
+        type Row = Record;
+        async fn batch(self: Arc<Self>, _: Arc<Ctx>, _: Arc<Lanes>, idx: Vec<u32>) -> Vec<Record> {
+            self.started.fetch_add(1, Ordering::SeqCst);
+            if idx[0] == 0 {
+                self.release.notified().await;
+            }
+            idx.iter().map(|i| Record::new(*i, self.input.entries.get(*i as usize), Status::Empty)).collect()
+        }
+        fn ended(&self, index: u32, account: &str, _: End<'_>) -> Record {
+            Record::new(index, account, Status::Cancelled)
+        }
+    }
+
+    /// Defect (issue 18): behind one stalled batch every later batch was sent and its rows
+    /// waited in memory. Now no batch goes more than the window ahead of the oldest one not
+    /// finished; released, the job ends with every row.
+    #[tokio::test]
+    async fn no_batch_goes_more_than_the_window_ahead_of_a_stalled_one() {
+        let text: String = (0..100_000).map(|i| format!("u{i:06}\n")).collect();
+        let input = Arc::new(crate::engine::normalize_text(&text));
+        let endpoint = crate::api::Endpoint::base_url("http://127.0.0.1:1").unwrap();
+        let client =
+            Client::new(crate::client::ClientConfig::new(endpoint, 1, "a", crate::usersig::SecretKey::new("k")));
+        let cfg = JobConfig::new(crate::engine::JobKind::Attrs, crate::api::Family::Timpush, 100);
+        let window = window(&cfg);
+        let (release, started) =
+            (Arc::new(tokio::sync::Notify::new()), Arc::new(std::sync::atomic::AtomicUsize::new(0)));
+        let work = Arc::new(Stalled { input: input.clone(), release: release.clone(), started: started.clone() });
+        let mut job = spawn_work(Arc::new(client.unwrap()), cfg, input, CancellationToken::new(), work);
+        let mut rows = 0;
+        while rows < (window - 1) * MAX_ACCOUNTS_PER_CALL {
+            if let Some(Event::Batch(b)) = job.events.recv().await {
+                rows += b.len();
+            }
+        }
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(started.load(Ordering::SeqCst), window, "the window's batches, and no more");
+        release.notify_one();
+        while let Some(e) = job.events.recv().await {
+            if let Event::Batch(b) = e {
+                rows += b.len();
+            }
+        }
+        assert_eq!(rows, 100_000);
+        assert_eq!(started.load(Ordering::SeqCst), 1_000);
+    }
+
     #[tokio::test]
     async fn a_batch_that_panics_still_gives_each_account_a_failed_outcome() {
         let input = crate::engine::normalize_text("a\nb\nc");

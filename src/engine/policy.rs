@@ -212,8 +212,10 @@ impl Ctx {
 
 impl Ctx {
     /// Send one attempt; if it is still out after the learned threshold and the budget allows,
-    /// send a copy (under the pacer, counted as a call) and take whichever answers first.
-    /// Also says whether a copy was left unanswered.
+    /// send a copy (under the pacer, counted as a call) and take whichever answers first. An
+    /// attempt still unanswered well past the threshold is abandoned as a timeout (the policy
+    /// sends it again), so no stall holds a batch for the client's whole timeout. Also says
+    /// whether a copy was left unanswered.
     async fn hedged<T, F, Fut>(&self, pacer: &Pacer, send: &mut F) -> (Result<T, CallError>, bool)
     where
         F: FnMut() -> Fut,
@@ -227,31 +229,44 @@ impl Ctx {
             r = &mut first => Some(r),
             _ = tokio::time::sleep(threshold) => None,
         };
-        let r = match r {
-            Some(r) => r,
-            None if !self.stopped() && self.hedger.take(self.counters.calls.load(Ordering::Relaxed)) => {
-                tracing::debug!(?threshold, "no answer yet: hedging the call");
-                let second = async {
-                    tokio::select! {
-                        _ = pacer.wait() => {}
-                        // Stopped before its slot: the first copy alone may still answer.
-                        _ = self.halted() => std::future::pending::<()>().await,
-                    }
-                    self.counters.calls.fetch_add(1, Ordering::Relaxed);
-                    send().await
-                };
-                let r = tokio::select! {
-                    r = &mut first => r,
-                    r = second => r,
-                };
-                return (r, true);
+        if let Some(r) = r {
+            if r.is_ok() {
+                self.hedger.answered(started.elapsed());
             }
-            None => first.await,
-        };
-        if r.is_ok() {
-            self.hedger.answered(started.elapsed());
+            return (r, false);
         }
-        (r, false)
+        let patience = super::hedge::patience(threshold, self.client.timeout());
+        let deadline = tokio::time::sleep_until(started + patience);
+        // An abandoned attempt counts as an answer that slow: if the service slows down as a
+        // whole, the threshold follows it instead of abandoning every call.
+        let abandoned = || {
+            self.hedger.answered(patience);
+            CallError::Transport {
+                kind: crate::client::TransportKind::Timeout,
+                message: format!("no answer after {} ms (this job's answers are quicker)", patience.as_millis()),
+            }
+        };
+        if self.stopped() || !self.hedger.take(self.counters.calls.load(Ordering::Relaxed)) {
+            return tokio::select! {
+                r = &mut first => (r, false),
+                () = deadline => (Err(abandoned()), true),
+            };
+        }
+        tracing::debug!(?threshold, "no answer yet: hedging the call");
+        let second = async {
+            tokio::select! {
+                _ = pacer.wait() => {}
+                // Stopped before its slot: the first copy alone may still answer.
+                _ = self.halted() => std::future::pending::<()>().await,
+            }
+            self.counters.calls.fetch_add(1, Ordering::Relaxed);
+            send().await
+        };
+        tokio::select! {
+            r = &mut first => (r, true),
+            r = second => (r, true),
+            () = deadline => (Err(abandoned()), true),
+        }
     }
 }
 

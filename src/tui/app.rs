@@ -164,6 +164,8 @@ pub struct App {
     /// A desired-state file being read for `:apply` / `:undo` (Esc forgets it).
     /// With the name its plan will carry (`apply x.csv`, `undo <file>`).
     pub(crate) loading_desired: Option<(std::path::PathBuf, String)>,
+    /// `:load` reading this file; Esc stops it.
+    pub(crate) loading: Option<(std::path::PathBuf, tokio_util::sync::CancellationToken)>,
     /// What to say once the attribute names are read again (after naming slots).
     pub(crate) after_names: Option<StatusMsg>,
     /// Where the push conditions applied before are kept (the state dir; tests put it elsewhere).
@@ -210,6 +212,7 @@ impl App {
             attr_cursor: 0,
             after_names: None,
             loading_desired: None,
+            loading: None,
             audience_history: crate::config::state_dir().map(|d| d.join("audience-history.json")),
             undo_dir: crate::config::data_dir().map(|d| d.join("undo")),
         }

@@ -1,8 +1,6 @@
 //! The `:` commands, in one table: name, arguments, help and what it does. Parsing, the help
 //! overlay, the command line's completion and README's list all come from it.
 
-use std::path::PathBuf;
-
 use super::app::App;
 use super::msg::{Cmd, WorkerCmd};
 use super::overlay::{Overlay, Popup, ProfileForm};
@@ -133,7 +131,7 @@ fn family(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
 
 fn export(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
     match rest.first() {
-        Some(path) => app.start_export(PathBuf::from(path), rest.get(1) == Some(&"filtered")),
+        Some(path) => app.start_export(crate::paths::expand(path), rest.get(1) == Some(&"filtered")),
         None => app.error("usage: export PATH [filtered]   (format from the extension: .csv .json .ndjson)"),
     }
     vec![]
@@ -213,8 +211,8 @@ fn apply(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
         app.error("usage: apply PATH   (a timx export, edited: .csv .json .ndjson)");
         return vec![];
     }
-    let path = PathBuf::from(rest.join(" "));
-    let label = format!("apply {}", path.display());
+    let path = crate::paths::expand(&rest.join(" "));
+    let label = format!("apply {}", crate::paths::shown(&path));
     app.load_desired(path, label)
 }
 
@@ -255,9 +253,14 @@ fn remember_condition(app: &mut App, json: &str) {
 
 fn load(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
     match rest.first() {
-        Some(path) => {
-            app.info(format!("loading {path}…"));
-            vec![WorkerCmd::Load(PathBuf::from(path)).into()]
+        Some(_) => {
+            let path = crate::paths::expand(&rest.join(" "));
+            app.info(format!("loading {}… (Esc stops)", crate::paths::shown(&path)));
+            let stop = tokio_util::sync::CancellationToken::new();
+            if let Some((_, older)) = app.loading.replace((path.clone(), stop.clone())) {
+                older.cancel();
+            }
+            vec![WorkerCmd::Load(path, stop).into()]
         }
         None => {
             app.error("usage: load PATH");

@@ -117,7 +117,8 @@ pub enum WorkerCmd {
     /// Start the emulator in-process with the demo data.
     StartDemo,
     /// Read an accounts file for `:load`.
-    Load(PathBuf),
+    /// `:load`: read an account list; the token stops the read (Esc).
+    Load(PathBuf, tokio_util::sync::CancellationToken),
     /// Add the profile to the config file.
     SaveProfile {
         config: Box<Config>,

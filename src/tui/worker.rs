@@ -139,8 +139,8 @@ async fn run(mut rx: UnboundedReceiver<WorkerCmd>, events: UnboundedSender<Worke
                     let _ = events.send(WorkerEvent::Failed(WorkerError::Demo(format!("{e:#}"))));
                 }
             },
-            WorkerCmd::Load(path) => {
-                tokio::spawn(load(events.clone(), path));
+            WorkerCmd::Load(path, stop) => {
+                tokio::spawn(load(events.clone(), path, stop));
             }
             WorkerCmd::SaveProfile { config, profile } => {
                 tokio::spawn(save_profile(events.clone(), config, profile));
@@ -171,11 +171,12 @@ async fn fetch_attr_names(clients: Clients, events: UnboundedSender<WorkerEvent>
 }
 
 /// `:load`: read the file off the loop (it may be large, or on a slow disk).
-async fn load(events: UnboundedSender<WorkerEvent>, path: std::path::PathBuf) {
+async fn load(events: UnboundedSender<WorkerEvent>, path: std::path::PathBuf, stop: CancellationToken) {
     let read = path.clone();
-    let result = match tokio::task::spawn_blocking(move || std::fs::read(&read)).await {
+    let capped = move || crate::paths::read_capped_until(&read, crate::paths::INPUT_CAP, &|| stop.is_cancelled());
+    let result = match tokio::task::spawn_blocking(capped).await {
         Ok(Ok(bytes)) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
-        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Err(e)) => Err(format!("{e:#}")),
         Err(e) => Err(e.to_string()),
     };
     let _ = events.send(WorkerEvent::Loaded { path, result });

@@ -89,13 +89,19 @@ pub(super) async fn load_desired(events: UnboundedSender<WorkerEvent>, path: Pat
     let read = path.clone();
     let parsed = tokio::task::spawn_blocking(move || -> Result<LoadedFile, String> {
         let format = crate::write::state_file::format_of(&read, None).map_err(|e| format!("{e:#}"))?;
-        let text = crate::write::state_file::read_text(&read).map_err(|e| format!("{e:#}"))?;
-        if FileHead::is_head(text.lines().next().unwrap_or_default()) {
-            drop(text);
+        // A plan or undo file streams (it may hold millions of rows): look at its first line only.
+        let first = crate::paths::open_regular(&read).map_err(|e| format!("{e:#}")).and_then(|f| {
+            let mut line = String::new();
+            std::io::BufRead::read_line(&mut std::io::BufReader::new(std::io::Read::take(f, 64 * 1024)), &mut line)
+                .map(|_| line)
+                .map_err(|e| format!("cannot read {}: {e}", read.display()))
+        })?;
+        if FileHead::is_head(first.trim_end()) {
             return crate::write::plan_file::load_file(&read)
                 .map(|p| LoadedFile::Plan(Box::new(p)))
                 .map_err(|e| format!("{e:#}"));
         }
+        let text = crate::write::state_file::read_text(&read).map_err(|e| format!("{e:#}"))?;
         crate::write::desired::Desired::parse(&text, format)
             .map(|d| LoadedFile::Desired(Box::new(d)))
             .map_err(|e| format!("{} is not a timx export: {e:#}", read.display()))

@@ -156,7 +156,7 @@ pub fn read_each(
     path: &Path,
     sink: &mut dyn FnMut(&FileHead, Line<'_>) -> anyhow::Result<()>,
 ) -> anyhow::Result<FileHead> {
-    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file = crate::paths::open_regular(path)?;
     let mut lines = std::io::BufReader::new(file).lines();
     let first = lines.next().transpose().with_context(|| format!("cannot read {}", path.display()))?;
     if first.as_deref().is_some_and(|l| l.starts_with("#timx_file")) {
@@ -206,7 +206,7 @@ pub fn read_each(
 fn hash_file(path: &Path) -> anyhow::Result<String> {
     use sha2::Digest;
     let mut hash = sha2::Sha256::new();
-    let mut file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut file = crate::paths::open_regular(path)?;
     std::io::copy(&mut file, &mut hash).with_context(|| format!("cannot read {}", path.display()))?;
     Ok(hash.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect())
 }

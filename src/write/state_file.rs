@@ -105,7 +105,7 @@ pub fn read(path: &Path, format: Option<Format>) -> anyhow::Result<StateFile> {
 
 /// A file's text, refused as `text_of` refuses it when it is not UTF-8.
 pub fn read_text(path: &Path) -> anyhow::Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = crate::paths::read_capped(path, crate::paths::INPUT_CAP)?;
     text_of(bytes, &path.display().to_string())
 }
 

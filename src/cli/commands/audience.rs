@@ -34,9 +34,8 @@ pub struct AudienceArgs {
 
 pub fn run(args: AudienceArgs) -> anyhow::Result<ExitCode> {
     let json = match args.condition.strip_prefix('@') {
-        Some(path) => {
-            std::fs::read_to_string(path).with_context(|| format!("cannot read the condition file {path}"))?
-        }
+        Some(path) => crate::paths::read_text_capped(&crate::paths::expand(path), crate::paths::CONDITION_CAP)
+            .context("cannot read the condition file")?,
         None => args.condition.clone(),
     };
     let profile = args.target.resolve()?;

@@ -220,7 +220,15 @@ impl<R: Outcome> Reorder<R> {
 
 /// Where an audit's rows go: standard output, or `-o FILE` (0600, flushed per batch).
 pub(crate) fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
-    let Some(path) = path else { return Ok(Box::new(std::io::BufWriter::new(std::io::stdout()))) };
+    let Some(path) = path else {
+        let stdout = std::io::stdout();
+        // On a terminal a server's bytes are shown escaped; a pipe gets them exact.
+        return Ok(if stdout.is_terminal() {
+            Box::new(std::io::BufWriter::new(crate::text::TerminalSafe::new(stdout)))
+        } else {
+            Box::new(std::io::BufWriter::new(stdout))
+        });
+    };
     // A fresh run: copies an interrupted resume of an earlier run left are not this run's.
     crate::resume::discard_leftovers(path);
     let file = crate::private_file::open(path, crate::private_file::Open::Truncate)

@@ -213,7 +213,7 @@ fn read_input(file: &Path, format: Option<Format>, opts: &WriteOpts) -> anyhow::
         return Ok((format, bytes));
     }
     let format = state_file::format_of(file, format)?;
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let bytes = crate::paths::read_capped(file, crate::paths::INPUT_CAP)?;
     Ok((format, bytes))
 }
 

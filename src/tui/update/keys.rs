@@ -317,6 +317,9 @@ impl App {
         }
         if let Some((path, _)) = self.loading_desired.take() {
             self.info(format!("stopped: {} will not be planned; nothing was written", path.display()));
+        } else if let Some((path, stop)) = self.loading.take() {
+            stop.cancel();
+            self.info(format!("stopped loading {}: the accounts are as they were", crate::paths::shown(&path)));
         } else if self.focus == Pane::Accounts {
             self.focus = Pane::Results;
         } else if !self.results.filter.is_empty() {

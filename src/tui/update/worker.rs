@@ -47,7 +47,11 @@ impl App {
                 Effect::redraw()
             }
             WorkerEvent::DemoReady(profile) => self.demo_ready(profile),
-            WorkerEvent::Loaded { path, result } => self.loaded(&path, result),
+            // Only the load still wanted (Esc stopped it, or a newer `:load` replaced it).
+            WorkerEvent::Loaded { path, result } => match self.loading.take_if(|(p, _)| *p == path) {
+                Some(_) => self.loaded(&path, result),
+                None => Effect::none(),
+            },
             WorkerEvent::ProfileSaved { config, profile, result } => self.profile_saved(*config, *profile, result),
             WorkerEvent::Failed(e) => {
                 self.attr_names.loading = false;

@@ -1,0 +1,136 @@
+//! At the edges of long jobs, through the real binary against the emulator: a closed stdout,
+//! SIGTERM and SIGHUP end a write like Ctrl-C does — nothing more is sent, every account has
+//! its outcome (in `-o`, or at least in the undo file), the summary and the journal line
+//! follow, and the exit code says what happened; `--resume` then gives the uninterrupted result.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use std::io::BufRead;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::writes::{held, write_calls, write_rows};
+use common::*;
+use timx::emulator::{EmulatorConfig, Faults, Running};
+
+const N: usize = 3_000;
+
+fn setup() -> (Running, tokio::runtime::Runtime, Workspace, std::path::PathBuf) {
+    let faults = Faults { latency: Duration::from_millis(10), ..Default::default() };
+    let users: Vec<serde_json::Value> =
+        (0..N).map(|i| serde_json::json!({"id": format!("u{i:05}"), "tags": ["keep"]})).collect();
+    let data = data(serde_json::json!({"attr_names": {"0": "sex"}, "users": users}));
+    let (emu, rt) = start_isolated(EmulatorConfig { faults, ..EmulatorConfig::default() }, Some(data));
+    let env = Workspace::new();
+    let accounts = env.dir.path().join("accounts.txt");
+    std::fs::write(&accounts, (0..N).map(|i| format!("u{i:05}\n")).collect::<String>()).unwrap();
+    (emu, rt, env, accounts)
+}
+
+fn edit(emu: &Running, accounts: &std::path::Path, tag: &str, extra: &[&str]) -> Vec<String> {
+    let base =
+        ["edit", "-f", accounts.to_str().unwrap(), "--add-tag", tag, "--yes", "--read-write", "--rate-limit", "20"];
+    let mut a: Vec<String> = base.iter().chain(extra).map(|s| s.to_string()).collect();
+    a.extend(one_off(emu));
+    a
+}
+
+fn wait_for_writes(emu: &Running, at_least: u64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while write_calls(emu) < at_least && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn journal(env: &Workspace) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(env.dir.path().join("data/journal.ndjson")).unwrap_or_default();
+    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn with_tag(emu: &Running, tag: &str) -> usize {
+    (0..N).filter(|i| held(emu, &format!("u{i:05}")).unwrap().1.iter().any(|t| t == tag)).count()
+}
+
+/// Defect (issue 18): `timx edit … --yes | head -1` wrote accounts, then "internal error: …
+/// rows were held back", exit 2, and no journal entry. Now: exit 141, the summary counts
+/// exactly what was written, the journal has the job, and the undo file holds every account
+/// that was changed.
+#[test]
+fn a_write_whose_stdout_is_closed_ends_with_its_summary_journal_line_and_undo_file() {
+    let (emu, _rt, env, accounts) = setup();
+    let mut child = env
+        .cmd()
+        .args(edit(&emu, &accounts, "piped", &[]))
+        .env("TIMX_SECRET_KEY", KEY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    wait_for_writes(&emu, 3);
+    drop(out); // `| head -1` exits
+    let o = child.wait_with_output().unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(141), "{err}");
+    assert!(!err.contains("internal error"), "{err}");
+    assert!(err.contains("standard output was closed"), "{err}");
+    let changed = with_tag(&emu, "piped");
+    assert!(changed > 0 && changed < N, "stopped midway: {changed}");
+    assert!(err.contains(&format!("changed {changed}")), "the summary counts what was written ({changed}): {err}");
+    let last = journal(&env).pop().expect("a journal line");
+    assert_eq!(last["command"], "edit", "{last}");
+    let undo = err.lines().find_map(|l| l.strip_prefix("timx: to undo: timx apply -f ")).expect(&err);
+    let undone = write_rows(&std::fs::read_to_string(undo).unwrap());
+    for i in 0..N {
+        let a = format!("u{i:05}");
+        if held(&emu, &a).unwrap().1.iter().any(|t| t == "piped") {
+            assert!(undone.iter().any(|r| r["account"] == a.as_str()), "{a} was changed and is not in the undo file");
+        }
+    }
+}
+
+/// SIGTERM and SIGHUP during a write with `-o`: exit 143 / 129, every account has its row,
+/// and `--resume` finishes it to what an uninterrupted run gives.
+#[test]
+fn a_write_terminated_or_hung_up_keeps_every_outcome_and_resumes_to_the_whole_result() {
+    let (emu, _rt, env, accounts) = setup();
+    for (signal, code, tag) in [("-TERM", 143, "term"), ("-HUP", 129, "hup")] {
+        let out = env.dir.path().join(format!("{tag}.ndjson"));
+        let o_args = ["-o", out.to_str().unwrap()];
+        let before = write_calls(&emu);
+        let child = env
+            .cmd()
+            .args(edit(&emu, &accounts, tag, &o_args))
+            .env("TIMX_SECRET_KEY", KEY)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_for_writes(&emu, before + 3);
+        assert!(Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap().success());
+        let o = child.wait_with_output().unwrap();
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(code), "{signal}: {err}");
+        let rows = write_rows(&std::fs::read_to_string(&out).unwrap());
+        assert_eq!(rows.len(), N, "{signal}: a row for every account");
+        let changed = rows.iter().filter(|r| r["status"] == "changed").count();
+        assert_eq!(changed, with_tag(&emu, tag), "{signal}: the rows say exactly what was written");
+        assert!(changed > 0 && changed < N, "{signal}: stopped midway: {changed}");
+        assert!(journal(&env).last().is_some_and(|j| j["command"] == "edit"), "{signal}: journaled");
+        let r = env.run(
+            &edit(&emu, &accounts, tag, &[&o_args[..], &["--resume"]].concat())
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            Some(KEY),
+        );
+        assert_eq!(r.status.code(), Some(0), "{signal} resumed: {}", text(&r.stderr));
+        let rows = write_rows(&std::fs::read_to_string(&out).unwrap());
+        assert_eq!(rows.len(), N);
+        assert!(rows.iter().all(|r| r["status"] == "changed"), "{signal}: every account written once resumed");
+        assert_eq!(with_tag(&emu, tag), N);
+    }
+}
