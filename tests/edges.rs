@@ -134,3 +134,57 @@ fn a_write_terminated_or_hung_up_keeps_every_outcome_and_resumes_to_the_whole_re
         assert_eq!(with_tag(&emu, tag), N);
     }
 }
+
+/// Issue 18: `--format csv` to a terminal wrote an OSC title sequence from an attribute value,
+/// and NDJSON let U+009B through. On a pty both come out escaped; through a pipe the bytes are
+/// exact.
+#[test]
+fn machine_formats_on_a_terminal_are_escaped_and_exact_in_a_pipe() {
+    let hostile = "\u{1b}]0;pwned\u{7}x\u{9b}2J\u{202e}";
+    let users = serde_json::json!([{"id": "eve", "attrs": {"city": hostile}, "tags": ["t"]}]);
+    let data = data(serde_json::json!({"attr_names": {"0": "city"}, "users": users}));
+    let (emu, _rt) = start_isolated(EmulatorConfig::default(), Some(data));
+    for format in ["csv", "ndjson", "json"] {
+        let mut a: Vec<String> = ["inspect", "eve", "--format", format].iter().map(|s| s.to_string()).collect();
+        a.extend(one_off(&emu));
+        let args: Vec<&str> = a.iter().map(String::as_str).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let mut s =
+            common::pty::Session::start_in(&args, &[("TIMX_SECRET_KEY", KEY.to_string())], (24, 200), dir.path());
+        s.wait_exit();
+        let out = s.wait_output("eve");
+        let raw = String::from_utf8_lossy(&s.output.lock().unwrap()).into_owned();
+        assert!(!raw.contains("\u{1b}]0;pwned"), "{format}: the title sequence reached the terminal: {out:?}");
+        assert!(!raw.contains('\u{9b}') && !raw.contains('\u{202e}'), "{format}: a C1 or bidi control reached it");
+        let esc_shown = raw.contains("\\e]0;pwned") || raw.contains("\\u001b]0;pwned");
+        assert!(esc_shown && raw.contains("\\u{9B}"), "{format}: shown escaped: {raw:?}");
+        // A pipe gets the exact bytes (JSON's own escapes aside).
+        let env = Workspace::new();
+        let o = env.run(&args, Some(KEY));
+        let piped = text(&o.stdout);
+        assert!(piped.contains('\u{9b}') && piped.contains('\u{202e}'), "{format}: exact in a pipe: {piped:?}");
+    }
+}
+
+/// An audit whose stdout is closed (`timx inspect … | head -1`) used to end with exit 1 and no
+/// summary or journal line: now it stops like Ctrl-C, says why, journals, and exits 141.
+#[test]
+fn an_audit_whose_stdout_is_closed_ends_with_its_summary_and_journal_line() {
+    let (emu, _rt, env, accounts) = setup();
+    let mut a: Vec<String> =
+        ["inspect", "-f", accounts.to_str().unwrap(), "--rate-limit", "20"].iter().map(|s| s.to_string()).collect();
+    a.extend(one_off(&emu));
+    let mut child =
+        env.cmd().args(&a).env("TIMX_SECRET_KEY", KEY).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    assert!(first.contains("u00000"), "{first}");
+    drop(out);
+    let o = child.wait_with_output().unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(141), "{err}");
+    assert!(err.contains("standard output was closed") && err.contains("found "), "{err}");
+    let last = journal(&env).pop().expect("a journal line");
+    assert_eq!(last["command"], "inspect", "{last}");
+}
