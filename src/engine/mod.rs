@@ -350,16 +350,14 @@ impl<S: OutcomeStatus> Summary<S> {
             let ops: Vec<String> = self.ops.iter().map(|(op, n)| format!("{op} {n}")).collect();
             s += &format!("; operations: {}", ops.join(", "));
         }
+        let hedged = if self.hedges > 0 { format!(" ({} hedged)", self.hedges) } else { String::new() };
         s += &format!(
-            "; {} calls, {} retries, {:.1} s, {:.0} accounts/s",
+            "; {} calls{hedged}, {} retries, {:.1} s, {:.0} accounts/s",
             self.calls,
             self.retries,
             self.elapsed.as_secs_f64(),
             self.accounts_per_second()
         );
-        if self.hedges > 0 {
-            s += &format!(" ({} hedged)", self.hedges);
-        }
         if let Some(a) = &self.aborted {
             s += &format!("; stopped early: {}", crate::text::escape(a));
         }

@@ -176,8 +176,9 @@ async fn load(events: UnboundedSender<WorkerEvent>, path: std::path::PathBuf, st
     let capped = move || crate::paths::read_capped_until(&read, crate::paths::INPUT_CAP, &|| stop.is_cancelled());
     let result = match tokio::task::spawn_blocking(capped).await {
         Ok(Ok(bytes)) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+        // The error names the file already.
         Ok(Err(e)) => Err(format!("{e:#}")),
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(format!("cannot read {}: {e}", crate::paths::shown(&path))),
     };
     let _ = events.send(WorkerEvent::Loaded { path, result });
 }

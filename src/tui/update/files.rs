@@ -94,9 +94,10 @@ impl App {
             Ok(text) => {
                 self.set_accounts_text(&text);
                 self.focus = Pane::Accounts;
-                self.info(format!("loaded {} accounts from {}", self.input_stats.accounts, path.display()));
+                self.info(format!("loaded {} accounts from {}", self.input_stats.accounts, crate::paths::shown(path)));
             }
-            Err(e) => self.error(format!("cannot read {}: {e}", path.display())),
+            // The worker's message names the file (and what it is, when not a regular file).
+            Err(e) => self.error(e),
         }
         Effect::redraw()
     }
