@@ -42,6 +42,16 @@ pub fn escape(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Surrounding spaces made visible: a text that starts or ends with whitespace (or is empty)
+/// is shown quoted, `"vip "`, so it does not read as `vip`. Borrowed otherwise.
+pub fn edges_shown(s: &str) -> Cow<'_, str> {
+    if s.is_empty() || s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace) {
+        Cow::Owned(format!("{s:?}"))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
 /// Display width in terminal cells (CJK and emoji take two).
 pub fn width(s: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(s)

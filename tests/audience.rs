@@ -66,7 +66,7 @@ fn audience_says_who_a_condition_reaches_and_why_not() {
 
     // No Condition: everyone, said loudly. An invalid one: exit 2 with the code.
     let o = audience(&env, &emu, r#"{"MsgRandom":1,"MsgBody":[]}"#, &["bob"]);
-    assert!(text(&o.stderr).contains("ALL users"), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("ALL USERS"), "{}", text(&o.stderr));
     assert_eq!(rows(&o)[0]["targeted"], true);
     let o = audience(&env, &emu, r#"{"TagsAnd":["a"],"AttrsAnd":{"city":"x"}}"#, &["bob"]);
     assert_eq!(o.status.code(), Some(2));

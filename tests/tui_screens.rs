@@ -435,3 +435,72 @@ fn stale_rows_are_marked_on_the_results_border() {
     let s = screen(&app);
     assert!(s.lines().any(|l| l.contains("stale: read on demo/timpush")), "{s}");
 }
+
+/// The cells where `text` starts on screen, row by row (wide characters take two cells).
+fn found(term: &Terminal<TestBackend>, text: &str) -> Vec<(u16, u16)> {
+    let buf = term.backend().buffer();
+    let (w, h) = (buf.area.width, buf.area.height);
+    let n = text.chars().count() as u16;
+    (0..h)
+        .flat_map(|y| (0..w.saturating_sub(n)).map(move |x| (x, y)))
+        .filter(|&(x, y)| (0..n).map(|i| buf[(x + i, y)].symbol()).collect::<String>() == text)
+        .collect()
+}
+
+/// What the badge at `at` looks like, for the snapshot: colour or modifiers.
+fn looks(term: &Terminal<TestBackend>, at: (u16, u16)) -> String {
+    let c = &term.backend().buffer()[at];
+    format!("fg {:?} bg {:?} modifiers {:?}", c.fg, c.bg, c.modifier)
+}
+
+/// A body without Condition: ALL USERS is a state — on the results border while it applies,
+/// and in the summary — in colour on red, under NO_COLOR in reverse video.
+#[test]
+fn all_users_is_a_badge_on_the_border_and_in_the_summary() {
+    for (no_color, name) in [(false, "all_users_80x24"), (true, "all_users_80x24_no_color")] {
+        let mut app = app_with_results(Theme::new(no_color), (80, 24));
+        command(&mut app, r#"audience {"MsgRandom":1,"MsgBody":[]}"#);
+        // A message later, the badge stays (the status line's warning does not).
+        command(&mut app, "no-such-command");
+        let term = draw(&app);
+        assert!(!text_of(&term).contains("ALL users who"), "the status line moved on");
+        let border = found(&term, "ALL USERS");
+        assert_eq!(border.len(), 1, "{}", text_of(&term));
+        assert_eq!(border[0].1, 22, "on the results border");
+        let on_border = looks(&term, border[0]);
+        key(&mut app, KeyCode::Char('3'));
+        let summary = draw(&app);
+        let in_summary = found(&summary, "ALL USERS");
+        assert!(in_summary.iter().any(|at| at.1 < 22), "in the summary: {}", text_of(&summary));
+        let c = &summary.backend().buffer()[in_summary[0]];
+        if no_color {
+            assert!(c.modifier.contains(Modifier::REVERSED) && c.bg == Color::Reset, "reverse video: {c:?}");
+        } else {
+            assert_eq!(c.bg, Color::Red);
+        }
+        let s = format!(
+            "{}\n--- results ---\n{}\nborder badge: {on_border}\nsummary badge: {}",
+            text_of(&summary),
+            text_of(&term),
+            looks(&summary, in_summary[0])
+        );
+        insta::assert_snapshot!(name, s);
+        command(&mut app, "audience off");
+        assert!(found(&draw(&app), "ALL USERS").is_empty(), "gone with the condition");
+    }
+}
+
+/// `:audience` takes the rest of the line as typed: the spaces inside a tag are the tag's.
+#[test]
+fn the_audience_command_keeps_the_line_as_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("audience-history.json");
+    let mut app = app_with_results(Theme::new(false), (80, 24));
+    app.audience_history = Some(history.clone());
+    command(&mut app, r#"audience   {"TagsOr":["big    spender"]}  "#);
+    assert_eq!(app.results.audience.as_ref().map(|a| a.text.as_str()), Some(r#"{"TagsOr":["big    spender"]}"#));
+    let saved: Vec<String> = serde_json::from_str(&std::fs::read_to_string(&history).unwrap()).unwrap();
+    assert_eq!(saved, [r#"{"TagsOr":["big    spender"]}"#], "kept in the history as typed");
+    key(&mut app, KeyCode::Enter);
+    assert!(screen(&app).contains("TagsOr: has none of big    spender"), "{}", screen(&app));
+}

@@ -200,7 +200,8 @@ fn detail_lines(app: &App) -> Vec<Line<'static>> {
     let tags = r.tags.clone().unwrap_or_default();
     lines.push(Line::styled(format!("Tags ({})", tags.len()), t.header));
     for tag in &tags {
-        lines.push(Line::raw(format!("  {}", escape(tag))));
+        // `"vip "` is not `vip`: surrounding spaces shown.
+        lines.push(Line::raw(format!("  {}", escape(&crate::text::edges_shown(tag)))));
     }
     if let Some(a) = &app.results.audience {
         lines.push(Line::raw(""));
@@ -211,8 +212,16 @@ fn detail_lines(app: &App) -> Vec<Line<'static>> {
             Some(false) => ("✗ not targeted", t.error),
             None => ("? undecided", t.warn),
         };
-        lines.push(Line::from(vec![Span::styled("Push audience  ", t.header), Span::styled(word, style)]));
+        let mut head = vec![Span::styled("Push audience  ", t.header), Span::styled(word, style)];
+        if a.checked().is_all() {
+            head.extend([Span::raw("  "), Span::styled(" ALL USERS ", t.all_badge)]);
+        }
+        lines.push(Line::from(head));
         lines.extend(v.reasons.iter().map(|x| Line::raw(format!("  {}", escape(x)))));
+        lines.extend(v.warnings.iter().map(|w| Line::styled(format!("  warning: {}", escape(w)), t.warn)));
+        if !a.checked().is_all() {
+            lines.push(Line::styled(format!("  {}", crate::audience::ASSUMPTIONS), t.dim));
+        }
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Raw JSON", t.header));
