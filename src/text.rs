@@ -86,6 +86,15 @@ mod tests {
     }
 
     #[test]
+    fn surrounding_spaces_are_shown_quoted() {
+        assert_eq!(edges_shown("vip"), "vip");
+        assert_eq!(edges_shown("big  spender"), "big  spender", "inner spaces need no quotes");
+        assert_eq!(edges_shown("vip "), "\"vip \"");
+        assert_eq!(edges_shown("\u{3000}会员"), "\"\u{3000}会员\"");
+        assert_eq!(edges_shown(""), "\"\"");
+    }
+
+    #[test]
     fn pads_by_display_width() {
         assert_eq!(pad("会员", 6), "会员  ");
         assert_eq!(pad("abc", 2), "abc");

@@ -504,3 +504,27 @@ fn the_audience_command_keeps_the_line_as_typed() {
     key(&mut app, KeyCode::Enter);
     assert!(screen(&app).contains("TagsOr: has none of big    spender"), "{}", screen(&app));
 }
+
+/// A condition that rests on an undocumented point: the editor shows it as a warning (and still
+/// applies it), the detail and the summary list the warning and what timx assumed.
+#[test]
+fn warnings_and_assumptions_in_the_editor_detail_and_summary() {
+    let mut app = app_with_results(Theme::new(false), (80, 24));
+    key(&mut app, KeyCode::Char('A'));
+    app.update(Msg::Paste(r#"{"TagsOr":["vip","vip"]}"#.into()));
+    let s = screen(&app);
+    assert!(s.contains("valid: TagsOr vip, vip · warning: TagsOr lists vip twice"), "{s}");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.results.audience.is_some(), "a warning does not stop it");
+    assert!(screen(&app).contains("audience applied with 1 warning: TagsOr lists vip twice"), "{}", screen(&app));
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&app);
+    assert!(s.contains("warning: TagsOr lists vip twice"), "{s}");
+    (0..4).for_each(|_| key(&mut app, KeyCode::Down));
+    let s = screen(&app);
+    assert!(s.contains("assumed where the docs are silent"), "{s}");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('3'));
+    let s = screen(&app);
+    assert!(s.contains("warning: TagsOr lists vip twice") && s.contains("assumed where the docs"), "{s}");
+}
