@@ -68,7 +68,7 @@ impl<'de> Visitor<'de> for Within<'_> {
                 let within = self.0.map_or_else(|| "the top-level object".to_owned(), |k| format!("{k:?}"));
                 return Err(de::Error::custom(format!(
                     "key {key:?} is given twice in {within}: a parser may keep either one, so timx will not \
-                     guess; give it once"
+                     guess which; the second is"
                 )));
             }
             let v = map.next_value_seed(Within(Some(&key)))?;
