@@ -90,7 +90,7 @@ mod tests {
         assert_eq!(edges_shown("vip"), "vip");
         assert_eq!(edges_shown("big  spender"), "big  spender", "inner spaces need no quotes");
         assert_eq!(edges_shown("vip "), "\"vip \"");
-        assert_eq!(edges_shown("\u{3000}会员"), "\"\u{3000}会员\"");
+        assert_eq!(edges_shown("\u{3000}会员"), "\"\\u{3000}会员\"", "a wide space is spelled out");
         assert_eq!(edges_shown(""), "\"\"");
     }
 

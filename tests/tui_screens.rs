@@ -389,14 +389,20 @@ fn the_edit_form_the_plan_and_the_rw_badge() {
     assert_eq!(cell.bg, Color::Reset);
 }
 
-/// `A`: the condition editor checks the line as it is typed (the service's code for a bad one),
-/// refuses to apply it while invalid, applies a good one, and remembers it for ↑ next time.
-#[test]
-fn the_condition_editor_checks_applies_and_remembers() {
+/// An app with results whose condition history is a file of its own (there while the dir lives).
+fn app_with_history() -> (App, tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let history = dir.path().join("audience-history.json");
     let mut app = app_with_results(Theme::new(false), (80, 24));
     app.audience_history = Some(history.clone());
+    (app, dir, history)
+}
+
+/// `A`: the condition editor checks the line as it is typed (the service's code for a bad one),
+/// refuses to apply it while invalid, applies a good one, and remembers it for ↑ next time.
+#[test]
+fn the_condition_editor_checks_applies_and_remembers() {
+    let (mut app, _dir, history) = app_with_history();
     key(&mut app, KeyCode::Char('A'));
     app.update(Msg::Paste(r#"{"TagsAnd":["vip"],"AttrsAnd":{"city":"深圳"}}"#.into()));
     insta::assert_snapshot!("condition_editor_invalid_80x24", screen(&app));
@@ -493,10 +499,7 @@ fn all_users_is_a_badge_on_the_border_and_in_the_summary() {
 /// `:audience` takes the rest of the line as typed: the spaces inside a tag are the tag's.
 #[test]
 fn the_audience_command_keeps_the_line_as_typed() {
-    let dir = tempfile::tempdir().unwrap();
-    let history = dir.path().join("audience-history.json");
-    let mut app = app_with_results(Theme::new(false), (80, 24));
-    app.audience_history = Some(history.clone());
+    let (mut app, _dir, history) = app_with_history();
     command(&mut app, r#"audience   {"TagsOr":["big    spender"]}  "#);
     assert_eq!(app.results.audience.as_ref().map(|a| a.text.as_str()), Some(r#"{"TagsOr":["big    spender"]}"#));
     let saved: Vec<String> = serde_json::from_str(&std::fs::read_to_string(&history).unwrap()).unwrap();

@@ -9,6 +9,9 @@ use serde_json::{Map, Value};
 use super::{Invalid, invalid};
 
 pub const CONDITION_KEYS: [&str; 5] = ["TagsAnd", "TagsOr", "TagsNot", "AttrsAnd", "AttrsOr"];
+/// Keys that look like a condition's when found at the top level of a push body: the five, and
+/// `AttrsNot`, which no document has but a reader of `TagsNot` may write.
+const CONDITION_LIKE: [&str; 6] = ["TagsAnd", "TagsOr", "TagsNot", "AttrsAnd", "AttrsOr", "AttrsNot"];
 /// Keys that mark a whole push request body (its `Condition`, or none = everyone).
 const PUSH_KEYS: [&str; 8] = [
     "Condition",
@@ -35,7 +38,7 @@ pub fn condition_of(obj: &Map<String, Value>) -> Result<Option<&Map<String, Valu
     if !obj.keys().any(|k| PUSH_KEYS.contains(&k.as_str())) {
         return Ok(Some(obj));
     }
-    if let Some(k) = obj.keys().find(|k| CONDITION_KEYS.iter().any(|c| c.eq_ignore_ascii_case(k))) {
+    if let Some(k) = obj.keys().find(|k| CONDITION_LIKE.iter().any(|c| c.eq_ignore_ascii_case(k))) {
         return Err(invalid(
             0,
             format!(

@@ -181,6 +181,7 @@ fn near_miss_bodies_are_refused_not_read_as_all() {
     for body in [
         r#"{"MsgRandom":1,"TagsAnd":["newsletter"]}"#,
         r#"{"MsgRandom":1,"attrsor":{"city":"x"}}"#,
+        r#"{"MsgBody":[],"AttrsNot":{"city":"x"}}"#,
         r#"{"MsgBody":[],"condition":{"TagsAnd":["newsletter"]}}"#,
         r#"{"MsgBody":[],"CONDITION":{"TagsAnd":["newsletter"]}}"#,
         r#"{"condition":{"TagsAnd":["newsletter"]}}"#,
