@@ -105,6 +105,16 @@ impl<W: std::io::Write> std::io::Write for TerminalSafe<W> {
     }
 }
 
+/// Surrounding spaces made visible: a text that starts or ends with whitespace (or is empty)
+/// is shown quoted, `"vip "`, so it does not read as `vip`. Borrowed otherwise.
+pub fn edges_shown(s: &str) -> Cow<'_, str> {
+    if s.is_empty() || s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace) {
+        Cow::Owned(format!("{s:?}"))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
 /// Display width in terminal cells (CJK and emoji take two).
 pub fn width(s: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(s)
@@ -153,6 +163,15 @@ mod tests {
         let mut t = TerminalSafe::new(Vec::new());
         t.write_all(b"a\xffb\n").unwrap();
         assert_eq!(t.inner, b"a\\xFFb\n");
+    }
+
+    #[test]
+    fn surrounding_spaces_are_shown_quoted() {
+        assert_eq!(edges_shown("vip"), "vip");
+        assert_eq!(edges_shown("big  spender"), "big  spender", "inner spaces need no quotes");
+        assert_eq!(edges_shown("vip "), "\"vip \"");
+        assert_eq!(edges_shown("\u{3000}会员"), "\"\\u{3000}会员\"", "a wide space is spelled out");
+        assert_eq!(edges_shown(""), "\"\"");
     }
 
     #[test]

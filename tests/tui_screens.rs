@@ -389,14 +389,20 @@ fn the_edit_form_the_plan_and_the_rw_badge() {
     assert_eq!(cell.bg, Color::Reset);
 }
 
-/// `A`: the condition editor checks the line as it is typed (the service's code for a bad one),
-/// refuses to apply it while invalid, applies a good one, and remembers it for ↑ next time.
-#[test]
-fn the_condition_editor_checks_applies_and_remembers() {
+/// An app with results whose condition history is a file of its own (there while the dir lives).
+fn app_with_history() -> (App, tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let history = dir.path().join("audience-history.json");
     let mut app = app_with_results(Theme::new(false), (80, 24));
     app.audience_history = Some(history.clone());
+    (app, dir, history)
+}
+
+/// `A`: the condition editor checks the line as it is typed (the service's code for a bad one),
+/// refuses to apply it while invalid, applies a good one, and remembers it for ↑ next time.
+#[test]
+fn the_condition_editor_checks_applies_and_remembers() {
+    let (mut app, _dir, history) = app_with_history();
     key(&mut app, KeyCode::Char('A'));
     app.update(Msg::Paste(r#"{"TagsAnd":["vip"],"AttrsAnd":{"city":"深圳"}}"#.into()));
     insta::assert_snapshot!("condition_editor_invalid_80x24", screen(&app));
@@ -434,4 +440,94 @@ fn stale_rows_are_marked_on_the_results_border() {
     command(&mut app, "profile prod-sg");
     let s = screen(&app);
     assert!(s.lines().any(|l| l.contains("stale: read on demo/timpush")), "{s}");
+}
+
+/// The cells where `text` starts on screen, row by row (wide characters take two cells).
+fn found(term: &Terminal<TestBackend>, text: &str) -> Vec<(u16, u16)> {
+    let buf = term.backend().buffer();
+    let (w, h) = (buf.area.width, buf.area.height);
+    let n = text.chars().count() as u16;
+    (0..h)
+        .flat_map(|y| (0..w.saturating_sub(n)).map(move |x| (x, y)))
+        .filter(|&(x, y)| (0..n).map(|i| buf[(x + i, y)].symbol()).collect::<String>() == text)
+        .collect()
+}
+
+/// What the badge at `at` looks like, for the snapshot: colour or modifiers.
+fn looks(term: &Terminal<TestBackend>, at: (u16, u16)) -> String {
+    let c = &term.backend().buffer()[at];
+    format!("fg {:?} bg {:?} modifiers {:?}", c.fg, c.bg, c.modifier)
+}
+
+/// A body without Condition: ALL USERS is a state — on the results border while it applies,
+/// and in the summary — in colour on red, under NO_COLOR in reverse video.
+#[test]
+fn all_users_is_a_badge_on_the_border_and_in_the_summary() {
+    for (no_color, name) in [(false, "all_users_80x24"), (true, "all_users_80x24_no_color")] {
+        let mut app = app_with_results(Theme::new(no_color), (80, 24));
+        command(&mut app, r#"audience {"MsgRandom":1,"MsgBody":[]}"#);
+        // A message later, the badge stays (the status line's warning does not).
+        command(&mut app, "no-such-command");
+        let term = draw(&app);
+        assert!(!text_of(&term).contains("ALL users who"), "the status line moved on");
+        let border = found(&term, "ALL USERS");
+        assert_eq!(border.len(), 1, "{}", text_of(&term));
+        assert_eq!(border[0].1, 22, "on the results border");
+        let on_border = looks(&term, border[0]);
+        key(&mut app, KeyCode::Char('3'));
+        let summary = draw(&app);
+        let in_summary = found(&summary, "ALL USERS");
+        assert!(in_summary.iter().any(|at| at.1 < 22), "in the summary: {}", text_of(&summary));
+        let c = &summary.backend().buffer()[in_summary[0]];
+        if no_color {
+            assert!(c.modifier.contains(Modifier::REVERSED) && c.bg == Color::Reset, "reverse video: {c:?}");
+        } else {
+            assert_eq!(c.bg, Color::Red);
+        }
+        let s = format!(
+            "{}\n--- results ---\n{}\nborder badge: {on_border}\nsummary badge: {}",
+            text_of(&summary),
+            text_of(&term),
+            looks(&summary, in_summary[0])
+        );
+        insta::assert_snapshot!(name, s);
+        command(&mut app, "audience off");
+        assert!(found(&draw(&app), "ALL USERS").is_empty(), "gone with the condition");
+    }
+}
+
+/// `:audience` takes the rest of the line as typed: the spaces inside a tag are the tag's.
+#[test]
+fn the_audience_command_keeps_the_line_as_typed() {
+    let (mut app, _dir, history) = app_with_history();
+    command(&mut app, r#"audience   {"TagsOr":["big    spender"]}  "#);
+    assert_eq!(app.results.audience.as_ref().map(|a| a.text.as_str()), Some(r#"{"TagsOr":["big    spender"]}"#));
+    let saved: Vec<String> = serde_json::from_str(&std::fs::read_to_string(&history).unwrap()).unwrap();
+    assert_eq!(saved, [r#"{"TagsOr":["big    spender"]}"#], "kept in the history as typed");
+    key(&mut app, KeyCode::Enter);
+    assert!(screen(&app).contains("TagsOr: has none of big    spender"), "{}", screen(&app));
+}
+
+/// A condition that rests on an undocumented point: the editor shows it as a warning (and still
+/// applies it), the detail and the summary list the warning and what timx assumed.
+#[test]
+fn warnings_and_assumptions_in_the_editor_detail_and_summary() {
+    let mut app = app_with_results(Theme::new(false), (80, 24));
+    key(&mut app, KeyCode::Char('A'));
+    app.update(Msg::Paste(r#"{"TagsOr":["vip","vip"]}"#.into()));
+    let s = screen(&app);
+    assert!(s.contains("valid: TagsOr vip, vip · warning: TagsOr lists vip twice"), "{s}");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.results.audience.is_some(), "a warning does not stop it");
+    assert!(screen(&app).contains("audience applied with 1 warning: TagsOr lists vip twice"), "{}", screen(&app));
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&app);
+    assert!(s.contains("warning: TagsOr lists vip twice"), "{s}");
+    (0..4).for_each(|_| key(&mut app, KeyCode::Down));
+    let s = screen(&app);
+    assert!(s.contains("assumed where the docs are silent"), "{s}");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('3'));
+    let s = screen(&app);
+    assert!(s.contains("warning: TagsOr lists vip twice") && s.contains("assumed where the docs"), "{s}");
 }

@@ -652,6 +652,26 @@ async fn an_applied_audience_is_checked_again_when_the_app_changes() {
     assert!(x.status().contains("audience dropped") && x.status().contains("city"), "{}", x.status());
 }
 
+/// On `:family` the applied condition is checked again for the new family, not only for its
+/// names: a body without Condition stays applied, and all_member_push — which answers an
+/// unknown account as an empty one — leaves that account undecided where timpush's 70107 said
+/// it was not imported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_all_condition_is_judged_again_for_the_new_family() {
+    let mut x = explorer(users(3), Faults::default(), 100, false).await;
+    x.run(&format!("{}\nghost-never-existed", accounts(3))).await;
+    x.h.command(r#"audience {"MsgRandom":1,"MsgBody":[]}"#);
+    let counts = |x: &Explorer| x.h.app.results.audience.as_ref().map(|a| a.counts);
+    assert_eq!(counts(&x), Some([3, 1, 0]), "{}", x.status());
+    x.h.command("family all_member_push");
+    x.h.wait_for("the attribute names", |a| !a.attr_names.loading).await;
+    let a = x.h.app.results.audience.as_ref().expect("a body without Condition holds on all_member_push");
+    assert_eq!(a.checked().family, timx::api::Family::AllMemberPush);
+    x.h.ctrl('r');
+    x.h.wait_for("the read job", idle).await;
+    assert_eq!(counts(&x), Some([3, 0, 1]), "the unknown account is undecided: {}", x.status());
+}
+
 /// Defect 2: a plan that stopped early (90009 on its reads) said "100 change · 150 failed",
 /// and typing 100 wrote all 250. Now Enter applies the plan shown: only its planned rows are
 /// written; the rows it could not read are not, and the plan says how many and why.

@@ -13,6 +13,9 @@ pub struct Command {
     pub aliases: &'static [&'static str],
     pub args: &'static str,
     pub help: &'static str,
+    /// Takes the rest of the line as typed, as one argument (a condition's JSON: the spaces
+    /// inside a tag are the tag's), not split into words.
+    pub whole: bool,
     pub run: fn(&mut App, &[&str]) -> Vec<Cmd>,
 }
 
@@ -25,22 +28,22 @@ impl Command {
 
 #[rustfmt::skip]
 pub const COMMANDS: &[Command] = &[
-    Command { name: "run", aliases: &[], args: "", help: "run the accounts in the editor", run: |app, _| app.run() },
-    Command { name: "profile", aliases: &[], args: "NAME", help: "switch profile", run: profile },
-    Command { name: "family", aliases: &[], args: "all_member_push|timpush", help: "the API family for this session", run: family },
-    Command { name: "export", aliases: &[], args: "PATH [filtered]", help: "write results as CSV/JSON/NDJSON (by extension), file mode 0600", run: export },
-    Command { name: "load", aliases: &[], args: "PATH", help: "replace the accounts with a file's lines", run: load },
-    Command { name: "audience", aliases: &[], args: "CONDITION-JSON|off", help: "would a push with this Condition (or push body) reach each account, and why not; filter with audience=yes|no|unknown", run: audience },
-    Command { name: "tag", aliases: &[], args: "add|remove TAG… | clear", help: "add or remove tags on the marked rows (else the shown rows); plan, then confirm", run: tag },
-    Command { name: "attr", aliases: &[], args: "set NAME=VALUE… | unset NAME…", help: "set or unset attributes on the marked rows (else the shown rows); plan, then confirm", run: attr },
-    Command { name: "apply", aliases: &[], args: "PATH", help: "apply a desired-state file (a timx export, edited), as timx apply: plan, then confirm", run: apply },
-    Command { name: "undo", aliases: &[], args: "", help: "put back what the last write changed (its undo file): plan, then confirm", run: |app, _| app.undo_last() },
-    Command { name: "attr-name", aliases: &[], args: "SLOT NAME [user|registration]", help: "name an attribute slot (timpush: its account type, fixed once set)", run: attr_name },
-    Command { name: "unlock", aliases: &[], args: "", help: "allow writes on a read-only profile for this session (asks for its SDKAppID)", run: |app, _| app.ask_unlock() },
-    Command { name: "probe", aliases: &[], args: "", help: "ask every region which holds this SDKAppID (after 70016/70020)", run: |app, _| app.probe() },
-    Command { name: "new", aliases: &[], args: "", help: "new profile form", run: |app, _| { app.open(Overlay::Form(Box::new(ProfileForm::new(app.config.path.clone())))); vec![] } },
-    Command { name: "help", aliases: &[], args: "", help: "this help", run: |app, _| { app.open(Overlay::Help(Popup::default())); vec![] } },
-    Command { name: "quit", aliases: &["q"], args: "", help: "quit", run: |app, _| { app.should_quit = true; vec![] } },
+    Command { name: "run", aliases: &[], args: "", help: "run the accounts in the editor", whole: false, run: |app, _| app.run() },
+    Command { name: "profile", aliases: &[], args: "NAME", help: "switch profile", whole: false, run: profile },
+    Command { name: "family", aliases: &[], args: "all_member_push|timpush", help: "the API family for this session", whole: false, run: family },
+    Command { name: "export", aliases: &[], args: "PATH [filtered]", help: "write results as CSV/JSON/NDJSON (by extension), file mode 0600", whole: false, run: export },
+    Command { name: "load", aliases: &[], args: "PATH", help: "replace the accounts with a file's lines", whole: false, run: load },
+    Command { name: "audience", aliases: &[], args: "CONDITION-JSON|off", help: "would a push with this Condition (or push body) reach each account, and why not; filter with audience=yes|no|unknown", whole: true, run: audience },
+    Command { name: "tag", aliases: &[], args: "add|remove TAG… | clear", help: "add or remove tags on the marked rows (else the shown rows); plan, then confirm", whole: false, run: tag },
+    Command { name: "attr", aliases: &[], args: "set NAME=VALUE… | unset NAME…", help: "set or unset attributes on the marked rows (else the shown rows); plan, then confirm", whole: false, run: attr },
+    Command { name: "apply", aliases: &[], args: "PATH", help: "apply a desired-state file (a timx export, edited), as timx apply: plan, then confirm", whole: false, run: apply },
+    Command { name: "undo", aliases: &[], args: "", help: "put back what the last write changed (its undo file): plan, then confirm", whole: false, run: |app, _| app.undo_last() },
+    Command { name: "attr-name", aliases: &[], args: "SLOT NAME [user|registration]", help: "name an attribute slot (timpush: its account type, fixed once set)", whole: false, run: attr_name },
+    Command { name: "unlock", aliases: &[], args: "", help: "allow writes on a read-only profile for this session (asks for its SDKAppID)", whole: false, run: |app, _| app.ask_unlock() },
+    Command { name: "probe", aliases: &[], args: "", help: "ask every region which holds this SDKAppID (after 70016/70020)", whole: false, run: |app, _| app.probe() },
+    Command { name: "new", aliases: &[], args: "", help: "new profile form", whole: false, run: |app, _| { app.open(Overlay::Form(Box::new(ProfileForm::new(app.config.path.clone())))); vec![] } },
+    Command { name: "help", aliases: &[], args: "", help: "this help", whole: false, run: |app, _| { app.open(Overlay::Help(Popup::default())); vec![] } },
+    Command { name: "quit", aliases: &["q"], args: "", help: "quit", whole: false, run: |app, _| { app.should_quit = true; vec![] } },
 ];
 
 /// The command a word names (its name or an alias).
@@ -54,6 +57,10 @@ pub fn run(app: &mut App, line: &str) -> Vec<Cmd> {
     let Some(word) = words.next() else { return vec![] };
     let rest: Vec<&str> = words.collect();
     match find(word) {
+        Some(c) if c.whole => {
+            let typed = line.trim_start()[word.len()..].trim();
+            (c.run)(app, &[typed][..usize::from(!typed.is_empty())])
+        }
         Some(c) => (c.run)(app, &rest),
         None => {
             let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
@@ -157,11 +164,14 @@ pub(crate) fn apply_audience(app: &mut App, json: String) {
     };
     match parsed {
         Ok(a) => {
-            let all = a == crate::audience::Audience::All;
+            let (all, warnings) = (a.is_all(), a.warnings.clone());
             remember_condition(app, &json);
             app.results.set_audience(a, json);
             if all {
                 app.error("no Condition: this push goes to ALL users who have logged in or been imported");
+            } else if let Some(first) = warnings.first() {
+                let n = warnings.len();
+                app.warn(format!("audience applied with {n} warning{}: {first}", if n == 1 { "" } else { "s" }));
             } else {
                 app.info("audience applied: see the Aud column, the detail (Enter) and the summary (3)");
             }

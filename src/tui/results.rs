@@ -33,7 +33,7 @@ pub enum SortKey {
 pub struct AudienceView {
     /// As the user typed it (shown while it applies).
     pub text: String,
-    pub audience: crate::audience::Audience,
+    /// The rules, with the condition as checked (its audience, family and warnings).
     judge: crate::audience::Judge,
     /// Per input index: 0 not judged yet, 1 targeted, 2 not, 3 undecided.
     verdicts: Vec<u8>,
@@ -67,6 +67,11 @@ impl AudienceView {
     /// The rules as applied (the detail view explains a row with them).
     pub fn judge(&self) -> &crate::audience::Judge {
         &self.judge
+    }
+
+    /// The condition as checked: whether it is everyone, its warnings.
+    pub fn checked(&self) -> &crate::audience::Checked {
+        self.judge.checked()
     }
 }
 
@@ -130,7 +135,7 @@ pub struct Results {
 impl Results {
     pub fn reset(&mut self, total: usize) {
         let filter = std::mem::take(&mut self.filter);
-        let audience = self.audience.take().map(|a| (a.text, a.audience));
+        let audience = self.audience.take().map(|a| (a.text, a.judge.checked().clone()));
         *self = Results {
             rows: Vec::with_capacity(total),
             needle: Prepared::new(Needle::new(&filter)),
@@ -145,18 +150,11 @@ impl Results {
     }
 
     /// Apply a push condition: every row gets its verdict, in steps (`poll_audience`).
-    pub fn set_audience(&mut self, audience: crate::audience::Audience, text: String) {
-        let judge = crate::audience::Judge::new(&audience);
+    pub fn set_audience(&mut self, checked: crate::audience::Checked, text: String) {
+        let judge = crate::audience::Judge::new(&checked);
         let misses = vec![0; judge.keys.len()];
-        self.audience = Some(AudienceView {
-            text,
-            audience,
-            judge,
-            verdicts: vec![0; self.rows.len()],
-            counts: [0; 3],
-            misses,
-            next: 0,
-        });
+        self.audience =
+            Some(AudienceView { text, judge, verdicts: vec![0; self.rows.len()], counts: [0; 3], misses, next: 0 });
         self.poll_audience(std::time::Duration::from_millis(8));
     }
 

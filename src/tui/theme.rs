@@ -20,6 +20,8 @@ pub struct Theme {
     pub badge: Style,
     /// A profile that allows writes.
     pub rw_badge: Style,
+    /// The applied push condition selects everyone (ALL USERS).
+    pub all_badge: Style,
     pub key: Style,
 }
 
@@ -44,6 +46,7 @@ impl Theme {
                 error: plain.add_modifier(Modifier::BOLD),
                 badge: plain.add_modifier(Modifier::REVERSED),
                 rw_badge: plain.add_modifier(Modifier::REVERSED | Modifier::BOLD | Modifier::SLOW_BLINK),
+                all_badge: plain.add_modifier(Modifier::REVERSED | Modifier::BOLD),
                 key: plain.add_modifier(Modifier::BOLD),
             };
         }
@@ -60,6 +63,7 @@ impl Theme {
             error: Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
             badge: Style::new().bg(Color::Indexed(94)).fg(Color::Indexed(231)),
             rw_badge: Style::new().bg(Color::Red).fg(Color::White).add_modifier(Modifier::BOLD),
+            all_badge: Style::new().bg(Color::Red).fg(Color::White).add_modifier(Modifier::BOLD),
             key: Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
         }
     }

@@ -13,12 +13,15 @@ use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 use super::audit::{client, open_output, output_format, read_account_sources, runtime, stream};
-use crate::audience::{self, ASSUMPTIONS, Audience, Schema, Verdict};
+use crate::audience::{self, ASSUMPTIONS, Schema, Verdict};
 use crate::cli::interrupt::{Interrupt, say};
 use crate::cli::target::TargetArgs;
 use crate::engine::{self, JobConfig, JobKind, Record};
 use crate::export::{Format, RecordWriter, RowShape, shaped_writer};
 use crate::text::escape;
+
+/// Said when the push goes to everyone: first, and again on the last line.
+const ALL_USERS: &str = "ALL USERS: no Condition, so this push goes to every user who has logged in or been imported";
 
 #[derive(Debug, Args)]
 pub struct AudienceArgs {
@@ -49,18 +52,17 @@ pub fn run(args: AudienceArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    let audience = match audience::parse(&json, profile.family, &names.names_in_slot_order()) {
+    let checked = match audience::parse(&json, profile.family, &names.names_in_slot_order()) {
         Ok(a) => a,
         Err(e) => bail!("invalid condition: {e}"),
     };
-    if audience == Audience::All {
-        eprintln!("timx: WARNING: no Condition: this push goes to ALL users who have logged in or been imported");
+    if checked.is_all() {
+        eprintln!("timx: WARNING: {ALL_USERS}");
     }
     let format = output_format(args.rows.format, args.rows.output.as_deref());
     let out = open_output(args.rows.output.as_deref())?;
     let mut writer = Verdicts {
-        judge: audience::Judge::new(&audience),
-        audience,
+        judge: audience::Judge::new(&checked),
         schema: Schema::new(&names),
         inner: verdict_writer(format, out)?,
         targeted: [0; 3],
@@ -78,6 +80,10 @@ pub fn run(args: AudienceArgs) -> anyhow::Result<ExitCode> {
     if let Err(e) = crate::journal::after_job(&profile, "audience", &streamed.summary, Some(&input), None) {
         say(&format!("timx: warning: {e}"));
     }
+    if checked.is_all() {
+        // The last line, where the eye lands: the WARNING above has scrolled away.
+        say(&format!("timx: {ALL_USERS}"));
+    }
     let unread = streamed.summary.count(engine::Status::Failed)
         + streamed.summary.count(engine::Status::Invalid)
         + streamed.summary.count(engine::Status::Cancelled);
@@ -86,7 +92,6 @@ pub fn run(args: AudienceArgs) -> anyhow::Result<ExitCode> {
 
 /// Turns each inspect record into its verdict row, counting as it goes.
 struct Verdicts<'a> {
-    audience: Audience,
     judge: audience::Judge,
     schema: Schema,
     inner: Box<dyn RecordWriter<Verdict> + 'a>,
@@ -104,7 +109,11 @@ impl Verdicts<'_> {
         for (why, n) in top.into_iter().take(5) {
             eprintln!("  {}: {n}", escape(why));
         }
-        if matches!(self.audience, Audience::Some(_)) {
+        let checked = self.judge.checked();
+        for w in &checked.warnings {
+            eprintln!("timx: warning: {}", escape(w));
+        }
+        if !checked.is_all() {
             eprintln!("timx: {ASSUMPTIONS}");
         }
     }
@@ -141,10 +150,11 @@ fn targeted_label(t: Option<bool>) -> &'static str {
 
 fn verdict_writer<'a, W: Write + 'a>(format: Format, out: W) -> std::io::Result<Box<dyn RecordWriter<Verdict> + 'a>> {
     let shape = RowShape {
-        csv_header: &["account", "targeted", "reasons", "error"],
+        csv_header: &["account", "targeted", "reasons", "error", "warnings"],
         csv_cells: |v: &Verdict| {
             let targeted = targeted_label(v.targeted).to_owned();
-            vec![v.account.clone(), targeted, v.reasons.join("; "), v.error.clone().unwrap_or_default()]
+            let error = v.error.clone().unwrap_or_default();
+            vec![v.account.clone(), targeted, v.reasons.join("; "), error, v.warnings.join("; ")]
         },
         table_header: || format!("{}  TARGETED  REASONS", crate::text::pad("ACCOUNT", 20)),
         table_line: |v: &Verdict| {

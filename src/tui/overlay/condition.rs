@@ -9,6 +9,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::Outcome;
 use crate::api::Family;
 use crate::audience::{self, Audience, Condition};
+use crate::text::edges_shown;
 use crate::tui::keymap::{self, Action, Context};
 
 /// Conditions kept in the history file.
@@ -18,7 +19,7 @@ pub const HISTORY: usize = 20;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Check {
     Valid(String),
-    /// Valid, but worth a second look (no Condition: everyone).
+    /// Valid, but worth a second look (no Condition: everyone; a point the documents leave open).
     Warn(String),
     Invalid(String),
 }
@@ -57,12 +58,16 @@ impl ConditionEditor {
             Check::Invalid(r#"type a Condition, e.g. {"TagsAnd":["vip"]}, or a whole push body"#.into())
         } else {
             match audience::parse(&self.text, self.family, &self.names) {
-                Ok(Audience::All) => Check::Warn(
-                    "no Condition: the push goes to ALL users who have logged in or been \
-                                                  imported"
-                        .into(),
-                ),
-                Ok(Audience::Some(c)) => Check::Valid(describe(&c)),
+                Ok(c) => match (&c.audience, c.warnings.as_slice()) {
+                    (Audience::All, _) => Check::Warn(
+                        "ALL USERS: no Condition, so the push goes to every user who has logged in or been imported"
+                            .into(),
+                    ),
+                    (Audience::Some(cond), []) => Check::Valid(describe(cond)),
+                    (Audience::Some(cond), w) => {
+                        Check::Warn(format!("{} · warning: {}", describe(cond), w.join(" · warning: ")))
+                    }
+                },
                 Err(e) => Check::Invalid(e.to_string()),
             }
         };
@@ -120,10 +125,15 @@ impl ConditionEditor {
 
 /// A valid condition in a few words: `TagsAnd vip, gold · AttrsOr city=北京`.
 fn describe(c: &Condition) -> String {
-    let tags = |name: &str, v: &[String]| (!v.is_empty()).then(|| format!("{name} {}", v.join(", ")));
+    let shown = |v: &[String]| v.iter().map(|t| edges_shown(t)).collect::<Vec<_>>().join(", ");
+    let tags = |name: &str, v: &[String]| (!v.is_empty()).then(|| format!("{name} {}", shown(v)));
     let attrs = |name: &str, m: &std::collections::BTreeMap<String, String>| {
-        (!m.is_empty())
-            .then(|| format!("{name} {}", m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")))
+        (!m.is_empty()).then(|| {
+            format!(
+                "{name} {}",
+                m.iter().map(|(k, v)| format!("{k}={}", edges_shown(v))).collect::<Vec<_>>().join(", ")
+            )
+        })
     };
     let parts: Vec<String> = [
         tags("TagsAnd", &c.tags_and),
@@ -195,7 +205,12 @@ mod tests {
         assert!(matches!(press(&mut e, KeyCode::Enter), Outcome::Submit(t) if t.contains("gold")));
         e.key(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
         e.paste("{\n  \"MsgRandom\": 1\n}");
-        assert!(matches!(&e.check, Check::Warn(m) if m.contains("ALL users")), "{:?}", e.check);
+        assert!(matches!(&e.check, Check::Warn(m) if m.contains("ALL USERS")), "{:?}", e.check);
+        // A valid condition that rests on an undocumented point is a warning, not an error.
+        let mut e = ConditionEditor::new(String::new(), vec![], Family::Timpush, vec![]);
+        typed(&mut e, r#"{"TagsNot":["spam"]}"#);
+        assert!(matches!(&e.check, Check::Warn(m) if m.contains("TagsNot alone")), "{:?}", e.check);
+        assert!(matches!(press(&mut e, KeyCode::Enter), Outcome::Submit(_)), "a warning still applies");
     }
 
     #[test]

@@ -109,7 +109,7 @@ impl Results {
             }
         }
         if let Some(a) = self.audience.take() {
-            self.set_audience(a.audience, a.text);
+            self.set_audience(a.checked().clone(), a.text);
         }
         // The selection stays on its account (the filter's end puts it back on the pinned row).
         let filter = self.filter.clone();

@@ -111,7 +111,7 @@ impl App {
     pub(crate) fn parse_audience(
         &self,
         text: &str,
-    ) -> Option<Result<crate::audience::Audience, crate::audience::Invalid>> {
+    ) -> Option<Result<crate::audience::Checked, crate::audience::Invalid>> {
         let (profile, names) = (self.active_profile()?, self.attr_names.names.as_ref()?);
         Some(crate::audience::parse(text, profile.family, &names.names_in_slot_order()))
     }
@@ -124,7 +124,8 @@ impl App {
         let on = self.target().map(|t| t.label()).unwrap_or_default();
         let why = match self.parse_audience(&text) {
             Some(Ok(a)) => {
-                if self.results.audience.as_ref().is_none_or(|v| v.audience != a) {
+                // Judged again when the family or the warnings changed, too.
+                if self.results.audience.as_ref().is_none_or(|v| *v.checked() != a) {
                     self.results.set_audience(a, text);
                 }
                 return;

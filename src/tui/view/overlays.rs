@@ -93,12 +93,10 @@ fn input_line(app: &App, f: &mut Frame, area: Rect, prompt: &str, text: &str) {
     f.render_widget(Paragraph::new(line), area);
 }
 
-/// The condition editor: a band above the status line with the line, its check and the history.
+/// The condition editor: a band above the status line with the line, its check and the history;
+/// as tall as its wrapped lines (a warning is a sentence or two), up to half the screen.
 fn condition_editor(app: &App, f: &mut Frame, area: Rect, status: Rect, e: &ConditionEditor) {
     let t = &app.theme;
-    let h = 6.min(status.y);
-    let r = Rect { x: area.x, y: status.y - h, width: area.width, height: h };
-    clear(f, r);
     let (check, style) = match &e.check {
         Check::Valid(m) => (m.as_str(), t.ok),
         Check::Warn(m) => (m.as_str(), t.warn),
@@ -113,6 +111,11 @@ fn condition_editor(app: &App, f: &mut Frame, area: Rect, status: Rect, e: &Cond
         Line::styled(escape(check).into_owned(), style),
         Line::styled(format!("{} earlier conditions (↑)", e.history.len()), t.dim),
     ];
+    let inner = usize::from(area.width.saturating_sub(2).max(1));
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    let h = u16::try_from(rows + 2).unwrap_or(u16::MAX).clamp(6, (status.y / 2).max(6)).min(status.y);
+    let r = Rect { x: area.x, y: status.y - h, width: area.width, height: h };
+    clear(f, r);
     let block = framed(app, titled("Push audience", Context::Condition));
     f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), r);
 }
@@ -200,7 +203,8 @@ fn detail_lines(app: &App) -> Vec<Line<'static>> {
     let tags = r.tags.clone().unwrap_or_default();
     lines.push(Line::styled(format!("Tags ({})", tags.len()), t.header));
     for tag in &tags {
-        lines.push(Line::raw(format!("  {}", escape(tag))));
+        // `"vip "` is not `vip`: surrounding spaces shown.
+        lines.push(Line::raw(format!("  {}", escape(&crate::text::edges_shown(tag)))));
     }
     if let Some(a) = &app.results.audience {
         lines.push(Line::raw(""));
@@ -211,8 +215,16 @@ fn detail_lines(app: &App) -> Vec<Line<'static>> {
             Some(false) => ("✗ not targeted", t.error),
             None => ("? undecided", t.warn),
         };
-        lines.push(Line::from(vec![Span::styled("Push audience  ", t.header), Span::styled(word, style)]));
+        let mut head = vec![Span::styled("Push audience  ", t.header), Span::styled(word, style)];
+        if a.checked().is_all() {
+            head.extend([Span::raw("  "), Span::styled(" ALL USERS ", t.all_badge)]);
+        }
+        lines.push(Line::from(head));
         lines.extend(v.reasons.iter().map(|x| Line::raw(format!("  {}", escape(x)))));
+        lines.extend(v.warnings.iter().map(|w| Line::styled(format!("  warning: {}", escape(w)), t.warn)));
+        if !a.checked().is_all() {
+            lines.push(Line::styled(format!("  {}", crate::audience::ASSUMPTIONS), t.dim));
+        }
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Raw JSON", t.header));

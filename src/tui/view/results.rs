@@ -4,13 +4,13 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
 use super::pane_block;
 use crate::engine::{OutcomeStatus, Status};
 use crate::text::{escape, width};
 use crate::tui::app::{App, Pane};
-use crate::tui::results::{Results, SortKey, Tab};
+use crate::tui::results::{AudienceView, Results, SortKey, Tab};
 use crate::tui::rows::{Pool, Row as ResultRow};
 use crate::write::WriteStatus;
 
@@ -33,8 +33,13 @@ pub fn results(app: &App, f: &mut Frame, area: Rect) {
     }
     if let Some(a) = &r.audience {
         let [yes, no, unknown] = a.counts;
-        block = block
-            .title_bottom(Line::styled(format!(" ✓ {yes} ✗ {no} ? {unknown} audience {} ", fit(&a.text, 40)), t.warn));
+        let mut spans = Vec::new();
+        if a.checked().is_all() {
+            // A state, not a message: on the border for as long as the condition applies.
+            spans.push(Span::styled(" ALL USERS ", t.all_badge));
+        }
+        spans.push(Span::styled(format!(" ✓ {yes} ✗ {no} ? {unknown} audience {} ", fit(&a.text, 40)), t.warn));
+        block = block.title_bottom(Line::from(spans));
     }
     if r.marked() > 0 {
         // Writes act on these: the count is always in sight.
@@ -332,21 +337,17 @@ fn summary(app: &App, f: &mut Frame, area: Rect) {
         Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(charts)
     };
     let n = (left.height as usize).saturating_sub(1).max(1);
-    let left_lines = match &res.audience {
-        // With a condition applied, the reasons take the tags' place.
-        Some(a) => {
-            let [yes, no, unknown] = a.counts;
-            // Reasons are sentences: half the width for them.
-            let label_w = (left.width as usize / 2).max(14);
-            let title = format!("Audience ✓ {yes} ✗ {no} ? {unknown}: not targeted because");
-            bars(app, title, &a.top_misses(n), left, label_w)
-        }
+    match &res.audience {
+        // With a condition applied, the audience takes the tags' place.
+        Some(a) => f.render_widget(Paragraph::new(audience_summary(app, a, left)).wrap(Wrap { trim: false }), left),
         None => {
             let tags = Results::top(&res.tag_counts, n);
-            bars(app, format!("Tags: accounts carrying each (top {n})"), &tags, left, 14)
+            f.render_widget(
+                Paragraph::new(bars(app, format!("Tags: accounts carrying each (top {n})"), &tags, left, 14)),
+                left,
+            );
         }
-    };
-    f.render_widget(Paragraph::new(left_lines), left);
+    }
     let names = app.attr_names.columns();
     // `a` steps through the attributes, then the schema view.
     let lines = match names.get(app.summary_attr % (names.len() + 1)) {
@@ -362,4 +363,34 @@ fn summary(app: &App, f: &mut Frame, area: Rect) {
         }
     };
     f.render_widget(Paragraph::new(lines), right);
+}
+
+/// The audience in the summary: the counts (ALL USERS while it selects everyone), its warnings,
+/// the reasons for not being targeted as bars, and what timx assumed.
+fn audience_summary(app: &App, a: &AudienceView, area: Rect) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let checked = a.checked();
+    let [yes, no, unknown] = a.counts;
+    let mut head = vec![Span::styled(format!("Audience ✓ {yes} ✗ {no} ? {unknown}"), t.header)];
+    let mut notes: Vec<Line<'static>> = Vec::new();
+    if checked.is_all() {
+        head.extend([Span::raw(" "), Span::styled(" ALL USERS ", t.all_badge)]);
+        notes.push(Line::styled("no Condition: every user who has logged in or been imported", t.warn));
+    }
+    notes.extend(checked.warnings.iter().map(|w| Line::styled(format!("warning: {}", escape(w)), t.warn)));
+    let assumed = (!checked.is_all()).then(|| Line::styled(crate::audience::ASSUMPTIONS, t.dim));
+    // Lines the notes take once wrapped; the bars get what is left.
+    let cols = usize::from(area.width.max(1));
+    let noted: usize = notes.iter().chain(&assumed).map(|l| l.width().div_ceil(cols).max(1)).sum();
+    let n = usize::from(area.height).saturating_sub(2 + noted).max(1);
+    let mut lines = vec![Line::from(head)];
+    lines.extend(notes);
+    let top = a.top_misses(n);
+    if !top.is_empty() {
+        // Reasons are sentences: half the width for them.
+        let label_w = (area.width as usize / 2).max(14);
+        lines.extend(bars(app, "not targeted because".into(), &top, area, label_w));
+    }
+    lines.extend(assumed);
+    lines
 }
