@@ -24,6 +24,29 @@ pub fn expand(typed: &str) -> PathBuf {
     }
 }
 
+/// Refuse an output that is one of the inputs (`-f list.txt -o list.txt`): the input would be
+/// replaced by the outcomes, and a reviewed plan lost.
+pub fn output_is_not_an_input<'a>(
+    output: Option<&Path>,
+    inputs: impl IntoIterator<Item = &'a Path>,
+) -> anyhow::Result<()> {
+    let Some(out) = output else { return Ok(()) };
+    let Ok(o) = std::fs::metadata(out) else { return Ok(()) };
+    for input in inputs {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if std::fs::metadata(input).is_ok_and(|i| i.is_file() && i.dev() == o.dev() && i.ino() == o.ino()) {
+                anyhow::bail!(
+                    "-o {} is also an input: it would be overwritten with the outcomes; name another file",
+                    shown(out)
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The absolute form of a path, for messages (the path itself when it cannot be made).
 pub fn shown(p: &Path) -> String {
     std::path::absolute(p).unwrap_or_else(|_| p.to_owned()).display().to_string()

@@ -94,7 +94,12 @@ fn run_key_command(command: &[String]) -> anyhow::Result<String> {
         .output()
         .with_context(|| format!("cannot run secret command `{prog}`"))?;
     if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
+        let mut err = String::from_utf8_lossy(&out.stderr).into_owned();
+        // A failing command may still have printed the key, and echo it on stderr: never shown.
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        for secret in stdout.lines().map(str::trim).filter(|l| l.len() >= 4) {
+            err = err.replace(secret, "<redacted>");
+        }
         let last: String = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").chars().take(200).collect();
         let said = if last.is_empty() { String::new() } else { format!(": {}", crate::text::escape(last.trim())) };
         bail!("secret command `{prog}` failed with {}{said}", out.status);
@@ -107,6 +112,16 @@ fn run_key_command(command: &[String]) -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found in review: a command that printed the key, echoed it on stderr and failed had
+    /// the key shown in the error.
+    #[test]
+    fn a_failing_command_that_echoes_the_key_does_not_show_it() {
+        let cmd = vec!["sh".into(), "-c".into(), "echo K3yK3yK3y; echo 'oops K3yK3yK3y' >&2; exit 3".into()];
+        let e = SecretSource::Command { command: cmd }.resolve().unwrap_err().to_string();
+        assert!(!e.contains("K3yK3yK3y"), "{e}");
+        assert!(e.contains("oops <redacted>"), "{e}");
+    }
 
     #[test]
     fn errors_name_the_source_not_the_value() {

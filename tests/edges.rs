@@ -188,3 +188,55 @@ fn an_audit_whose_stdout_is_closed_ends_with_its_summary_and_journal_line() {
     let last = journal(&env).pop().expect("a journal line");
     assert_eq!(last["command"], "inspect", "{last}");
 }
+
+/// Found in review: `-o` naming an input replaced the account list (or the reviewed plan) with
+/// the outcomes. Now refused before anything is read or sent; the input is left as it was.
+#[test]
+fn an_output_that_is_an_input_is_refused() {
+    let (emu, _rt, env, accounts) = setup();
+    let kept = std::fs::read(&accounts).unwrap();
+    let mut a: Vec<String> = ["inspect", "-f", accounts.to_str().unwrap(), "-o", accounts.to_str().unwrap()]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    a.extend(one_off(&emu));
+    let o = env.run(&a.iter().map(String::as_str).collect::<Vec<_>>(), Some(KEY));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("is also an input"), "{}", text(&o.stderr));
+    let plan = env.dir.path().join("plan.ndjson");
+    let p = edit(&emu, &accounts, "x", &["--plan", "-o", plan.to_str().unwrap()]);
+    let p: Vec<&str> = p.iter().map(String::as_str).filter(|s| *s != "--yes").collect();
+    assert_eq!(env.run(&p, Some(KEY)).status.code(), Some(0));
+    let plan_kept = std::fs::read(&plan).unwrap();
+    let mut a: Vec<String> =
+        ["apply", "--from-plan", plan.to_str().unwrap(), "-o", plan.to_str().unwrap(), "--yes", "--read-write"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+    a.extend(one_off(&emu));
+    let calls = write_calls(&emu);
+    let o = env.run(&a.iter().map(String::as_str).collect::<Vec<_>>(), Some(KEY));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert_eq!(write_calls(&emu), calls);
+    assert_eq!(std::fs::read(&accounts).unwrap(), kept);
+    assert_eq!(std::fs::read(&plan).unwrap(), plan_kept);
+}
+
+/// Found in review: one line without a line end (`-f /dev/zero`, a runaway pipe) grew memory
+/// until the machine ran out. A line is now kept to 4 KiB (an account is at most 32 bytes, so
+/// the line is an `invalid` account) and a source to 1 GiB.
+#[test]
+fn a_huge_line_on_standard_input_is_one_invalid_account() {
+    let (emu, _rt, env, _) = setup();
+    let mut a: Vec<String> = ["inspect", "-f", "-", "--format", "ndjson"].iter().map(|s| s.to_string()).collect();
+    a.extend(one_off(&emu));
+    let mut input = vec![b'x'; 20 << 20];
+    input.extend_from_slice(b"\nu00001\n");
+    let o = env.run_with(&a.iter().map(String::as_str).collect::<Vec<_>>(), &[("TIMX_SECRET_KEY", KEY)], &input);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let rows: Vec<serde_json::Value> = text(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["status"], "invalid");
+    assert!(rows[0]["account"].as_str().unwrap().len() <= 4096, "the line is kept short");
+    assert_eq!(rows[1]["status"], "found");
+}

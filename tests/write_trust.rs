@@ -446,3 +446,46 @@ fn a_resume_without_its_undo_file_is_refused_when_a_row_may_have_written() {
     assert_eq!(write_calls(&emu), calls);
     rt.block_on(emu.shutdown());
 }
+
+/// Found in review: a resumed `edit --yes` planned a redone account afresh, so a value someone
+/// set after the interrupted run was overwritten without a word, and the undo file (which keeps
+/// the first run's "before") then put back a value that was no longer there. Now such an
+/// account is a conflict and keeps the other admin's value. And a resume after the app's slots
+/// were renamed is refused: its rows and undo file name attributes by the slots of then.
+#[test]
+fn a_resume_neither_writes_over_a_change_made_since_nor_into_renamed_slots() {
+    let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(demo()));
+    let env = Workspace::new();
+    let out = env.dir.path().join("out.ndjson");
+    let a = |extra: &[&str]| {
+        let base = ["edit", "bob", "carol", "--set", "city=Lima", "--yes", "--read-write", "-o", out.to_str().unwrap()];
+        args(&[&base[..], extra].concat(), &emu, "timpush")
+    };
+    let o = run(&env, &a(&[]));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    // As if the run had been interrupted before bob's write was answered; since then another
+    // admin set bob's city.
+    let text_out = std::fs::read_to_string(&out).unwrap();
+    let mut lines: Vec<String> = text_out.lines().map(str::to_owned).collect();
+    lines[1] = lines[1].replace("\"status\":\"changed\"", "\"status\":\"cancelled\"");
+    std::fs::write(&out, lines.join("\n") + "\n").unwrap();
+    meddle(&emu, &rt, "bob", &[("city", "Oslo")], None);
+    let o = run(&env, &a(&["--resume"]));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let rows = write_rows(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(status_of(&rows, "bob"), "conflict", "{rows:?}");
+    let bob = rows.iter().find(|r| r["account"] == "bob").unwrap();
+    assert!(bob.to_string().contains("changed since the interrupted run"), "{bob}");
+    assert_eq!(held(&emu, "bob").unwrap().0["city"], "Oslo", "the other admin's value is kept");
+    // Renamed slots: refused, nothing sent, the file left as it was.
+    std::fs::write(&out, lines.join("\n") + "\n").unwrap();
+    let rename = args(&["attr-names", "set", "1=town", "7=city", "--yes", "--read-write"], &emu, "timpush");
+    assert_eq!(run(&env, &rename).status.code(), Some(0));
+    let calls = write_calls(&emu);
+    let o = run(&env, &a(&["--resume"]));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("attribute names changed"), "{}", text(&o.stderr));
+    assert_eq!(write_calls(&emu), calls, "nothing sent");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), lines.join("\n") + "\n");
+    rt.block_on(emu.shutdown());
+}

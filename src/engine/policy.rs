@@ -123,8 +123,29 @@ impl Ctx {
         }
     }
 
-    /// Run one call under the policy. `send` makes the call; `pacer` spaces it.
-    pub async fn call<T, F, Fut>(&self, pacer: &Pacer, mut send: F) -> Result<(T, u32), Stop>
+    /// Run one read under the policy. `send` makes the call; `pacer` spaces it. A slow answer
+    /// is hedged (see `hedged`).
+    pub async fn call<T, F, Fut>(&self, pacer: &Pacer, send: F) -> Result<(T, u32), Stop>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, CallError>>,
+    {
+        self.call_with(pacer, send, true).await
+    }
+
+    /// Run one write under the policy, never hedged nor abandoned early: a copy left
+    /// unanswered could still be carried out after a later write to the same account (the
+    /// undo, another admin's fix) and silently undo it. A stalled write waits for the client's
+    /// timeout, as before; its outcome is then read back.
+    pub async fn call_write<T, F, Fut>(&self, pacer: &Pacer, send: F) -> Result<(T, u32), Stop>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, CallError>>,
+    {
+        self.call_with(pacer, send, false).await
+    }
+
+    async fn call_with<T, F, Fut>(&self, pacer: &Pacer, mut send: F, hedge: bool) -> Result<(T, u32), Stop>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, CallError>>,
@@ -155,10 +176,11 @@ impl Ctx {
             }
             attempt += 1;
             self.counters.calls.fetch_add(1, Ordering::Relaxed);
+            let sent = async { if hedge { self.hedged(pacer, &mut send).await } else { (send().await, false) } };
             let (result, abandoned) = tokio::select! {
                 // Cancelled while the call was out: it may have been carried out.
                 _ = self.cancel.cancelled() => return Err(Stop::Lost(CallError::Cancelled, attempt)),
-                r = self.hedged(pacer, &mut send) => r,
+                r = sent => r,
             };
             // A copy left unanswered by a hedge may still be carried out.
             landed |= abandoned && result.is_err();
@@ -276,7 +298,7 @@ pub async fn fetch_attr_names(
     family: Family,
     cancel: CancellationToken,
 ) -> Result<Reply<wire::AttrNames>, CallError> {
-    one_call(client.clone(), family, cancel, || client.get_attr_names(family)).await
+    one_call(client.clone(), family, cancel, true, || client.get_attr_names(family)).await
 }
 
 /// Name attribute slots (and, in timpush, their account types) under the job's retry policy.
@@ -287,7 +309,7 @@ pub async fn set_attr_names(
     names: &wire::AttrNames,
     cancel: CancellationToken,
 ) -> Result<Reply<serde_json::Value>, CallError> {
-    one_call(client.clone(), family, cancel, || client.set_attr_names(family, names)).await
+    one_call(client.clone(), family, cancel, false, || client.set_attr_names(family, names)).await
 }
 
 /// One call (not per account) under the retry policy.
@@ -295,6 +317,7 @@ async fn one_call<T, F, Fut>(
     client: std::sync::Arc<Client>,
     family: Family,
     cancel: CancellationToken,
+    read: bool,
     send: F,
 ) -> Result<T, CallError>
 where
@@ -304,7 +327,7 @@ where
     let cfg = super::JobConfig::new(super::JobKind::Attrs, family, crate::api::MAX_CALLS_PER_SECOND);
     let pacer = Pacer::new(cfg.rate_limit);
     let ctx = Ctx::new(client, cfg, cancel);
-    match ctx.call(&pacer, send).await {
+    match ctx.call_with(&pacer, send, read).await {
         Ok((reply, _)) => Ok(reply),
         Err(Stop::Failed(e, _) | Stop::Split(e, _) | Stop::Aborted(e, _) | Stop::Lost(e, _)) => Err(e),
         Err(Stop::Cancelled) => Err(CallError::Cancelled),

@@ -163,6 +163,9 @@ impl Writes {
                 (row.changes, guard)
             }
         };
+        if let Some(why) = self.changed_since_first_run(account, &attrs) {
+            return (WriteRecord { changes, reason: Some(why), guard, ..r(WriteStatus::Conflict) }, None);
+        }
         let resolved = match guard::resolve(&changes, &guard, &attrs, &tags) {
             Ok(v) => v,
             Err(why) => return (WriteRecord { changes, reason: Some(why), guard, ..r(WriteStatus::Conflict) }, None),
@@ -179,6 +182,37 @@ impl Writes {
         });
         let row = WriteRecord { changes: resolved.needed.clone(), note, guard, ..r(WriteStatus::Planned) };
         (row, Some((resolved, tags)))
+    }
+
+    /// A resumed write: an attribute its first run recorded (about to write) that is now at
+    /// neither the value it found nor the value it wrote was changed by someone else since.
+    /// Writing over it would lose that change, and the undo file (which keeps the first run's
+    /// "before") would put back a value that was no longer there: a conflict instead.
+    fn changed_since_first_run(&self, account: &str, attrs: &BTreeMap<String, String>) -> Option<String> {
+        let Mode::Apply { undo, .. } = &self.mode else { return None };
+        let moved: Vec<String> = undo
+            .earlier(account)?
+            .iter()
+            .filter(|c| c.op == change::Op::Set || c.op == change::Op::Unset)
+            .filter_map(|c| {
+                let name = c.name.as_ref()?;
+                let now = attrs.get(name);
+                // The inverse goes from what the first run wrote back to what it found.
+                (now != c.from.as_ref() && now != c.to.as_ref()).then(|| {
+                    let shown = |v: Option<&String>| {
+                        v.map_or_else(|| "unset".to_string(), |v| format!("{:?}", crate::text::escape(v)))
+                    };
+                    format!(
+                        "{} is {}, the interrupted run found {}",
+                        crate::text::escape(name),
+                        shown(now),
+                        shown(c.to.as_ref())
+                    )
+                })
+            })
+            .collect();
+        (!moved.is_empty())
+            .then(|| format!("changed since the interrupted run: {}; plan it again without --resume", moved.join(", ")))
     }
 
     /// An account a resumed write finds with nothing left to do: `changed` when its first run

@@ -37,7 +37,7 @@ pub(crate) fn send<'a>(
     Box::pin(async move {
         let family = ctx.cfg.family;
         let body = Body::new(call, items, accounts);
-        let result = ctx.call(lanes.of(call.cmd), || body.send(&ctx.client, family)).await;
+        let result = ctx.call_write(lanes.of(call.cmd), || body.send(&ctx.client, family)).await;
         match result {
             Err(Stop::Split(..)) if items.len() > 1 => {
                 let (left, right) = items.split_at(items.len() / 2);

@@ -41,6 +41,7 @@ pub fn run(args: AudienceArgs) -> anyhow::Result<ExitCode> {
             .context("cannot read the condition file")?,
         None => args.condition.clone(),
     };
+    crate::paths::output_is_not_an_input(args.rows.output.as_deref(), args.rows.file.iter().map(|p| p.as_path()))?;
     let profile = args.target.resolve()?;
     let input = Arc::new(read_account_sources(&args.rows.accounts, &args.rows.file, &args.target)?);
     let client = client(&profile)?;

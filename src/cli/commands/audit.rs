@@ -99,12 +99,35 @@ pub(crate) fn client(profile: &Profile) -> anyhow::Result<Arc<Client>> {
 /// twice, and invalid UTF-8 becomes U+FFFD on its own line, which marks that account invalid
 /// instead of failing the whole input.
 fn push_lines(n: &mut Normalizer, mut reader: impl std::io::BufRead) -> std::io::Result<()> {
+    // An account is at most 32 bytes: a line is kept to 4 KiB (longer is invalid anyway), and
+    // a source to the input cap, so `-f /dev/zero` or a runaway pipe cannot fill the memory.
+    const LINE_CAP: usize = 4096;
     let mut line = Vec::new();
-    while reader.read_until(b'\n', &mut line)? > 0 {
-        n.push_line(&String::from_utf8_lossy(&line));
+    let mut total = 0u64;
+    loop {
         line.clear();
+        loop {
+            let buf = reader.fill_buf()?;
+            if buf.is_empty() {
+                break;
+            }
+            let (len, ends) = buf.iter().position(|b| *b == b'\n').map_or((buf.len(), false), |i| (i + 1, true));
+            let room = LINE_CAP.saturating_sub(line.len());
+            line.extend_from_slice(&buf[..len.min(room)]);
+            reader.consume(len);
+            total += len as u64;
+            if total > crate::paths::INPUT_CAP {
+                return Err(std::io::Error::other("larger than 1 GiB: timx stops reading there"));
+            }
+            if ends {
+                break;
+            }
+        }
+        if line.is_empty() {
+            return Ok(());
+        }
+        n.push_line(&String::from_utf8_lossy(&line));
     }
-    Ok(())
 }
 
 /// Read every account source into one normalized list.
@@ -238,6 +261,7 @@ pub(crate) fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>>
 }
 
 pub fn run_audit(kind: JobKind, args: AuditArgs) -> anyhow::Result<ExitCode> {
+    crate::paths::output_is_not_an_input(args.rows.output.as_deref(), args.rows.file.iter().map(PathBuf::as_path))?;
     let profile = args.target.resolve()?;
     let input = Arc::new(read_accounts(&args)?);
     let client = client(&profile)?;

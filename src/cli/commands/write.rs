@@ -133,6 +133,8 @@ pub(crate) fn writable_profile(opts: &WriteOpts) -> anyhow::Result<Profile> {
 }
 
 pub fn run_apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
+    let inputs = args.file.iter().chain(args.from_plan.iter()).map(PathBuf::as_path);
+    crate::paths::output_is_not_an_input(args.opts.output.as_deref(), inputs)?;
     let profile = writable_profile(&args.opts)?;
     let client = client(&profile)?;
     let rt = runtime()?;
@@ -209,7 +211,11 @@ fn read_input(file: &Path, format: Option<Format>, opts: &WriteOpts) -> anyhow::
         }
         let Some(format) = format else { bail!("-f - needs --input-format csv|json|ndjson") };
         let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)?;
+        let cap = crate::paths::INPUT_CAP;
+        std::io::Read::read_to_end(&mut std::io::Read::take(std::io::stdin().lock(), cap + 1), &mut bytes)?;
+        if bytes.len() as u64 > cap {
+            bail!("standard input is larger than 1 GiB: timx stops reading there");
+        }
         return Ok((format, bytes));
     }
     let format = state_file::format_of(file, format)?;
@@ -283,6 +289,7 @@ pub fn run_edit(args: EditArgs) -> anyhow::Result<ExitCode> {
     if let Some(t) = edit.add_tags.iter().find(|t| edit.remove_tags.contains(t)) {
         bail!("--add-tag and --remove-tag both name {t:?}");
     }
+    crate::paths::output_is_not_an_input(args.opts.output.as_deref(), args.file.iter().map(PathBuf::as_path))?;
     let profile = writable_profile(&args.opts)?;
     let mut input = read_account_sources(&args.accounts, &args.file, &args.opts.target)?;
     let client = client(&profile)?;

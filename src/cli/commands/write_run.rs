@@ -280,6 +280,12 @@ impl WriteRun {
                 escape(&h.command),
                 h.time
             )),
+            // Its rows and its undo file name attributes by the slots of then.
+            Some(h) if h.names != head.names => Err(format!(
+                "the app's attribute names changed since it was written ({}): finishing it would write into other \
+                 slots; put the names back, or start over without --resume",
+                names_moved(&h.names, &head.names)
+            )),
             Some(h) => {
                 // FILE is scanned first (else the newest copy): its undo file is the job's.
                 undo.borrow_mut().get_or_insert_with(|| h.undo_file.clone().unwrap_or_default());
@@ -320,6 +326,18 @@ impl WriteRun {
         let head = first_head.into_inner();
         Ok(Resumed { dest: Dest::Resume { earlier, redo, kept }, whole: Some(whole), undo, head })
     }
+}
+
+/// How two slot → name maps differ, in words (`slot 1: city → lang`).
+fn names_moved(then: &BTreeMap<usize, String>, now: &BTreeMap<usize, String>) -> String {
+    let shown = |n: Option<&String>| n.map_or_else(|| "(empty)".to_string(), |n| escape(n).into_owned());
+    let slots: std::collections::BTreeSet<usize> = then.keys().chain(now.keys()).copied().collect();
+    slots
+        .into_iter()
+        .filter(|s| then.get(s) != now.get(s))
+        .map(|s| format!("slot {s}: {} → {}", shown(then.get(&s)), shown(now.get(&s))))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn cancel() -> CancellationToken {
