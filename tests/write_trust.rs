@@ -415,20 +415,29 @@ fn a_write_killed_at_once_can_be_resumed_and_a_fresh_run_drops_old_copies() {
     rt.block_on(emu.shutdown());
 }
 
+/// `edit bob carol --set city=Lima --yes -o out.ndjson` and `extra`, on the demo app.
+fn lima(emu: &Running, out: &std::path::Path, extra: &[&str]) -> Vec<String> {
+    let base = ["edit", "bob", "carol", "--set", "city=Lima", "--yes", "--read-write", "-o", out.to_str().unwrap()];
+    args(&[&base[..], extra].concat(), emu, "timpush")
+}
+
+/// That edit run once on a fresh demo app: the emulator, the workspace, `-o` and the output.
+fn lima_written() -> (Running, tokio::runtime::Runtime, Workspace, PathBuf, std::process::Output) {
+    let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(demo()));
+    let env = Workspace::new();
+    let out = env.dir.path().join("out.ndjson");
+    let o = run(&env, &lima(&emu, &out, &[]));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    (emu, rt, env, out, o)
+}
+
 /// Found in the second review: a resume whose undo file is gone went ahead when FILE's rows that
 /// may have written were not final (`unknown`, `partial`): the first run's record of those
 /// accounts was lost and they came back `unchanged`. It is refused, FILE left as it was.
 #[test]
 fn a_resume_without_its_undo_file_is_refused_when_a_row_may_have_written() {
-    let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(demo()));
-    let env = Workspace::new();
-    let out = env.dir.path().join("out.ndjson");
-    let a = |extra: &[&str]| {
-        let base = ["edit", "bob", "carol", "--set", "city=Lima", "--yes", "--read-write", "-o", out.to_str().unwrap()];
-        args(&[&base[..], extra].concat(), &emu, "timpush")
-    };
-    let o = run(&env, &a(&[]));
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let (emu, rt, env, out, o) = lima_written();
+    let a = |extra: &[&str]| lima(&emu, &out, extra);
     let undo = undo_path(&o);
     // As if the run had been killed with bob's answer lost and carol not reached.
     let text_out = std::fs::read_to_string(&out).unwrap();
@@ -454,15 +463,8 @@ fn a_resume_without_its_undo_file_is_refused_when_a_row_may_have_written() {
 /// were renamed is refused: its rows and undo file name attributes by the slots of then.
 #[test]
 fn a_resume_neither_writes_over_a_change_made_since_nor_into_renamed_slots() {
-    let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(demo()));
-    let env = Workspace::new();
-    let out = env.dir.path().join("out.ndjson");
-    let a = |extra: &[&str]| {
-        let base = ["edit", "bob", "carol", "--set", "city=Lima", "--yes", "--read-write", "-o", out.to_str().unwrap()];
-        args(&[&base[..], extra].concat(), &emu, "timpush")
-    };
-    let o = run(&env, &a(&[]));
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let (emu, rt, env, out, _) = lima_written();
+    let a = |extra: &[&str]| lima(&emu, &out, extra);
     // As if the run had been interrupted before bob's write was answered; since then another
     // admin set bob's city.
     let text_out = std::fs::read_to_string(&out).unwrap();
