@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 
 /// How a private file is opened: appended to (logs, the journal), truncated (an output that
 /// grows as a job runs), or created anew (a temporary file, never an existing one).
@@ -71,6 +71,28 @@ fn special(path: &Path) -> bool {
         let t = m.file_type();
         !t.is_file() && !t.is_dir() && !t.is_symlink()
     })
+}
+
+/// Take the lock of the job writing `path` (a hidden `.NAME.timx-lock` beside it, held by
+/// `flock` until the returned file is dropped or the process ends, however it ends). Another
+/// holder is refused with the reason.
+pub fn lock_beside(path: &Path) -> anyhow::Result<std::fs::File> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let lock = dir.join(format!(".{name}.timx-lock"));
+    let file = open(&lock, Open::Append).with_context(|| format!("cannot lock {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock on a descriptor this function owns; no memory is shared.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            bail!(
+                "another timx is writing {} now (the same job started twice?): wait for it to end; nothing was sent",
+                path.display()
+            );
+        }
+    }
+    Ok(file)
 }
 
 /// A private file being written; `commit` puts it in place. Dropped uncommitted, it is removed.
@@ -300,6 +322,19 @@ mod tests {
         use std::os::unix::fs::FileTypeExt;
         assert!(t.is_char_device(), "an export to a device is not replaced by a file");
         assert_eq!(mode(&null), 0o666);
+    }
+
+    /// Found in review: the same resume started twice ran twice at once and recorded accounts
+    /// twice in the undo file. The second is refused while the first holds the lock.
+    #[test]
+    fn a_job_lock_is_held_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.ndjson");
+        let first = lock_beside(&out).unwrap();
+        let e = lock_beside(&out).unwrap_err().to_string();
+        assert!(e.contains("another timx is writing"), "{e}");
+        drop(first);
+        assert!(lock_beside(&out).is_ok(), "free again once the first ends");
     }
 
     #[test]

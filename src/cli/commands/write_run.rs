@@ -119,6 +119,17 @@ impl WriteRun {
     }
 
     pub async fn run(mut self, opts: &WriteOpts) -> anyhow::Result<ExitCode> {
+        if let (Some(o), Some(u)) = (opts.output.as_deref(), opts.undo_file.as_deref())
+            && same_path(o, u)
+        {
+            bail!("--undo-file {} is also -o: name another file for one of them; nothing was sent", u.display());
+        }
+        // Held until the job ends: two runs of one job (a resume started twice) would record
+        // accounts twice in its undo file and race on FILE.
+        let _lock = match opts.output.as_deref() {
+            Some(o) => Some(crate::private_file::lock_beside(o)?),
+            None => None,
+        };
         let format = super::audit::output_format(opts.format, opts.output.as_deref());
         let mut head = self.head(if opts.plan { FileKind::Plan } else { FileKind::Outcomes });
         let Resumed { dest, whole, undo, head: first_head } = self.resume(opts, format, &head)?;
@@ -160,7 +171,8 @@ impl WriteRun {
         }
         let undo = if resumed_undo { UndoLog::resume(&path, &head)? } else { UndoLog::create(&path, &head)? };
         eprintln!(
-            "timx: undo file: {} (written before any account is changed; restore with: timx apply -f {})",
+            "timx: undo file: {} (made when the first account is about to change, never after; restore with: timx \
+             apply -f {})",
             path.display(),
             path.display()
         );
@@ -325,6 +337,14 @@ impl WriteRun {
         let whole = std::mem::replace(&mut self.input, sub);
         let head = first_head.into_inner();
         Ok(Resumed { dest: Dest::Resume { earlier, redo, kept }, whole: Some(whole), undo, head })
+    }
+}
+
+/// Whether two paths name the same file (or would: compared absolute when neither exists).
+fn same_path(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => std::path::absolute(a).ok() == std::path::absolute(b).ok(),
     }
 }
 
