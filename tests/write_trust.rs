@@ -491,3 +491,44 @@ fn a_resume_neither_writes_over_a_change_made_since_nor_into_renamed_slots() {
     assert_eq!(std::fs::read_to_string(&out).unwrap(), lines.join("\n") + "\n");
     rt.block_on(emu.shutdown());
 }
+
+/// Found in review: a plan file's rows were sent without the checks a desired state gets, so one
+/// edited row (a 60-byte value) failed its whole batch with its error, other accounts included.
+/// Now that row is `invalid` with the reason, and the others are written.
+#[test]
+fn a_plan_row_over_the_limits_is_invalid_and_the_others_are_written() {
+    let (emu, rt) = start_isolated(EmulatorConfig::default(), Some(demo()));
+    let env = Workspace::new();
+    let plan = env.dir.path().join("plan.ndjson");
+    let p =
+        args(&["edit", "bob", "carol", "--set", "city=Lima", "--plan", "-o", plan.to_str().unwrap()], &emu, "timpush");
+    assert_eq!(run(&env, &p).status.code(), Some(0));
+    let text_plan = std::fs::read_to_string(&plan).unwrap();
+    let long = "x".repeat(60);
+    let edited: Vec<String> = text_plan
+        .lines()
+        .map(|l| {
+            if l.contains("\"account\":\"bob\"") {
+                l.replace("\"to\":\"Lima\"", &format!("\"to\":\"{long}\""))
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    std::fs::write(&plan, edited.join("\n") + "\n").unwrap();
+    let out = env.dir.path().join("out.ndjson");
+    let a = args(
+        &["apply", "--from-plan", plan.to_str().unwrap(), "--yes", "--read-write", "-o", out.to_str().unwrap()],
+        &emu,
+        "timpush",
+    );
+    let o = run(&env, &a);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let rows = write_rows(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(status_of(&rows, "bob"), "invalid", "{rows:?}");
+    assert!(rows.iter().any(|r| r["account"] == "bob" && r.to_string().contains("50-byte limit")), "{rows:?}");
+    assert_eq!(status_of(&rows, "carol"), "changed", "{rows:?}");
+    assert_eq!(held(&emu, "carol").unwrap().0["city"], "Lima");
+    assert_eq!(held(&emu, "bob").unwrap().0["city"], "São Paulo");
+    rt.block_on(emu.shutdown());
+}

@@ -107,9 +107,10 @@ pub fn load_file(path: &Path) -> anyhow::Result<Loaded> {
     let mut set = PlanSet::default();
     let mut undo_rows = Vec::new();
     let mut repeat: Option<String> = None;
+    let mut bad: Vec<(u32, String)> = Vec::new();
     let mut first_of = |n: &mut Normalizer, account: &str| {
-        let fresh = n.push_account(account).is_some();
-        if !fresh {
+        let fresh = n.push_account(account);
+        if fresh.is_none() {
             repeat.get_or_insert_with(|| account.to_owned());
         }
         fresh
@@ -122,7 +123,10 @@ pub fn load_file(path: &Path) -> anyhow::Result<Loaded> {
     let head = read_each(path, &mut |head, r| {
         if head.kind == FileKind::Undo {
             undo_rows.push(r.row);
-        } else if first_of(&mut n, &r.row.account) {
+        } else if let Some(i) = first_of(&mut n, &r.row.account) {
+            if let Some(why) = (r.row.status == "planned").then(|| row_problem(&r.row, head)).flatten() {
+                bad.push((i, why));
+            }
             // Kept as read: decoded whole here once, so a row no batch could read is refused.
             let names = r.row.changes.iter().filter_map(|c| c.name.as_deref());
             set.push_line(&r.row.status, names, r.line);
@@ -137,7 +141,8 @@ pub fn load_file(path: &Path) -> anyhow::Result<Loaded> {
         ),
         FileKind::Undo => {
             for r in super::undo::merge(undo_rows) {
-                if first_of(&mut n, &r.account) {
+                if let Some(i) = first_of(&mut n, &r.account) {
+                    bad.extend(row_problem(&r, &head).map(|why| (i, why)));
                     set.push(&r);
                 }
             }
@@ -148,7 +153,36 @@ pub fn load_file(path: &Path) -> anyhow::Result<Loaded> {
         bail!("{}: {} has more than one row: not a plan timx wrote", path.display(), crate::text::escape(&a));
     }
     let hash = hashing.join().unwrap_or_else(|_| Ok(String::new()))?;
-    Ok(Loaded { head, input: n.finish(), set, hash })
+    let mut input = n.finish();
+    input.mark_invalid(bad);
+    Ok(Loaded { head, input, set, hash })
+}
+
+/// Why a row of a plan or undo file cannot be sent as it is, checked before anything is sent
+/// (as a desired state is): a value or tag over the limit, an empty tag, an attribute the app
+/// did not have when the file was made, a field changed twice. timx never writes such a row;
+/// an edited file may hold one, and one bad row must not fail its whole batch.
+fn row_problem(row: &PlanRow, head: &FileHead) -> Option<String> {
+    use crate::api::MAX_FIELD_BYTES;
+    let mut seen = std::collections::HashSet::new();
+    for c in &row.changes {
+        if !seen.insert(c.field()) {
+            return Some(format!("changes {} twice: not a row timx wrote", c.field().split_at(2).1));
+        }
+        match (&c.name, &c.tag) {
+            (Some(name), _) if !head.names.values().any(|n| n == name) => {
+                return Some(format!("the app had no attribute named {name:?} when the file was made"));
+            }
+            (Some(name), _) if c.to.as_ref().is_some_and(|v| v.len() > MAX_FIELD_BYTES) => {
+                return Some(format!("the value of {name} is over the {MAX_FIELD_BYTES}-byte limit"));
+            }
+            (None, Some(t)) if t.is_empty() || t.len() > MAX_FIELD_BYTES => {
+                return Some(format!("tag {t:?} is empty or over the {MAX_FIELD_BYTES}-byte limit"));
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Each row handed to `sink` (with the file's head) as it is read; returns the head.
