@@ -1,5 +1,5 @@
 //! The pace promise, strictly, on tokio's paused clock (so the machine's speed cannot decide the
-//! result): many batches share the real pacer, each call reaches the server up to 6 ms after
+//! result): many batches share the real pacer, each call reaches the server up to 10 ms after
 //! it leaves (seeded), and the emulator's strict limiter — the (R+1)-th call of a command in any
 //! sliding second is refused, judged on arrival — never refuses one; the pace is at the limit.
 //! The same against the real strict emulator over loopback, in real time, is B1 in `cargo bench`
@@ -23,7 +23,7 @@ async fn calls_paced_at_the_limit_are_never_refused_by_a_strict_sliding_window()
     let t0 = tokio::time::Instant::now();
     let mut tasks = Vec::new();
     // 100 batches in flight, as a job at 100/s keeps them: each waits for its slot, and its
-    // call arrives 0–6 ms later; then its answer takes 80–120 ms.
+    // call arrives 0–10 ms later; then its answer takes 80–120 ms.
     for _ in 0..100 {
         let (pacer, dice, arrivals) = (pacer.clone(), dice.clone(), arrivals.clone());
         tasks.push(tokio::spawn(async move {
@@ -31,7 +31,7 @@ async fn calls_paced_at_the_limit_are_never_refused_by_a_strict_sliding_window()
                 pacer.wait().await;
                 let (transit, answer) = {
                     let mut d = dice.lock().unwrap();
-                    (d.random_range(0..=6_000u64), d.random_range(80..=120u64))
+                    (d.random_range(0..=10_000u64), d.random_range(80..=120u64))
                 };
                 let arrival = tokio::time::Instant::now() + Duration::from_micros(transit);
                 arrivals.lock().unwrap().push(arrival.into_std());

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 /// The window the service counts calls in.
 const WINDOW: Duration = Duration::from_secs(1);
 /// Added to the window: calls leave here a little unevenly on their way to the server.
-const MARGIN: Duration = Duration::from_millis(8);
+const MARGIN: Duration = Duration::from_millis(15);
 
 #[derive(Debug)]
 struct State {
