@@ -4,6 +4,7 @@
 
 pub mod harness;
 pub mod pty;
+pub mod pushes;
 pub mod writes;
 
 use std::net::SocketAddr;
