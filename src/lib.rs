@@ -17,6 +17,7 @@ pub mod export;
 pub mod journal;
 pub mod logging;
 pub mod private_file;
+pub mod push;
 pub mod resume;
 pub mod schema_stats;
 pub mod secret;

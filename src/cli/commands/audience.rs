@@ -3,7 +3,7 @@
 //! each row says `targeted` true/false/null with the reasons; the summary counts them and the
 //! most common reasons for not being targeted.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -20,42 +20,97 @@ use crate::export::{Format, RecordWriter, RowShape, shaped_writer};
 use crate::text::escape;
 
 #[derive(Debug, Args)]
+#[group(id = "what", required = true, args = ["condition", "scheduled"])]
 pub struct AudienceArgs {
     /// The push `Condition` as JSON, or a whole push request body (its Condition; none means
     /// everyone); `@FILE` reads it from a file.
-    #[arg(long, value_name = "JSON|@FILE")]
-    pub condition: String,
+    #[arg(long, value_name = "JSON|@FILE", conflicts_with = "scheduled")]
+    pub condition: Option<String>,
+    /// Judge a scheduled push before it fires: its Condition (Tag), its user list (User) or
+    /// everyone (All), from `get_sched_task`.
+    #[arg(long, value_name = "ID")]
+    pub scheduled: Option<u64>,
     #[command(flatten)]
     pub rows: super::audit::RowArgs,
     #[command(flatten)]
     pub target: TargetArgs,
 }
 
-pub fn run(args: AudienceArgs) -> anyhow::Result<ExitCode> {
-    let json = match args.condition.strip_prefix('@') {
-        Some(path) => {
-            std::fs::read_to_string(path).with_context(|| format!("cannot read the condition file {path}"))?
-        }
-        None => args.condition.clone(),
-    };
-    let profile = args.target.resolve()?;
-    let input = Arc::new(read_account_sources(&args.rows.accounts, &args.rows.file, &args.target)?);
-    let client = client(&profile)?;
-    let rt = runtime()?;
+/// A `--condition` argument: the JSON itself, or `@FILE`.
+pub(crate) fn condition_text(arg: &str) -> anyhow::Result<String> {
+    match arg.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).with_context(|| format!("cannot read the condition file {path}")),
+        None => Ok(arg.to_owned()),
+    }
+}
+
+/// The app's attribute names and the audience `json` names, checked against them. None when
+/// the names cannot be read (said on stderr).
+pub(crate) fn prepare(
+    rt: &tokio::runtime::Runtime,
+    client: &Arc<crate::client::Client>,
+    profile: &crate::config::Profile,
+    json: &str,
+) -> anyhow::Result<Option<(Audience, crate::api::wire::AttrNames)>> {
     let names = match rt.block_on(engine::fetch_attr_names(client.clone(), profile.family, CancellationToken::new())) {
         Ok(r) => r.body,
         Err(e) => {
             eprintln!("timx: cannot read attribute names ({}): {}", profile.name, escape(&e.to_string()));
-            return Ok(ExitCode::from(1));
+            return Ok(None);
         }
     };
-    let audience = match audience::parse(&json, profile.family, &names.names_in_slot_order()) {
+    let audience = match audience::parse(json, profile.family, &names.names_in_slot_order()) {
         Ok(a) => a,
         Err(e) => bail!("invalid condition: {e}"),
     };
-    if audience == Audience::All {
+    if audience == Audience::All && json != USER_LIST {
         eprintln!("timx: WARNING: no Condition: this push goes to ALL users who have logged in or been imported");
     }
+    Ok(Some((audience, names)))
+}
+
+/// A push body without a Condition: what a User task's judge starts from (its list decides).
+const USER_LIST: &str = r#"{"From_Account":"","To_Account":[]}"#;
+
+/// What a scheduled task targets, said before the rows: its Condition (JSON), or its user list.
+fn scheduled_target(
+    rt: &tokio::runtime::Runtime,
+    client: &Arc<crate::client::Client>,
+    profile: &crate::config::Profile,
+    id: u64,
+) -> anyhow::Result<(String, Option<BTreeSet<String>>)> {
+    let t = super::scheduled::fetch(rt, client, profile, id)?;
+    eprintln!(
+        "timx: scheduled task {id}: {} push firing {} UTC, {}; {}",
+        escape(&t.kind),
+        escape(&t.sched_at),
+        super::scheduled::status_text(&t),
+        escape(&super::scheduled::target_text(&t))
+    );
+    if !t.is_pending() {
+        eprintln!("timx: warning: it is not pending: `timx trace --task {id}` shows what it did");
+    }
+    if let Some(c) = t.condition() {
+        return Ok((c.to_string(), None));
+    }
+    match t.kind.as_str() {
+        "User" => Ok((USER_LIST.into(), Some(t.to_accounts().into_iter().collect()))),
+        // No Condition: a push body without one goes to everyone.
+        _ => Ok((r#"{"MsgRandom":0}"#.into(), None)),
+    }
+}
+
+pub fn run(args: AudienceArgs) -> anyhow::Result<ExitCode> {
+    let profile = args.target.resolve()?;
+    let input = Arc::new(read_account_sources(&args.rows.accounts, &args.rows.file, &args.target)?);
+    let client = client(&profile)?;
+    let rt = runtime()?;
+    let (json, users) = match (&args.condition, args.scheduled) {
+        (Some(c), _) => (condition_text(c)?, None),
+        (None, Some(id)) => scheduled_target(&rt, &client, &profile, id)?,
+        (None, None) => bail!("give --condition JSON or --scheduled ID"),
+    };
+    let Some((audience, names)) = prepare(&rt, &client, &profile, &json)? else { return Ok(ExitCode::from(1)) };
     let format = output_format(args.rows.format, args.rows.output.as_deref());
     let out = open_output(args.rows.output.as_deref())?;
     let mut writer = Verdicts {
@@ -63,6 +118,7 @@ pub fn run(args: AudienceArgs) -> anyhow::Result<ExitCode> {
         audience,
         schema: Schema::new(&names),
         inner: verdict_writer(format, out)?,
+        users,
         targeted: [0; 3],
         misses: BTreeMap::new(),
     };
@@ -98,6 +154,8 @@ struct Verdicts<'a> {
     judge: audience::Judge,
     schema: Schema,
     inner: Box<dyn RecordWriter<Verdict> + 'a>,
+    /// A User task's list: membership decides, not the condition.
+    users: Option<BTreeSet<String>>,
     /// targeted, not, undecided
     targeted: [u64; 3],
     misses: BTreeMap<String, u64>,
@@ -120,7 +178,10 @@ impl Verdicts<'_> {
 
 impl RecordWriter<Record> for Verdicts<'_> {
     fn write(&mut self, r: &Record) -> std::io::Result<()> {
-        let v = audience::evaluate(&self.judge, &self.schema, r);
+        let mut v = audience::evaluate(&self.judge, &self.schema, r);
+        if let Some(users) = &self.users {
+            listed(&mut v, users, r);
+        }
         self.targeted[match v.targeted {
             Some(true) => 0,
             Some(false) => 1,
@@ -136,6 +197,22 @@ impl RecordWriter<Record> for Verdicts<'_> {
     }
     fn finish(&mut self) -> std::io::Result<()> {
         self.inner.finish()
+    }
+}
+
+/// A User task reaches exactly the accounts in its list.
+fn listed(v: &mut Verdict, users: &BTreeSet<String>, r: &Record) {
+    let yes = users.contains(&r.account);
+    v.targeted = Some(yes);
+    v.misses.clear();
+    v.reasons = vec![if yes {
+        "in the task's user list (To_Account)".to_string()
+    } else {
+        v.misses.push("not in the task's user list".into());
+        format!("not in the task's user list ({} accounts)", users.len())
+    }];
+    if r.status == engine::Status::NotFound {
+        v.reasons.push("the account is not imported in the app".into());
     }
 }
 

@@ -349,7 +349,7 @@ async fn audit(
                 let mut writer = export::writer(format, columns, out)?;
                 records.iter().try_for_each(|r| writer.write(r))?;
                 writer.finish()?;
-                return Ok(finish(&profile, kind, &input, &summary, false));
+                return Ok(finish(&profile, kind.name(), &input, &summary, false));
             }
         }
     }
@@ -377,7 +377,7 @@ async fn audit(
     if let (Some(f), Some(stats)) = (report, &stats) {
         print_report(stats, &names, f)?;
     }
-    Ok(finish(&profile, kind, &input, &streamed.summary, streamed.interrupted))
+    Ok(finish(&profile, kind.name(), &input, &streamed.summary, streamed.interrupted))
 }
 
 /// `--resume`: redo what the earlier run did not finish, splicing its rows into FILE.
@@ -392,33 +392,57 @@ async fn resumed(
     columns: Columns,
     path: &Path,
 ) -> anyhow::Result<ExitCode> {
-    let mut earlier =
-        crate::resume::Earlier::scan(path, format, input, &|s| FINAL.contains(&s), &|row| same_command(kind, row))?;
-    let redo = earlier.redo(input);
-    let kept = std::mem::take(&mut earlier.kept_statuses);
-    eprintln!(
-        "timx: resuming {}: {} of {} accounts kept, {} to do",
-        path.display(),
-        kept.len(),
-        input.total(),
-        redo.len()
-    );
-    let sub = Arc::new(crate::resume::sub_input(input, &redo));
-    let mut splice = earlier.splice(redo, Vec::new(), |buf| export::writer(format, columns, buf))?;
-    let job = engine::spawn_job(client, cfg, sub);
-    let streamed = stream(job, &mut splice).await?;
-    if let Some(e) = streamed.write_failed {
-        bail!("cannot write the results: {e}");
-    }
-    splice.finish()?;
-    let mut summary = streamed.summary;
-    for label in kept {
-        if let Some(s) = engine::Status::ALL.iter().find(|s| s.label() == label) {
-            *summary.counts.entry(*s).or_default() += 1;
-            summary.total += 1;
+    let rows =
+        ResumeRows { path, format, input, is_final: &|s| FINAL.contains(&s), check: &|row| same_command(kind, row) };
+    let (summary, interrupted) =
+        rows.run(|buf| export::writer(format, columns, buf), |sub| engine::spawn_job(client, cfg, sub)).await?;
+    Ok(finish(profile, kind.name(), input, &summary, interrupted))
+}
+
+/// An earlier run's FILE to resume: which rows it keeps, and how to tell it is this command's.
+pub(crate) struct ResumeRows<'a> {
+    pub path: &'a Path,
+    pub format: Format,
+    pub input: &'a Arc<Normalized>,
+    /// Statuses (labels) whose rows are kept.
+    pub is_final: &'a dyn Fn(&str) -> bool,
+    pub check: &'a dyn Fn(&crate::resume::RowInfo) -> Result<(), String>,
+}
+
+impl ResumeRows<'_> {
+    /// Redo the rows that are not kept with the job `spawn` starts, splicing them with the kept
+    /// ones into FILE as one whole run would leave it. The summary counts both.
+    pub async fn run<'w, R: Outcome>(
+        &self,
+        make: impl FnOnce(crate::resume::SharedBuf) -> std::io::Result<Box<dyn RecordWriter<R> + 'w>>,
+        spawn: impl FnOnce(Arc<Normalized>) -> engine::JobHandle<R>,
+    ) -> anyhow::Result<(engine::Summary<R::Status>, bool)> {
+        let mut earlier = crate::resume::Earlier::scan(self.path, self.format, self.input, self.is_final, self.check)?;
+        let redo = earlier.redo(self.input);
+        let kept = std::mem::take(&mut earlier.kept_statuses);
+        eprintln!(
+            "timx: resuming {}: {} of {} accounts kept, {} to do",
+            self.path.display(),
+            kept.len(),
+            self.input.total(),
+            redo.len()
+        );
+        let sub = Arc::new(crate::resume::sub_input(self.input, &redo));
+        let mut splice = earlier.splice(redo, Vec::new(), make)?;
+        let streamed = stream(spawn(sub), &mut splice).await?;
+        if let Some(e) = streamed.write_failed {
+            bail!("cannot write the results: {e}");
         }
+        splice.finish()?;
+        let mut summary = streamed.summary;
+        for label in kept {
+            if let Some(s) = R::Status::ALL.iter().find(|s| s.label() == label) {
+                *summary.counts.entry(*s).or_default() += 1;
+                summary.total += 1;
+            }
+        }
+        Ok((summary, streamed.interrupted))
     }
-    Ok(finish(profile, kind, input, &summary, streamed.interrupted))
 }
 
 /// How streaming a job's rows went.
@@ -485,16 +509,16 @@ pub(crate) async fn stream<R: Outcome>(
     Ok(Streamed { summary, interrupted, write_failed, held_back: reorder.pending.len() })
 }
 
-/// The end of every audit: the summary on stderr, the journal line, the exit code.
-fn finish(
+/// The end of every audit (and trace): the summary on stderr, the journal line, the exit code.
+pub(crate) fn finish<S: OutcomeStatus>(
     profile: &Profile,
-    kind: JobKind,
+    name: &str,
     input: &Normalized,
-    summary: &engine::Summary,
+    summary: &engine::Summary<S>,
     interrupted: bool,
 ) -> ExitCode {
     eprintln!("{}", summary.line());
-    if let Err(e) = crate::journal::after_job(profile, kind.name(), summary, Some(input), None) {
+    if let Err(e) = crate::journal::after_job(profile, name, summary, Some(input), None) {
         eprintln!("timx: warning: {e}");
     }
     if interrupted {
