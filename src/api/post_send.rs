@@ -70,7 +70,8 @@ pub struct TraceRequest {
 /// The answer's body: one element per device (terminal instance) of the user.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TraceResponse {
-    #[serde(rename = "InstanceTrace", default)]
+    /// Required: an answer without it is malformed, not an empty trace.
+    #[serde(rename = "InstanceTrace")]
     pub instance_trace: Vec<Instance>,
 }
 
@@ -172,7 +173,7 @@ pub struct WindowRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatisticsResponse {
-    #[serde(rename = "Results", default)]
+    #[serde(rename = "Results")]
     pub results: Vec<TaskStatistics>,
 }
 
@@ -211,7 +212,7 @@ pub struct PlatformStatistics {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LossResponse {
-    #[serde(rename = "Results", default)]
+    #[serde(rename = "Results")]
     pub results: Vec<TaskLoss>,
 }
 

@@ -484,6 +484,46 @@ pub(crate) fn merge(
 mod tests {
     use super::*;
 
+    /// The trace's lane goes at the documented 1 call/s (on tokio's paused clock), however many
+    /// calls wait, while the attr/tag lanes beside it keep their own 100/s.
+    #[tokio::test(start_paused = true)]
+    async fn the_post_send_lane_paces_at_one_call_a_second() {
+        let cfg = crate::engine::JobConfig::per_account(
+            crate::engine::JobKind::Trace,
+            crate::api::Family::Timpush,
+            100,
+            crate::api::post_send::PostCall::Trace.rate(),
+        );
+        assert_eq!((cfg.post_rate, cfg.batch_size), (1, 1));
+        let lanes = Arc::new(Lanes::new(cfg.rate_limit, cfg.post_rate));
+        let t0 = tokio::time::Instant::now();
+        let mut waits = Vec::new();
+        for _ in 0..5 {
+            let l = lanes.clone();
+            waits.push(tokio::spawn(async move {
+                l.post().wait().await;
+                tokio::time::Instant::now()
+            }));
+        }
+        let mut times = Vec::new();
+        for w in waits {
+            times.push(w.await.unwrap());
+        }
+        times.sort();
+        for w in times.windows(2) {
+            assert!(w[1] - w[0] >= std::time::Duration::from_secs(1), "{:?}", w[1] - w[0]);
+        }
+        let t1 = tokio::time::Instant::now();
+        for _ in 0..50 {
+            lanes.of(Command::GetAttr).wait().await;
+        }
+        assert!(
+            tokio::time::Instant::now() - t1 < std::time::Duration::from_secs(1),
+            "the attr lane is not held to 1/s"
+        );
+        assert!(times[4] - t0 >= std::time::Duration::from_secs(4));
+    }
+
     #[tokio::test]
     async fn a_batch_that_panics_still_gives_each_account_a_failed_outcome() {
         let input = crate::engine::normalize_text("a\nb\nc");
