@@ -74,12 +74,17 @@ fn stages_of(d: &Instance) -> [(StageKind, Option<&Stage>); 5] {
     ]
 }
 
-/// `stopped at channel: 410 Unregistered: …`, from the one catalog.
-pub fn stopped_text(stage: StageKind, s: &Stage) -> String {
+/// `410 Unregistered: …`: a failed stage's code explained from the one catalog.
+pub fn failure_text(s: &Stage) -> String {
     let e = push_codes::explain(s.error_code, &s.error_info);
     let status =
         if s.push_status == 1 { String::new() } else { format!(" (PushStatus {}, undocumented)", s.push_status) };
-    format!("stopped at {}: {} {}{status}", stage.name(), s.error_code, e.meaning)
+    format!("{} {}{status}", s.error_code, e.meaning)
+}
+
+/// `stopped at channel: 410 Unregistered: …`.
+pub fn stopped_text(stage: StageKind, s: &Stage) -> String {
+    format!("stopped at {}: {}", stage.name(), failure_text(s))
 }
 
 /// Walk a device's chain: the first stage that failed, or that has no record, is where it stopped.

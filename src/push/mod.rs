@@ -3,5 +3,6 @@
 //! trace`, `push-stats`, `scheduled`, the explorer's `:trace` and `:stats`) sit on these.
 
 pub mod delivery;
+pub mod fetch;
 pub mod stats;
 pub mod trace;

@@ -52,7 +52,7 @@ impl TraceStatus {
         }
     }
 
-    fn of(d: Delivery) -> TraceStatus {
+    pub fn of(d: Delivery) -> TraceStatus {
         match d {
             Delivery::Clicked => TraceStatus::Clicked,
             Delivery::Delivered => TraceStatus::Delivered,

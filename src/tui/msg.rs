@@ -88,6 +88,16 @@ pub enum WorkerEvent {
         job: u64,
         result: Result<(), String>,
     },
+    /// The `:trace` job's progress and rows.
+    Trace {
+        job: u64,
+        event: engine::Event<crate::push::trace::TraceRow>,
+    },
+    /// The `:stats` reports (or why not).
+    Stats {
+        job: u64,
+        result: Result<Vec<crate::push::stats::TaskReport>, String>,
+    },
     /// Something the worker could not do, explained.
     Failed(WorkerError),
 }
@@ -118,6 +128,19 @@ pub enum WorkerCmd {
     StartDemo,
     /// Read an accounts file for `:load`.
     Load(PathBuf),
+    /// Trace push `task` for these accounts (`:trace`), at the documented 1 call/s.
+    Trace {
+        job: u64,
+        profile: Profile,
+        task: String,
+        input: Arc<Normalized>,
+    },
+    /// The funnel and loss reasons of these tasks over the last 7 days (`:stats`).
+    Stats {
+        job: u64,
+        profile: Profile,
+        tasks: Vec<String>,
+    },
     /// Add the profile to the config file.
     SaveProfile {
         config: Box<Config>,

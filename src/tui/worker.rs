@@ -142,6 +142,9 @@ async fn run(mut rx: UnboundedReceiver<WorkerCmd>, events: UnboundedSender<Worke
             WorkerCmd::Load(path) => {
                 tokio::spawn(load(events.clone(), path));
             }
+            cmd @ (WorkerCmd::Trace { .. } | WorkerCmd::Stats { .. }) => {
+                super::post_worker::start(cmd, &clients, &events, &mut jobs, &mut running);
+            }
             WorkerCmd::SaveProfile { config, profile } => {
                 tokio::spawn(save_profile(events.clone(), config, profile));
             }

@@ -10,11 +10,11 @@ use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 use super::audit::{client, default_format, runtime};
-use crate::api::post_send::{self as ps, PostCall};
 use crate::cli::target::TargetArgs;
-use crate::clock::{parse_when, unix_now, utc_text};
+use crate::clock::{unix_now, utc_text};
 use crate::engine::calls::Calls;
 use crate::export::Format;
+use crate::push::fetch::{self, Window};
 use crate::push::stats::{self, TaskReport};
 use crate::text::escape;
 
@@ -36,99 +36,31 @@ pub struct PushStatsArgs {
     pub target: TargetArgs,
 }
 
-/// The window asked about, and the part of it the loss reasons still cover.
-struct Window {
-    since: u64,
-    until: u64,
-    /// None: the window is wholly older than the 7 days loss reasons are kept.
-    loss_since: Option<u64>,
-}
-
-fn window(a: &PushStatsArgs, now: u64) -> anyhow::Result<Window> {
-    let at = |s: &Option<String>, default: u64| -> anyhow::Result<u64> {
-        s.as_deref().map_or(Ok(default), |s| parse_when(s, now).map_err(anyhow::Error::msg))
-    };
-    let since = at(&a.since, now.saturating_sub(ps::TRACE_DAYS * ps::DAY_SECS))?;
-    let until = at(&a.until, now)?;
-    if since > until {
-        bail!("--since {} is after --until {}", utc_text(since), utc_text(until));
-    }
-    if since + ps::STATS_DAYS * ps::DAY_SECS < now {
-        bail!("--since {} is older than the {} days statistics are kept", utc_text(since), ps::STATS_DAYS);
-    }
-    let loss_floor = now.saturating_sub(ps::TRACE_DAYS * ps::DAY_SECS);
-    let loss_since = (until >= loss_floor).then_some(since.max(loss_floor));
-    Ok(Window { since, until, loss_since })
-}
-
 pub fn run(a: PushStatsArgs) -> anyhow::Result<ExitCode> {
     let now = unix_now();
-    let w = window(&a, now)?;
+    let w = Window::new(a.since.as_deref(), a.until.as_deref(), now).map_err(anyhow::Error::msg)?;
     let tasks: Vec<String> = a.tasks.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
     let profile = a.target.resolve()?;
     let calls = Calls::new(client(&profile)?, profile.family, CancellationToken::new(), None);
     let rt = runtime()?;
-    let chunks: Vec<Vec<String>> = if tasks.is_empty() {
-        vec![vec![]]
-    } else {
-        tasks.chunks(ps::MAX_TASKS_PER_CALL).map(<[String]>::to_vec).collect()
-    };
+    let chunks = fetch::calls_needed(&tasks);
     eprintln!(
         "timx: {} – {} UTC; {} statistics and {} loss calls at 1 call/s each",
         utc_text(w.since),
         utc_text(w.until),
-        chunks.len(),
-        if w.loss_since.is_some() { chunks.len() } else { 0 }
+        chunks,
+        if w.loss_since.is_some() { chunks } else { 0 }
     );
-    let mut reports = Vec::new();
-    for chunk in &chunks {
-        match rt.block_on(reports_of(&calls, &w, chunk)) {
-            Ok(r) => reports.extend(r),
-            Err(e) => {
-                eprintln!("timx: cannot read push statistics ({}): {}", profile.name, escape(&e.to_string()));
-                return Ok(ExitCode::from(1));
-            }
+    let reports = match rt.block_on(fetch::reports(&calls, &w, &tasks)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("timx: cannot read push statistics ({}): {}", profile.name, escape(&e.to_string()));
+            return Ok(ExitCode::from(1));
         }
-    }
+    };
     print(&reports, default_format(a.format))?;
     eprintln!("timx: {}", crate::api::push_codes::UNDOCUMENTED_NOTE);
     Ok(ExitCode::SUCCESS)
-}
-
-/// The reports of up to five tasks: one statistics call, one loss call.
-async fn reports_of(calls: &Calls, w: &Window, tasks: &[String]) -> Result<Vec<TaskReport>, crate::client::CallError> {
-    let req = ps::WindowRequest { start_time: w.since, end_time: w.until, task_id: tasks.to_vec() };
-    let st = calls.post(PostCall::Statistics, || calls.client().push_statistics(&req)).await?.body.results;
-    let loss = match w.loss_since {
-        Some(since) => {
-            let req = ps::WindowRequest { start_time: since, ..req.clone() };
-            Some(calls.post(PostCall::Loss, || calls.client().push_loss(&req)).await?.body.results)
-        }
-        None => None,
-    };
-    // The app's totals come back as one result, under whatever TaskID the service gives it.
-    let totals = tasks.is_empty();
-    let ids: Vec<String> = if totals { vec![String::new()] } else { tasks.to_vec() };
-    let st_of = |id: &str| if totals { st.first() } else { st.iter().find(|s| s.task_id == id) };
-    let loss_of =
-        |id: &str| loss.as_ref().and_then(|l| if totals { l.first() } else { l.iter().find(|x| x.task_id == id) });
-    let clipped = w.loss_since.is_some_and(|s| s > w.since);
-    Ok(ids
-        .iter()
-        .map(|id| {
-            let mut r = stats::report(id, st_of(id), loss_of(id));
-            match (&loss, clipped) {
-                (None, _) => {
-                    r.notes.push(format!("loss reasons are kept {} days: none for this window", ps::TRACE_DAYS))
-                }
-                (Some(_), true) => {
-                    r.notes.push(format!("loss reasons cover only the last {} days of the window", ps::TRACE_DAYS))
-                }
-                _ => {}
-            }
-            r
-        })
-        .collect())
 }
 
 fn print(reports: &[TaskReport], format: Format) -> anyhow::Result<()> {

@@ -32,12 +32,17 @@ impl App {
         let id = self.next_job_id();
         // The filter carries over to the new job's rows (reset keeps it applied).
         self.results.reset(input.total());
+        // A trace's deliveries belong to the rows it traced: they go with them.
+        let stop_trace: Vec<Cmd> =
+            self.trace.take().filter(|t| t.running()).map(|t| WorkerCmd::Cancel(t.job).into()).into_iter().collect();
         self.results.read_on = Some(AppRef::of(&profile));
         self.job = Some(JobState::new(id, &profile.name, input.total() as u64));
         self.focus = Pane::Results;
         let cancel = keymap::key_for(keymap::Action::Cancel);
         self.info(format!("running {} accounts on {}… {cancel} cancels", input.total(), profile.name));
-        vec![WorkerCmd::RunJob { job: id, profile, kind: JobKind::Inspect, input: Arc::new(input) }.into()]
+        let mut cmds = stop_trace;
+        cmds.push(WorkerCmd::RunJob { job: id, profile, kind: JobKind::Inspect, input: Arc::new(input) }.into());
+        cmds
     }
 
     pub(crate) fn probe(&mut self) -> Vec<Cmd> {

@@ -214,6 +214,9 @@ fn detail_lines(app: &App) -> Vec<Line<'static>> {
         lines.push(Line::from(vec![Span::styled("Push audience  ", t.header), Span::styled(word, style)]));
         lines.extend(v.reasons.iter().map(|x| Line::raw(format!("  {}", escape(x)))));
     }
+    if let Some(i) = app.results.selected_index() {
+        lines.extend(super::delivery::detail(app, i));
+    }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Raw JSON", t.header));
     let json = serde_json::to_string_pretty(&r).unwrap_or_default();

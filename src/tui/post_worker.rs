@@ -1,0 +1,79 @@
+//! The worker's post-send jobs: `:trace` (one trace call per account at the documented 1
+//! call/s, streamed and journaled like any job) and `:stats` (the tasks' reports).
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+use std::collections::HashMap;
+
+use super::msg::{WorkerCmd, WorkerEvent};
+use super::worker::{Clients, JobEnd, forward, job_client};
+use crate::api::post_send::PostCall;
+use crate::config::Profile;
+use crate::engine::calls::Calls;
+use crate::engine::{JobConfig, JobKind, Normalized};
+use crate::push::fetch::{self, Window};
+
+/// Start `:trace` (cancellable, like a read job) or `:stats`; other commands are not ours.
+pub(super) fn start(
+    cmd: WorkerCmd,
+    clients: &Clients,
+    events: &UnboundedSender<WorkerEvent>,
+    jobs: &mut HashMap<u64, CancellationToken>,
+    running: &mut tokio::task::JoinSet<u64>,
+) {
+    match cmd {
+        WorkerCmd::Trace { job, profile, task, input } => {
+            let cancel = CancellationToken::new();
+            jobs.insert(job, cancel.clone());
+            let run = TraceRun { job, profile, task, input, cancel };
+            running.spawn(run_trace(clients.clone(), events.clone(), run));
+        }
+        WorkerCmd::Stats { job, profile, tasks } => {
+            tokio::spawn(run_stats(clients.clone(), events.clone(), job, profile, tasks));
+        }
+        _ => {}
+    }
+}
+
+pub(super) struct TraceRun {
+    pub job: u64,
+    pub profile: Profile,
+    pub task: String,
+    pub input: Arc<Normalized>,
+    pub cancel: CancellationToken,
+}
+
+/// Run a trace and stream it; returns the job's id, so the worker forgets it.
+pub(super) async fn run_trace(clients: Clients, events: UnboundedSender<WorkerEvent>, run: TraceRun) -> u64 {
+    let TraceRun { job, profile, task, input, cancel } = run;
+    let Some(client) = job_client(&clients, &events, job, &profile, &cancel).await else { return job };
+    let cfg = JobConfig::per_account(JobKind::Trace, profile.family, profile.rate_limit, PostCall::Trace.rate());
+    let handle = crate::push::trace::spawn(client, cfg, input.clone(), cancel, task, None);
+    let end = JobEnd { profile: &profile, command: JobKind::Trace.name(), input: &input, undo: None };
+    forward(&clients, &events, handle, |event| WorkerEvent::Trace { job, event }, end).await;
+    job
+}
+
+/// The reports of `tasks` (none: the app's totals) over the last 7 days.
+pub(super) async fn run_stats(
+    clients: Clients,
+    events: UnboundedSender<WorkerEvent>,
+    job: u64,
+    profile: Profile,
+    tasks: Vec<String>,
+) {
+    let result = match clients.get(&profile).await {
+        Ok(client) => {
+            let calls = Calls::new(client, profile.family, CancellationToken::new(), None);
+            match Window::new(None, None, crate::clock::unix_now()) {
+                Ok(w) => fetch::reports(&calls, &w, &tasks).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            }
+        }
+        Err(e) => Err(e.to_string()),
+    };
+    let _ = events.send(WorkerEvent::Stats { job, result });
+}
