@@ -574,3 +574,41 @@ fn the_delivery_column_the_device_funnel_and_the_stats_charts() {
     play_stats(&mut wide);
     insta::assert_snapshot!("stats_summary_200x50_no_color", screen(&wide));
 }
+
+/// `:scheduled` lists the pending scheduled pushes; `:scheduled ID` applies one's Condition as
+/// the audience (the Aud column), and a User task's list is refused as not a Condition.
+#[test]
+fn a_scheduled_push_becomes_the_audience() {
+    let mut app = app_with_results(Theme::new(false), (80, 24));
+    let task = |id: u64, kind: &str, content: serde_json::Value| timx::api::post_send::SchedTask {
+        task_id: id,
+        kind: kind.into(),
+        sched_at: "2026-12-02 20:00:00".into(),
+        status: "pending".into(),
+        title: "tonight".into(),
+        content,
+        ..Default::default()
+    };
+    let tag = task(7, "Tag", serde_json::json!({"Condition": {"TagsOr": ["newsletter", "活跃"]}}));
+    let users = task(8, "User", serde_json::json!({"To_Account": ["bob"]}));
+    let answer = |app: &mut App, id, tasks| {
+        let job = app.scheduled_job.expect("a :scheduled answer is awaited");
+        app.update(Msg::Worker(WorkerEvent::Scheduled { job, id, result: Ok(tasks) }));
+    };
+    command(&mut app, "scheduled");
+    answer(&mut app, None, vec![tag.clone(), users.clone()]);
+    let s = screen(&app);
+    assert!(
+        s.contains("Scheduled pushes (pending)") && s.contains("2026-12-02 20:00:00") && s.contains("1 users: bob"),
+        "{s}"
+    );
+    key(&mut app, KeyCode::Esc);
+    command(&mut app, "scheduled 8");
+    answer(&mut app, Some(8), vec![users]);
+    assert!(app.results.audience.is_none());
+    assert!(screen(&app).contains("not a Condition"), "{}", screen(&app));
+    command(&mut app, "scheduled 7");
+    answer(&mut app, Some(7), vec![tag]);
+    let s = screen(&app);
+    assert!(s.contains("Aud") && s.contains("✓ 2 ✗ 3 ? 0"), "{s}");
+}

@@ -4,5 +4,6 @@
 
 pub mod delivery;
 pub mod fetch;
+pub mod scheduled;
 pub mod stats;
 pub mod trace;

@@ -139,6 +139,8 @@ pub struct App {
     pub trace: Option<crate::tui::post_send::TraceView>,
     /// `:stats TASKID…`, drawn in the summary.
     pub stats: Option<crate::tui::post_send::StatsView>,
+    /// The `:scheduled` answer awaited (its job id): only the latest is shown.
+    pub scheduled_job: Option<u64>,
     pub(crate) next_job: u64,
     /// An export being written in steps between frames.
     pub(crate) export: Option<ExportTask>,
@@ -198,6 +200,7 @@ impl App {
             job: None,
             trace: None,
             stats: None,
+            scheduled_job: None,
             next_job: 1,
             export: None,
             status: None,

@@ -98,6 +98,12 @@ pub enum WorkerEvent {
         job: u64,
         result: Result<Vec<crate::push::stats::TaskReport>, String>,
     },
+    /// `:scheduled`: the pending scheduled pushes, or (`id`) the one asked for.
+    Scheduled {
+        job: u64,
+        id: Option<u64>,
+        result: Result<Vec<crate::api::post_send::SchedTask>, String>,
+    },
     /// Something the worker could not do, explained.
     Failed(WorkerError),
 }
@@ -140,6 +146,12 @@ pub enum WorkerCmd {
         job: u64,
         profile: Profile,
         tasks: Vec<String>,
+    },
+    /// The pending scheduled pushes (the next 30 days), or one of them (`:scheduled [ID]`).
+    Scheduled {
+        job: u64,
+        profile: Profile,
+        id: Option<u64>,
     },
     /// Add the profile to the config file.
     SaveProfile {

@@ -15,6 +15,7 @@ use crate::config::Profile;
 use crate::engine::calls::Calls;
 use crate::engine::{JobConfig, JobKind, Normalized};
 use crate::push::fetch::{self, Window};
+use crate::push::scheduled;
 
 /// Start `:trace` (cancellable, like a read job) or `:stats`; other commands are not ours.
 pub(super) fn start(
@@ -33,6 +34,9 @@ pub(super) fn start(
         }
         WorkerCmd::Stats { job, profile, tasks } => {
             tokio::spawn(run_stats(clients.clone(), events.clone(), job, profile, tasks));
+        }
+        WorkerCmd::Scheduled { job, profile, id } => {
+            tokio::spawn(run_scheduled(clients.clone(), events.clone(), job, profile, id));
         }
         _ => {}
     }
@@ -76,4 +80,30 @@ pub(super) async fn run_stats(
         Err(e) => Err(e.to_string()),
     };
     let _ = events.send(WorkerEvent::Stats { job, result });
+}
+
+/// The pending scheduled pushes of the next 30 days, or the one asked for.
+async fn run_scheduled(
+    clients: Clients,
+    events: UnboundedSender<WorkerEvent>,
+    job: u64,
+    profile: Profile,
+    id: Option<u64>,
+) {
+    let result = match clients.get(&profile).await {
+        Ok(client) => {
+            let calls = Calls::new(client, profile.family, CancellationToken::new(), None);
+            let now = crate::clock::unix_now();
+            let month = 30 * crate::api::post_send::DAY_SECS;
+            let got = match id {
+                Some(id) => scheduled::get(&calls, id).await.map(|t| vec![t]),
+                None => scheduled::list_all(&calls, now, now + month, None)
+                    .await
+                    .map(|ts| ts.into_iter().filter(|t| t.is_pending()).collect()),
+            };
+            got.map_err(|e| e.to_string())
+        }
+        Err(e) => Err(e.to_string()),
+    };
+    let _ = events.send(WorkerEvent::Scheduled { job, id, result });
 }

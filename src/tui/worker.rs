@@ -142,7 +142,7 @@ async fn run(mut rx: UnboundedReceiver<WorkerCmd>, events: UnboundedSender<Worke
             WorkerCmd::Load(path) => {
                 tokio::spawn(load(events.clone(), path));
             }
-            cmd @ (WorkerCmd::Trace { .. } | WorkerCmd::Stats { .. }) => {
+            cmd @ (WorkerCmd::Trace { .. } | WorkerCmd::Stats { .. } | WorkerCmd::Scheduled { .. }) => {
                 super::post_worker::start(cmd, &clients, &events, &mut jobs, &mut running);
             }
             WorkerCmd::SaveProfile { config, profile } => {

@@ -84,20 +84,16 @@ fn scheduled_target(
         "timx: scheduled task {id}: {} push firing {} UTC, {}; {}",
         escape(&t.kind),
         escape(&t.sched_at),
-        super::scheduled::status_text(&t),
-        escape(&super::scheduled::target_text(&t))
+        crate::push::scheduled::status_text(&t),
+        escape(&crate::push::scheduled::target_text(&t))
     );
     if !t.is_pending() {
         eprintln!("timx: warning: it is not pending: `timx trace --task {id}` shows what it did");
     }
-    if let Some(c) = t.condition() {
-        return Ok((c.to_string(), None));
-    }
-    match t.kind.as_str() {
-        "User" => Ok((USER_LIST.into(), Some(t.to_accounts().into_iter().collect()))),
-        // No Condition: a push body without one goes to everyone.
-        _ => Ok((r#"{"MsgRandom":0}"#.into(), None)),
-    }
+    Ok(match crate::push::scheduled::target(&t) {
+        crate::push::scheduled::Target::Condition(json) => (json, None),
+        crate::push::scheduled::Target::Users(users) => (USER_LIST.into(), Some(users.into_iter().collect())),
+    })
 }
 
 pub fn run(args: AudienceArgs) -> anyhow::Result<ExitCode> {

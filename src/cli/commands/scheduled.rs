@@ -11,11 +11,12 @@ use clap::{Args, Subcommand};
 use tokio_util::sync::CancellationToken;
 
 use super::audit::{client, default_format, runtime};
-use crate::api::post_send::{self as ps, PostCall, SchedTask};
+use crate::api::post_send::{self as ps, SchedTask};
 use crate::cli::target::TargetArgs;
 use crate::clock::{parse_when, unix_now, utc_text};
 use crate::engine::calls::Calls;
 use crate::export::Format;
+use crate::push::scheduled::{self, status_text, target_text};
 use crate::text::escape;
 
 #[derive(Debug, Subcommand)]
@@ -70,8 +71,8 @@ pub(crate) fn fetch(
     id: u64,
 ) -> anyhow::Result<SchedTask> {
     let calls = Calls::new(client.clone(), profile.family, CancellationToken::new(), None);
-    match rt.block_on(calls.post(PostCall::GetSched, || calls.client().get_sched_task(id))) {
-        Ok(r) => Ok(r.body.task_info),
+    match rt.block_on(scheduled::get(&calls, id)) {
+        Ok(t) => Ok(t),
         Err(e) => bail!("cannot read scheduled task {id} ({}): {}", profile.name, escape(&e.to_string())),
     }
 }
@@ -89,38 +90,19 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
     let client = client(&profile)?;
     let rt = runtime()?;
     let calls = Calls::new(client, profile.family, CancellationToken::new(), None);
-    let req = ps::ListSchedRequest {
-        sdkappid: 0,
-        offset: 0,
-        want: ps::SCHED_PAGE,
-        order_by: "schedAt".into(),
-        asc: true,
-        begin_time: utc_text(since),
-        end_time: utc_text(until),
-        keyword: a.keyword.clone(),
-    };
-    let mut tasks: Vec<SchedTask> = Vec::new();
-    loop {
-        let page_req = ps::ListSchedRequest { offset: tasks.len() as u64, ..req.clone() };
-        let page = match rt.block_on(calls.post(PostCall::ListSched, || calls.client().list_sched_tasks(&page_req))) {
-            Ok(r) => r.body,
-            Err(e) => {
-                eprintln!("timx: cannot list scheduled tasks ({}): {}", profile.name, escape(&e.to_string()));
-                return Ok(ExitCode::from(1));
-            }
-        };
-        let got = page.tasks.len();
-        tasks.extend(page.tasks);
-        if got == 0 || tasks.len() as u64 >= page.total {
-            break;
+    let tasks = match rt.block_on(scheduled::list_all(&calls, since, until, a.keyword.as_deref())) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("timx: cannot list scheduled tasks ({}): {}", profile.name, escape(&e.to_string()));
+            return Ok(ExitCode::from(1));
         }
-    }
+    };
     eprintln!(
         "timx: {} scheduled tasks firing {} – {} UTC (which time the window applies to is not documented; \
          the emulator takes SchedAt)",
         tasks.len(),
-        req.begin_time,
-        req.end_time
+        utc_text(since),
+        utc_text(until)
     );
     print_list(&tasks, default_format(a.format))?;
     Ok(ExitCode::SUCCESS)
@@ -182,28 +164,6 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
         writeln!(out, "{line}")?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The status, raw when it is not the one value the docs show.
-pub fn status_text(t: &SchedTask) -> String {
-    if t.is_pending() { "pending (not fired)".into() } else { format!("{} (undocumented)", escape(&t.status)) }
-}
-
-/// Who it is for: everyone, its Condition, or its user list.
-pub fn target_text(t: &SchedTask) -> String {
-    if let Some(c) = t.condition() {
-        return format!("Condition {c}");
-    }
-    match t.kind.as_str() {
-        "User" => {
-            let users = t.to_accounts();
-            let head: Vec<&str> = users.iter().take(5).map(String::as_str).collect();
-            let more = if users.len() > 5 { format!(" …and {} more", users.len() - 5) } else { String::new() };
-            format!("{} users: {}{more}", users.len(), head.join(", "))
-        }
-        "All" => "ALL users who have logged in or been imported".into(),
-        other => format!("type {other:?} without a Condition in its content"),
-    }
 }
 
 /// `scheduled show` as lines of `field: value`, escaped.

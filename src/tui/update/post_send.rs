@@ -8,6 +8,7 @@ use crate::push::trace::TraceRow;
 use crate::tui::app::{App, Effect};
 use crate::tui::keymap;
 use crate::tui::msg::{Cmd, WorkerCmd};
+use crate::tui::overlay::{Overlay, Popup};
 use crate::tui::post_send::{StatsView, TraceView};
 use crate::tui::results::Tab;
 
@@ -91,4 +92,93 @@ impl App {
         }
         Effect::redraw()
     }
+
+    /// `:scheduled [ID]`: list the pending scheduled pushes, or apply one's Condition.
+    pub(crate) fn ask_scheduled(&mut self, id: Option<u64>) -> Vec<Cmd> {
+        let Some(profile) = self.active_profile().cloned() else {
+            self.error("pick a profile first: Enter in the Profiles pane");
+            return vec![];
+        };
+        let job = self.next_job_id();
+        self.scheduled_job = Some(job);
+        self.info("reading the scheduled pushes (5 calls/s)…");
+        vec![WorkerCmd::Scheduled { job, profile, id }.into()]
+    }
+
+    pub(crate) fn scheduled_answer(
+        &mut self,
+        job: u64,
+        id: Option<u64>,
+        result: Result<Vec<crate::api::post_send::SchedTask>, String>,
+    ) -> Effect {
+        if self.scheduled_job != Some(job) {
+            return Effect::none();
+        }
+        self.scheduled_job = None;
+        match (result, id) {
+            (Err(e), _) => self.error(format!("cannot read the scheduled pushes: {}", crate::text::escape(&e))),
+            (Ok(tasks), None) => {
+                let lines = scheduled_lines(&tasks);
+                self.open(Overlay::Info {
+                    title: "Scheduled pushes (pending)".into(),
+                    lines,
+                    scroll: Popup::default(),
+                });
+            }
+            (Ok(tasks), Some(_)) => {
+                if let Some(t) = tasks.first() {
+                    self.apply_scheduled(t);
+                }
+            }
+        }
+        Effect::redraw()
+    }
+
+    /// A scheduled push's target as the audience: its Condition, or everyone; a user list is
+    /// not a Condition, and says so.
+    fn apply_scheduled(&mut self, t: &crate::api::post_send::SchedTask) {
+        let json = match crate::push::scheduled::target(t) {
+            crate::push::scheduled::Target::Condition(json) => json,
+            crate::push::scheduled::Target::Users(users) => {
+                self.error(format!(
+                    "scheduled task {} targets a list of {} users, not a Condition: timx audience --scheduled {} judges it",
+                    t.task_id,
+                    users.len(),
+                    t.task_id
+                ));
+                return;
+            }
+        };
+        crate::tui::commands::apply_audience(self, json);
+        if self.results.audience.is_some() {
+            self.info(format!(
+                "scheduled task {} ({} UTC, {}) applied as the audience: see the Aud column",
+                t.task_id,
+                crate::text::escape(&t.sched_at),
+                crate::push::scheduled::status_text(t)
+            ));
+        }
+    }
+}
+
+/// The pending scheduled pushes, one a line, for the information popup.
+fn scheduled_lines(tasks: &[crate::api::post_send::SchedTask]) -> Vec<String> {
+    use crate::push::scheduled::target_text;
+    let mut lines = vec!["ID          fires (UTC)          type  title · target".to_string(), String::new()];
+    for t in tasks {
+        lines.push(format!(
+            "{:<10}  {:<19}  {:<4}  {} · {}",
+            t.task_id,
+            crate::text::escape(&t.sched_at),
+            crate::text::escape(&t.kind),
+            crate::text::escape(&t.title),
+            crate::text::escape(&target_text(t))
+        ));
+    }
+    if tasks.is_empty() {
+        lines.push("no pending scheduled push in the next 30 days".into());
+    }
+    lines.push(String::new());
+    lines.push(":scheduled ID applies one's Condition as the audience (the Aud column and reasons)".into());
+    lines
 }

@@ -51,6 +51,7 @@ impl App {
             }
             WorkerEvent::Trace { job, event } => self.trace_event(job, event),
             WorkerEvent::Stats { job, result } => self.stats_answer(job, result),
+            WorkerEvent::Scheduled { job, id, result } => self.scheduled_answer(job, id, result),
             WorkerEvent::DemoReady(profile) => self.demo_ready(profile),
             WorkerEvent::Loaded { path, result } => self.loaded(&path, result),
             WorkerEvent::ProfileSaved { config, profile, result } => self.profile_saved(*config, *profile, result),
