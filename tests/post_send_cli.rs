@@ -73,10 +73,6 @@ fn trace_says_per_account_what_happened_on_each_device() {
     emu_shutdown(emu, rt);
 }
 
-fn emu_shutdown(emu: Running, rt: tokio::runtime::Runtime) {
-    rt.block_on(emu.shutdown());
-}
-
 #[test]
 fn trace_judges_the_audience_from_a_condition_or_the_scheduled_task() {
     let (emu, rt) = emulator(EmulatorConfig::default());

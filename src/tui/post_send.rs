@@ -1,7 +1,7 @@
 //! The explorer's post-send state: a `:trace` of some result rows (its progress and each row's
 //! delivery) and the `:stats` reports the summary draws.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::engine::{Progress, Summary};
 use crate::push::stats::TaskReport;
@@ -14,6 +14,8 @@ pub struct TraceView {
     pub job: u64,
     /// Trace input index → result row index.
     pub rows: Vec<u32>,
+    /// The result rows traced, for the cell of each drawn row without a scan.
+    traced: HashSet<u32>,
     /// Result row index → its trace, as they come.
     pub done: HashMap<u32, TraceRow>,
     pub progress: Progress,
@@ -26,6 +28,7 @@ impl TraceView {
         TraceView {
             task,
             job,
+            traced: rows.iter().copied().collect(),
             rows,
             done: HashMap::new(),
             progress: Progress { total, ..Progress::default() },
@@ -50,7 +53,7 @@ impl TraceView {
     pub fn cell(&self, row: u32) -> Option<DeliveryCell> {
         match self.done.get(&row) {
             Some(r) => Some(DeliveryCell::Done(r.status)),
-            None if self.running() && self.rows.contains(&row) => Some(DeliveryCell::Waiting),
+            None if self.running() && self.traced.contains(&row) => Some(DeliveryCell::Waiting),
             None => None,
         }
     }

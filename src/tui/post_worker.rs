@@ -69,16 +69,11 @@ pub(super) async fn run_stats(
     profile: Profile,
     tasks: Vec<String>,
 ) {
-    let result = match clients.get(&profile).await {
-        Ok(client) => {
-            let calls = Calls::new(client, profile.family, CancellationToken::new(), None);
-            match Window::new(None, None, crate::clock::unix_now()) {
-                Ok(w) => fetch::reports(&calls, &w, &tasks).await.map_err(|e| e.to_string()),
-                Err(e) => Err(e),
-            }
-        }
-        Err(e) => Err(e.to_string()),
-    };
+    let result = with_calls(&clients, &profile, async |calls| {
+        let w = Window::new(None, None, crate::clock::unix_now())?;
+        fetch::reports(&calls, &w, &tasks).await.map_err(|e| e.to_string())
+    })
+    .await;
     let _ = events.send(WorkerEvent::Stats { job, result });
 }
 
@@ -90,20 +85,27 @@ async fn run_scheduled(
     profile: Profile,
     id: Option<u64>,
 ) {
-    let result = match clients.get(&profile).await {
-        Ok(client) => {
-            let calls = Calls::new(client, profile.family, CancellationToken::new(), None);
-            let now = crate::clock::unix_now();
-            let month = 30 * crate::api::post_send::DAY_SECS;
-            let got = match id {
-                Some(id) => scheduled::get(&calls, id).await.map(|t| vec![t]),
-                None => scheduled::list_all(&calls, now, now + month, None)
-                    .await
-                    .map(|ts| ts.into_iter().filter(|t| t.is_pending()).collect()),
-            };
-            got.map_err(|e| e.to_string())
-        }
-        Err(e) => Err(e.to_string()),
-    };
+    let result = with_calls(&clients, &profile, async |calls| {
+        let now = crate::clock::unix_now();
+        let month = 30 * crate::api::post_send::DAY_SECS;
+        let got = match id {
+            Some(id) => scheduled::get(&calls, id).await.map(|t| vec![t]),
+            None => scheduled::list_all(&calls, now, now + month, None)
+                .await
+                .map(|ts| ts.into_iter().filter(|t| t.is_pending()).collect()),
+        };
+        got.map_err(|e| e.to_string())
+    })
+    .await;
     let _ = events.send(WorkerEvent::Scheduled { job, id, result });
+}
+
+/// Run `f` with paced, retried post-send calls on the profile's client; why not, as text.
+async fn with_calls<T>(
+    clients: &Clients,
+    profile: &Profile,
+    f: impl AsyncFnOnce(Calls) -> Result<T, String>,
+) -> Result<T, String> {
+    let client = clients.get(profile).await.map_err(|e| e.to_string())?;
+    f(Calls::new(client, profile.family, CancellationToken::new(), None)).await
 }

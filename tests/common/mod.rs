@@ -44,6 +44,11 @@ pub fn start_isolated(cfg: EmulatorConfig, data: Option<DataFile>) -> (Running, 
     .unwrap()
 }
 
+/// Stop an emulator `start_isolated` made, on its own runtime.
+pub fn emu_shutdown(emu: Running, rt: tokio::runtime::Runtime) {
+    rt.block_on(emu.shutdown());
+}
+
 /// A test profile for an emulator at `base_url`: timpush, its public key inline, no journal.
 pub fn test_profile(name: &str, base_url: &str) -> timx::config::Profile {
     let key = timx::secret::SecretSource::Value { value: KEY.into() };

@@ -13,12 +13,18 @@ use crate::tui::post_send::{StatsView, TraceView};
 use crate::tui::results::Tab;
 
 impl App {
+    /// The profile in use, or None after saying how to pick one.
+    pub(crate) fn profile_or_say(&mut self) -> Option<crate::config::Profile> {
+        let p = self.active_profile().cloned();
+        if p.is_none() {
+            self.error("pick a profile first: Enter in the Profiles pane");
+        }
+        p
+    }
+
     /// Trace push `task` for the marked rows, else the shown rows.
     pub(crate) fn start_trace(&mut self, task: &str) -> Vec<Cmd> {
-        let Some(profile) = self.active_profile().cloned() else {
-            self.error("pick a profile first: Enter in the Profiles pane");
-            return vec![];
-        };
+        let Some(profile) = self.profile_or_say() else { return vec![] };
         if self.trace.as_ref().is_some_and(TraceView::running) {
             self.warn(format!("a trace is running; {} cancels it", keymap::key_for(keymap::Action::Cancel)));
             return vec![];
@@ -64,10 +70,7 @@ impl App {
 
     /// The funnel and loss reasons of `tasks` (none: the app's totals), in the summary tab.
     pub(crate) fn start_stats(&mut self, tasks: Vec<String>) -> Vec<Cmd> {
-        let Some(profile) = self.active_profile().cloned() else {
-            self.error("pick a profile first: Enter in the Profiles pane");
-            return vec![];
-        };
+        let Some(profile) = self.profile_or_say() else { return vec![] };
         let id = self.next_job_id();
         self.stats = Some(StatsView { job: id, tasks: tasks.clone(), reports: None });
         self.tab = Tab::Summary;
@@ -95,10 +98,7 @@ impl App {
 
     /// `:scheduled [ID]`: list the pending scheduled pushes, or apply one's Condition.
     pub(crate) fn ask_scheduled(&mut self, id: Option<u64>) -> Vec<Cmd> {
-        let Some(profile) = self.active_profile().cloned() else {
-            self.error("pick a profile first: Enter in the Profiles pane");
-            return vec![];
-        };
+        let Some(profile) = self.profile_or_say() else { return vec![] };
         let job = self.next_job_id();
         self.scheduled_job = Some(job);
         self.info("reading the scheduled pushes (5 calls/s)…");

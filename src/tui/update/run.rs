@@ -13,10 +13,7 @@ use crate::tui::target::AppRef;
 impl App {
     /// Run the accounts in the editor (an inspect job); the results are replaced by its rows.
     pub(crate) fn run(&mut self) -> Vec<Cmd> {
-        let Some(profile) = self.active_profile().cloned() else {
-            self.error("pick a profile first: Enter in the Profiles pane");
-            return vec![];
-        };
+        let Some(profile) = self.profile_or_say() else { return vec![] };
         if self.busy() {
             self.warn(format!("a job is running; {} cancels it", keymap::key_for(keymap::Action::Cancel)));
             return vec![];
