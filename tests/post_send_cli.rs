@@ -123,6 +123,7 @@ fn trace_output_resumes_and_hostile_or_invalid_input_ends_in_one_row_each() {
     again.push("--resume");
     let o = run(&env, &emu, &again);
     assert!(text(&o.stderr).contains("2 of 6 accounts kept, 4 to do"), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("tracing 2 accounts"), "the ETA is of what is left: {}", text(&o.stderr));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), whole);
     // An audit's file is not a trace's.
     let audit = env.dir.path().join("tags.ndjson");

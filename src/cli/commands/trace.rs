@@ -77,8 +77,9 @@ pub fn run(args: TraceArgs) -> anyhow::Result<ExitCode> {
     };
     let format = output_format(args.rows.format, args.rows.output.as_deref());
     let cfg = JobConfig::per_account(JobKind::Trace, profile.family, profile.rate_limit, args.pace);
-    announce(&input, args.pace);
+    // Said as the job starts: for a resumed run, of the accounts still to do.
     let spawn = |sub: Arc<Normalized>| {
+        announce(&sub, args.pace);
         trace::spawn(client.clone(), cfg.clone(), sub, CancellationToken::new(), task.clone(), judging)
     };
     let resume = args.rows.output.as_deref().filter(|p| args.resume && p.exists());
