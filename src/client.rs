@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::api::codes;
+use crate::api::post_send::{self, PostCall};
 use crate::api::wire::{self, Status};
 use crate::api::{Command, Endpoint, Family};
 use crate::usersig::{self, SecretKey};
@@ -362,6 +363,40 @@ impl Client {
     pub async fn remove_all_tags(&self, family: Family, accounts: &[String]) -> Result<Reply<Value>, CallError> {
         let req = wire::AccountsRequest { to_account: accounts.to_vec() };
         self.call(&Command::RemoveAllTags.path(family), &req).await
+    }
+
+    /// `all_member_push_trace`: what happened to task `task` on each device of `user`.
+    pub async fn push_trace(&self, task: &str, user: &str) -> Result<Reply<post_send::TraceResponse>, CallError> {
+        let req = post_send::TraceRequest { task_id: task.to_owned(), user_id: user.to_owned() };
+        self.call(&PostCall::Trace.path(), &req).await
+    }
+
+    /// `all_member_push_statistics`: the funnel of ≤5 tasks (none: the app's totals).
+    pub async fn push_statistics(
+        &self,
+        req: &post_send::WindowRequest,
+    ) -> Result<Reply<post_send::StatisticsResponse>, CallError> {
+        self.call(&PostCall::Statistics.path(), req).await
+    }
+
+    /// `all_member_push_loss`: why deliveries of ≤5 tasks were lost.
+    pub async fn push_loss(&self, req: &post_send::WindowRequest) -> Result<Reply<post_send::LossResponse>, CallError> {
+        self.call(&PostCall::Loss.path(), req).await
+    }
+
+    /// `get_sched_task`: one scheduled task (`Sdkappid` is this client's).
+    pub async fn get_sched_task(&self, id: u64) -> Result<Reply<post_send::GetSchedResponse>, CallError> {
+        let req = post_send::GetSchedRequest { sdkappid: self.cfg.sdkappid, task_id: id };
+        self.call(&PostCall::GetSched.path(), &req).await
+    }
+
+    /// `list_sched_task`: one page of scheduled tasks (`req.sdkappid` is set to this client's).
+    pub async fn list_sched_tasks(
+        &self,
+        req: &post_send::ListSchedRequest,
+    ) -> Result<Reply<post_send::ListSchedResponse>, CallError> {
+        let req = post_send::ListSchedRequest { sdkappid: self.cfg.sdkappid, ..req.clone() };
+        self.call(&PostCall::ListSched.path(), &req).await
     }
 
     pub async fn import_account(&self, user_id: &str) -> Result<Reply<Value>, CallError> {

@@ -336,7 +336,7 @@ admin = "administrator"
 family = "timpush"              # or "all_member_push"
 key = { env = "TIMX_SECRET_KEY" }
 
-# A real app. Regions: china, singapore, seoul, frankfurt, silicon-valley, jakarta, tokyo, mumbai.
+# A real app. Regions: china, singapore, seoul, frankfurt, silicon-valley, jakarta, tokyo, mumbai, riyadh.
 # [profiles.prod-sg]
 # region = "singapore"
 # backup_domain = false          # true: use the *.my-imcloud.com backup domain

@@ -18,6 +18,7 @@ pub mod journal;
 pub mod logging;
 pub mod paths;
 pub mod private_file;
+pub mod push;
 pub mod resume;
 pub mod schema_stats;
 pub mod secret;

@@ -73,10 +73,6 @@ fn config_init_check_and_an_inspect_as_a_new_user_would() {
     emu_shutdown(emu, _rt);
 }
 
-fn emu_shutdown(emu: Running, rt: tokio::runtime::Runtime) {
-    rt.block_on(emu.shutdown());
-}
-
 #[test]
 fn formats_and_exit_codes() {
     let (emu, rt) = emulator(EmulatorConfig::default());
@@ -305,7 +301,7 @@ fn completions_and_man_page_list_every_command() {
         let o = env.run(&["completions", shell], None);
         assert!(o.status.success(), "{shell}: {}", text(&o.stderr));
         let script = text(&o.stdout);
-        for cmd in ["inspect", "diff", "serve", "usersig", "completions"] {
+        for cmd in ["inspect", "diff", "serve", "usersig", "completions", "trace", "push-stats", "scheduled"] {
             assert!(script.contains(cmd), "{shell} completions lack {cmd}");
         }
     }
@@ -322,6 +318,10 @@ fn completions_and_man_page_list_every_command() {
     let page = text(&man.stdout);
     assert!(page.starts_with(".ie") || page.contains(".TH timx 1"), "{page:.200}");
     assert!(page.contains("diff") && page.contains("inspect"));
+    assert!(
+        page.contains("trace") && page.contains("push\\-stats") && page.contains("scheduled"),
+        "the post-send commands"
+    );
     assert_eq!(env.run(&["completions", "tcsh"], None).status.code(), Some(2));
 }
 

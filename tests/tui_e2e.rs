@@ -430,3 +430,46 @@ async fn load_refuses_what_is_not_a_file_and_paths_take_the_home_directory() {
     assert_eq!(h.app.input_stats.accounts, 2, "the stopped load changed nothing");
     std::fs::remove_file(home.join(&name)).unwrap();
 }
+
+/// `:trace`, `:stats` and `:scheduled` on `timx demo`, the real worker against the demo's
+/// emulator: three marked rows traced at the documented 1 call/s (the Delivery column, the
+/// funnel in the detail), the task's funnel in the summary, tonight's push as the audience.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_trace_stats_and_scheduled() {
+    const TASK: &str = "660cc448_537ed82a_200000cd7ee17f5_84035730_bc614e";
+    let mut h = Harness::start(launch_demo()).await;
+    h.wait_for("attribute names", |a| a.attr_names.names.is_some()).await;
+    h.app.set_accounts_text("");
+    h.send(Msg::Paste("alice\nbob\ndave\nivan\n".into()));
+    h.ctrl('r');
+    h.wait_for("job end", |a| a.job.as_ref().is_some_and(|j| j.summary.is_some())).await;
+    // Mark three rows: only they are traced.
+    h.key(KeyCode::Home);
+    for _ in 0..3 {
+        h.key(KeyCode::Char(' '));
+    }
+    h.command(&format!("trace {TASK}"));
+    assert!(h.screen().contains("Delivery"), "{}", h.screen());
+    h.wait_for("the trace's end", |a| a.trace.as_ref().is_some_and(|t| !t.running())).await;
+    let t = h.app.trace.as_ref().unwrap();
+    assert_eq!(t.done.len(), 3, "the marked rows only");
+    let s = h.screen();
+    assert!(s.contains("✓✓") && s.contains("✗") && s.contains("trace 660cc448"), "{s}");
+    // bob's detail: the device funnel, stopped at offline with the code explained.
+    h.key(KeyCode::Home);
+    h.key(KeyCode::Down);
+    h.key(KeyCode::Enter);
+    for _ in 0..20 {
+        h.key(KeyCode::Down);
+    }
+    let s = h.screen();
+    assert!(s.contains("✗ offline") && s.contains("-2 token not uploaded"), "{s}");
+    h.key(KeyCode::Esc);
+    h.command(&format!("stats {TASK}"));
+    h.wait_for("the stats", |a| a.stats.as_ref().is_some_and(|s| s.reports.is_some())).await;
+    let s = h.screen();
+    assert!(s.contains("can send") && s.contains("token not uploaded"), "{s}");
+    h.command("scheduled 20260001");
+    h.wait_for("the scheduled push", |a| a.results.audience.is_some()).await;
+    assert!(h.screen().contains("TagsAnd"), "{}", h.screen());
+}

@@ -531,3 +531,180 @@ fn warnings_and_assumptions_in_the_editor_detail_and_summary() {
     let s = screen(&app);
     assert!(s.contains("warning: TagsOr lists vip twice") && s.contains("assumed where the docs"), "{s}");
 }
+
+/// A device of a trace with fixed times: `codes` per stage (0 success), as the service answers.
+fn traced_device(instance: &str, codes: &[i64], last_active: i64) -> timx::api::post_send::Instance {
+    use timx::api::post_send::{ImCommitStat, Instance, OfflinePushStat, Stage};
+    let stage = |k: usize| {
+        codes.get(k).map(|c| Stage {
+            push_status: if *c == 0 { 1 } else { 2 },
+            error_code: *c,
+            error_info: if *c == 0 { "success".into() } else { "Unregistered".into() },
+            event_time: format!("2026-12-01 10:00:0{k}"),
+        })
+    };
+    Instance {
+        instance_id: instance.into(),
+        push_time: "2026-12-01 10:00:00".into(),
+        system: "Android".into(),
+        device_model: "Pixel 8".into(),
+        event_type: 1,
+        push_platform: 7,
+        token: "tok".into(),
+        cert_id: "1107".into(),
+        notification_status: 1,
+        last_active_terminal: last_active,
+        im_commit_stat: Some(ImCommitStat { im_stat: stage(0) }),
+        offline_push_stat: Some(OfflinePushStat {
+            offline_stat: stage(1),
+            channel_stat: stage(2),
+            device_stat: stage(3),
+            click_stat: stage(4),
+        }),
+        ..Instance::default()
+    }
+}
+
+/// `:trace T1` on the five rows, the worker played: two rows, then (the screen kept) the rest.
+fn play_trace(app: &mut App) -> String {
+    use timx::push::trace::{TraceRow, TraceStatus};
+    command(app, "trace T1");
+    let t = app.trace.as_ref().expect("a trace started");
+    let (job, rows) = (t.job, t.rows.clone());
+    let outcomes: Vec<Vec<timx::api::post_send::Instance>> = vec![
+        vec![traced_device("1", &[0, 0, 0, 0, 0], 1)],
+        vec![traced_device("2", &[0, 0, 410], 1), traced_device("3", &[0, 0, 0, 0], 0)],
+        vec![],
+        vec![traced_device("4", &[0, 0, 410], 1)],
+        vec![traced_device("5", &[0, 0, 0, 0], 1)],
+    ];
+    let ev = |event| Msg::Worker(WorkerEvent::Trace { job, event });
+    app.update(ev(Event::Started { total: 5, duplicates: 0, invalid: 0, batches: 5 }));
+    let accounts: Vec<String> = rows.iter().map(|r| app.results.account(*r).unwrap_or_default().to_owned()).collect();
+    let row = |k: usize, instances: &[timx::api::post_send::Instance]| {
+        let (d, verdict, devices) = timx::push::delivery::account(instances);
+        let (status, account) = (TraceStatus::of(d), accounts[k].clone());
+        TraceRow { index: k as u32, account, status, verdict, devices, audience: None, error: None }
+    };
+    let first: Vec<TraceRow> = (0..2).map(|k| row(k, &outcomes[k])).collect();
+    app.update(ev(Event::Batch(first)));
+    app.update(ev(Event::Progress(Progress { done: 2, total: 5, rate: 1.0, ..Progress::default() })));
+    let waiting = screen(app);
+    let rest: Vec<TraceRow> = (2..5).map(|k| row(k, &outcomes[k])).collect();
+    app.update(ev(Event::Batch(rest)));
+    let mut s = Summary::<TraceStatus>::default();
+    for (st, n) in
+        [(TraceStatus::Clicked, 1), (TraceStatus::Delivered, 2), (TraceStatus::Stopped, 1), (TraceStatus::NoTrace, 1)]
+    {
+        s.counts.insert(st, n);
+    }
+    app.update(ev(Event::Finished(s)));
+    waiting
+}
+
+/// `:stats T1`, the worker played: a funnel and two loss reasons.
+fn play_stats(app: &mut App) {
+    command(app, "stats T1");
+    let job = app.stats.as_ref().expect("stats asked").job;
+    let st = timx::api::post_send::TaskStatistics {
+        task_id: "T1".into(),
+        counts: timx::api::post_send::Counts { total: 200, sent: 150, delivered: 120, click: 30 },
+        platform_statistics: vec![],
+    };
+    let loss = timx::api::post_send::TaskLoss {
+        task_id: "T1".into(),
+        ready_to_send_loss: vec![timx::api::post_send::Loss {
+            err_code: "-2".into(),
+            err_count: 40,
+            err_info: "token not uploaded".into(),
+        }],
+        post_send_delivered_loss: vec![timx::api::post_send::Loss {
+            err_code: "410".into(),
+            err_count: 25,
+            err_info: "Unregistered".into(),
+        }],
+        ..Default::default()
+    };
+    let report = timx::push::stats::report("T1", Some(&st), Some(&loss));
+    app.update(Msg::Worker(WorkerEvent::Stats { job, result: Ok(vec![report]) }));
+}
+
+/// `:trace`: the Delivery column (✓✓ ✓ ✗ – and … while waiting), the progress with ETA and Esc
+/// on the border, the detail's device funnel with the failed stage explained; `:stats`: the
+/// funnel and loss reasons as bars in the summary. At 80×24 and 200×50, NO_COLOR too.
+#[test]
+fn the_delivery_column_the_device_funnel_and_the_stats_charts() {
+    let mut app = app_with_results(Theme::new(false), (80, 24));
+    let waiting = play_trace(&mut app);
+    assert!(waiting.contains("Delivery") && waiting.contains("…"), "{waiting}");
+    assert!(waiting.contains("2/5 at 1/s ETA 3s · Esc cancels"), "{waiting}");
+    let s = screen(&app);
+    assert!(s.contains("✓✓") && s.contains("✗") && s.contains("–"), "{s}");
+    assert!(s.contains("trace T1: ✓✓ 1 ✓ 2 ✗ 1 – 1"), "{s}");
+    insta::assert_snapshot!("delivery_80x24", s);
+    // The detail of the row stopped at the vendor: its device's funnel, the failed stage explained.
+    let stopped = app.trace.as_ref().unwrap().rows[3];
+    while app.results.selected_index() != Some(stopped) {
+        key(&mut app, KeyCode::Down);
+    }
+    key(&mut app, KeyCode::Enter);
+    for _ in 0..14 {
+        key(&mut app, KeyCode::Down);
+    }
+    let s = screen(&app);
+    assert!(s.contains("✗ channel") && s.contains("410 Unregistered"), "{s}");
+    assert!(s.contains("· device") && s.contains("(not reached)"), "{s}");
+    insta::assert_snapshot!("delivery_detail_80x24", s);
+    key(&mut app, KeyCode::Esc);
+    // `:stats`: the funnel and the loss reasons as bars in the summary.
+    play_stats(&mut app);
+    let s = screen(&app);
+    assert!(s.contains("Task T1") && s.contains("can send") && s.contains("█"), "{s}");
+    assert!(s.contains("-2 token not uploaded") && s.contains("410 Unregistered"), "{s}");
+    insta::assert_snapshot!("stats_summary_80x24", s);
+    let mut wide = app_with_results(Theme::new(true), (200, 50));
+    play_trace(&mut wide);
+    let s = screen(&wide);
+    assert!(s.contains("✓✓") && s.contains("✗"), "NO_COLOR keeps the symbols: {s}");
+    insta::assert_snapshot!("delivery_200x50_no_color", s);
+    play_stats(&mut wide);
+    insta::assert_snapshot!("stats_summary_200x50_no_color", screen(&wide));
+}
+
+/// `:scheduled` lists the pending scheduled pushes; `:scheduled ID` applies one's Condition as
+/// the audience (the Aud column), and a User task's list is refused as not a Condition.
+#[test]
+fn a_scheduled_push_becomes_the_audience() {
+    let mut app = app_with_results(Theme::new(false), (80, 24));
+    let task = |id: u64, kind: &str, content: serde_json::Value| timx::api::post_send::SchedTask {
+        task_id: id,
+        kind: kind.into(),
+        sched_at: "2026-12-02 20:00:00".into(),
+        status: "pending".into(),
+        title: "tonight".into(),
+        content,
+        ..Default::default()
+    };
+    let tag = task(7, "Tag", serde_json::json!({"Condition": {"TagsOr": ["newsletter", "活跃"]}}));
+    let users = task(8, "User", serde_json::json!({"To_Account": ["bob"]}));
+    let answer = |app: &mut App, id, tasks| {
+        let job = app.scheduled_job.expect("a :scheduled answer is awaited");
+        app.update(Msg::Worker(WorkerEvent::Scheduled { job, id, result: Ok(tasks) }));
+    };
+    command(&mut app, "scheduled");
+    answer(&mut app, None, vec![tag.clone(), users.clone()]);
+    let s = screen(&app);
+    assert!(
+        s.contains("Scheduled pushes (pending)") && s.contains("2026-12-02 20:00:00") && s.contains("1 users: bob"),
+        "{s}"
+    );
+    key(&mut app, KeyCode::Esc);
+    command(&mut app, "scheduled 8");
+    answer(&mut app, Some(8), vec![users]);
+    assert!(app.results.audience.is_none());
+    assert!(screen(&app).contains("not a Condition"), "{}", screen(&app));
+    command(&mut app, "scheduled 7");
+    answer(&mut app, Some(7), vec![tag]);
+    let s = screen(&app);
+    assert!(s.contains("Aud") && s.contains("✓ 2 ✗ 3 ? 0"), "{s}");
+}

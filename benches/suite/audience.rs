@@ -58,19 +58,9 @@ fn headless(w: &Work, s: &Sizes, rt: &tokio::runtime::Runtime) -> Vec<Figure> {
     let strict = ["--latency-ms", "100", "--jitter-ms", "20", "--rate-limit", "100", "--strict"];
     let serve = Serve::spawn(&[&["--data", data.to_str().unwrap()][..], &strict[..]].concat(), &[]);
     let out = w.path("b11.ndjson");
-    let t = Instant::now();
-    let mut child = w
-        .cmd()
-        .arg("audience")
-        .args(["--condition", r#"{"TagsAnd":["t7"],"TagsOr":["g1","g2"]}"#])
-        .args(target_args(&serve.url))
-        .args(["-f", accounts.to_str().unwrap(), "--format", "ndjson"])
-        .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (status, _) = wait_rss(&mut child);
-    let rate = n as f64 / t.elapsed().as_secs_f64();
+    let condition = r#"{"TagsAnd":["t7"],"TagsOr":["g1","g2"]}"#;
+    let (status, elapsed, _) = timed(w, &serve.url, &["audience", "--condition", condition], &accounts, &out);
+    let rate = n as f64 / elapsed.as_secs_f64();
     let rows = std::fs::read_to_string(&out).map(|t| t.lines().count()).unwrap_or(0);
     let stats = stats(&serve, rt);
     let rejected = count_code(&stats, 60007);

@@ -15,6 +15,7 @@ pub mod emulator;
 pub mod memory;
 pub mod screens;
 pub mod terminal;
+pub mod trace;
 pub mod writes;
 
 use std::io::Write;
@@ -41,6 +42,8 @@ pub struct Sizes {
     pub b7_accounts: usize,
     pub b9_calls: usize,
     pub b10_accounts: usize,
+    /// Accounts traced at the documented 1 call/s (B13).
+    pub b12_accounts: usize,
 }
 
 impl Sizes {
@@ -55,6 +58,7 @@ impl Sizes {
             b7_accounts: 1_000_000,
             b9_calls: 100_000,
             b10_accounts: 100_000,
+            b12_accounts: 100,
         }
     }
     pub fn tiny() -> Sizes {
@@ -68,6 +72,7 @@ impl Sizes {
             b7_accounts: 1_000,
             b9_calls: 500,
             b10_accounts: 500,
+            b12_accounts: 3,
         }
     }
 }
@@ -199,10 +204,17 @@ fn target_args(url: &str) -> Vec<String> {
 
 /// Run a headless audit to a file; returns the wall time and the child's peak RSS (KiB).
 pub fn headless(w: &Work, url: &str, cmd: &str, accounts: &Path, out: &Path) -> (Duration, u64) {
+    let (status, elapsed, rss) = timed(w, url, &[cmd], accounts, out);
+    assert!(status <= 1, "timx {cmd} exited with {status}");
+    (elapsed, rss)
+}
+
+/// `timx ARGS` on the accounts of a file to an ndjson file: its exit code, wall time and peak RSS.
+pub fn timed(w: &Work, url: &str, args: &[&str], accounts: &Path, out: &Path) -> (i32, Duration, u64) {
     let t = Instant::now();
     let mut child = w
         .cmd()
-        .arg(cmd)
+        .args(args)
         .args(target_args(url))
         .args(["-f", accounts.to_str().unwrap(), "--format", "ndjson"])
         .stdout(std::fs::File::create(out).unwrap())
@@ -210,9 +222,7 @@ pub fn headless(w: &Work, url: &str, cmd: &str, accounts: &Path, out: &Path) -> 
         .spawn()
         .unwrap();
     let (status, rss) = wait_rss(&mut child);
-    let elapsed = t.elapsed();
-    assert!(status <= 1, "timx {cmd} exited with {status}");
-    (elapsed, rss)
+    (status, t.elapsed(), rss)
 }
 
 /// Wait for a child and read its own peak resident set size (VmHWM of its process image;
@@ -261,6 +271,7 @@ pub const GROUPS: &[Group] = &[
     Group { name: "emulator", run: emulator::run },
     Group { name: "writes", run: writes::run },
     Group { name: "audience", run: audience::run },
+    Group { name: "trace", run: trace::run },
 ];
 
 pub fn run_all(bin: &Path, s: &Sizes) -> Vec<Figure> {

@@ -3,6 +3,8 @@
 
 pub mod codes;
 pub mod family;
+pub mod post_send;
+pub mod push_codes;
 pub mod region;
 pub mod wire;
 

@@ -15,10 +15,11 @@ pub enum Region {
     Jakarta,
     Tokyo,
     Mumbai,
+    Riyadh,
 }
 
 impl Region {
-    pub const ALL: [Region; 8] = [
+    pub const ALL: [Region; 9] = [
         Region::China,
         Region::Singapore,
         Region::Seoul,
@@ -27,6 +28,7 @@ impl Region {
         Region::Jakarta,
         Region::Tokyo,
         Region::Mumbai,
+        Region::Riyadh,
     ];
 
     /// (slug, display name, primary domain, backup domain)
@@ -48,6 +50,8 @@ impl Region {
             Region::Tokyo => ("tokyo", "Tokyo", "adminapijpn.im.qcloud.com", None),
             // Only older pages list Mumbai.
             Region::Mumbai => ("mumbai", "Mumbai", "adminapiind.im.qcloud.com", Some("adminapiind.my-imcloud.com")),
+            // The newer push pages (269/130281) list Riyadh beside Tokyo, with no backup domain.
+            Region::Riyadh => ("riyadh", "Riyadh", "adminapiksa.im.qcloud.com", None),
         }
     }
 
@@ -91,6 +95,7 @@ impl FromStr for Region {
             "idn" | "id" => "jakarta",
             "jpn" | "jp" => "tokyo",
             "ind" | "in" => "mumbai",
+            "ksa" | "sa" => "riyadh",
             other => other,
         };
         Region::ALL.into_iter().find(|r| r.slug() == alias).ok_or_else(|| UnknownRegion { given: s.to_owned() })

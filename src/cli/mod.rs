@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 pub use keys::KeyArgs;
 
 use crate::engine::JobKind;
-use commands::{audience, audit, config, diff, serve, shell, tui, usersig, write};
+use commands::{audience, audit, config, diff, push_stats, scheduled, serve, shell, trace, tui, usersig, write};
 
 #[derive(Debug, Parser)]
 #[command(name = "timx", version, about = "Explore and audit Tencent Cloud Chat (IM) user attributes and tags")]
@@ -46,6 +46,13 @@ pub enum Cmd {
     Edit(write::EditArgs),
     /// Would a push with this Condition reach these accounts, and why not (nothing is sent).
     Audience(audience::AudienceArgs),
+    /// Did these accounts get push TASKID: per device every stage, and a verdict (1 call/s).
+    Trace(trace::TraceArgs),
+    /// Per task the funnel (can send → sent → delivered → clicked) and the loss reasons.
+    PushStats(push_stats::PushStatsArgs),
+    /// The app's scheduled pushes: list them, or show one.
+    #[command(subcommand)]
+    Scheduled(scheduled::ScheduledCmd),
     /// What changed between two exports (CSV, JSON or NDJSON), per account; exit 1 if anything did.
     Diff(diff::DiffArgs),
     /// Where the config is, write an example, check profiles.
@@ -80,6 +87,9 @@ pub fn main() -> ExitCode {
         Some(Cmd::Config(a)) => config::run(a),
         Some(Cmd::Diff(a)) => diff::run(a),
         Some(Cmd::Audience(a)) => audience::run(a),
+        Some(Cmd::Trace(a)) => trace::run(a),
+        Some(Cmd::PushStats(a)) => push_stats::run(a),
+        Some(Cmd::Scheduled(c)) => scheduled::run(c),
         Some(Cmd::Usersig(cmd)) => usersig::run(cmd),
         Some(Cmd::Serve(args)) => serve::run(args),
         Some(Cmd::Demo(a)) => tui::run(a, true),

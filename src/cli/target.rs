@@ -18,7 +18,7 @@ pub struct TargetArgs {
     /// Config file (default: $TIMX_CONFIG, else the platform config dir).
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// One-off: region (china, singapore, seoul, frankfurt, silicon-valley, jakarta, tokyo, mumbai).
+    /// One-off: region (china, singapore, seoul, frankfurt, silicon-valley, jakarta, tokyo, mumbai, riyadh).
     #[arg(long, conflicts_with = "base_url", add = ArgValueCandidates::new(regions))]
     pub region: Option<Region>,
     /// One-off: use the region's backup domain (*.my-imcloud.com).

@@ -4,8 +4,12 @@
 //! { "attr_names": {"0": "sex", "1": "city"},
 //!   "attr_types": {"1": 0},
 //!   "users": [ {"id": "alice", "attrs": {"sex": "F"}, "tags": ["vip"]},
-//!              {"id": "reg-7f3a", "kind": "registration_id"} ] }
+//!              {"id": "reg-7f3a", "kind": "registration_id"} ],
+//!   "push_tasks": [ {"id": "T1", "sent_ago_s": 3600, "target": "All",
+//!                    "deliveries": {"alice": [{"instance": "1", "stages": [[1, 0, "success"]]}]}} ],
+//!   "sched_tasks": [ {"id": 7, "kind": "Tag", "fires_in_s": 7200, "content": {"Condition": {…}}} ] }
 //! ```
+//! Push tasks and scheduled tasks are described in `pushes`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,6 +17,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
+use super::pushes::{DataSched, DataTask, Pushes};
 use super::store::{AccountKind, Store};
 use crate::api;
 
@@ -25,6 +30,10 @@ pub struct DataFile {
     pub attr_types: BTreeMap<String, u8>,
     #[serde(default)]
     pub users: Vec<DataUser>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub push_tasks: Vec<DataTask>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sched_tasks: Vec<DataSched>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -84,6 +93,12 @@ impl DataFile {
             }
             store.set_tags(&u.id, u.tags);
         }
+        for t in &self.sched_tasks {
+            if !["All", "Tag", "User"].contains(&t.kind.as_str()) {
+                bail!("scheduled task {}: kind {:?} must be All, Tag or User", t.id, t.kind);
+            }
+        }
+        store.pushes = Pushes::new(crate::clock::unix_now(), self.push_tasks, self.sched_tasks);
         if store.distinct_tags() > api::MAX_TAGS_PER_APP {
             bail!("{} distinct tags; the service allows {}", store.distinct_tags(), api::MAX_TAGS_PER_APP);
         }

@@ -26,6 +26,8 @@ pub struct Limiter {
     burst: f64,
     strict: bool,
     lanes: HashMap<String, Lane>,
+    /// Per-path rates that differ from `rate` (the post-send calls' documented 1/s and 5/s).
+    rates: HashMap<String, f64>,
     /// Most calls that arrived for one command in any sliding one-second window.
     pub peak_per_second: usize,
 }
@@ -42,7 +44,14 @@ impl Limiter {
     /// `rate` calls per second per command; 0 turns limiting off.
     pub fn new(rate: u32, burst: Option<u32>) -> Limiter {
         let burst = burst.map(f64::from).unwrap_or((f64::from(rate) / 10.0).max(1.0));
-        Limiter { rate: f64::from(rate), burst, strict: false, lanes: HashMap::new(), peak_per_second: 0 }
+        Limiter {
+            rate: f64::from(rate),
+            burst,
+            strict: false,
+            lanes: HashMap::new(),
+            rates: HashMap::new(),
+            peak_per_second: 0,
+        }
     }
 
     /// At most `rate` admitted calls per command in any sliding second.
@@ -50,9 +59,21 @@ impl Limiter {
         Limiter { strict: true, ..Limiter::new(rate, None) }
     }
 
+    /// Hold the post-send calls to their documented rates (1/s trace, statistics and loss;
+    /// 5/s scheduled tasks) instead of the attr/tag commands' rate. `--strict` does this.
+    pub fn with_documented_post_send_rates(mut self) -> Limiter {
+        if self.rate > 0.0 {
+            for call in crate::api::post_send::PostCall::ALL {
+                self.rates.insert(call.path(), f64::from(call.rate()));
+            }
+        }
+        self
+    }
+
     /// Admit a call for `command` arriving at `now`; false means answer 60007.
     pub fn admit(&mut self, command: &str, now: Instant) -> bool {
-        let (rate, burst, strict) = (self.rate, self.burst, self.strict);
+        let rate = self.rates.get(command).copied().unwrap_or(self.rate);
+        let (burst, strict) = (self.burst, self.strict);
         let lane = self.lanes.entry(command.to_owned()).or_insert_with(|| Lane {
             tokens: burst,
             last: now,
@@ -116,6 +137,20 @@ mod tests {
         // The peak counts arrivals, refused ones included: the client's own pace.
         assert_eq!(l.peak_per_second, 5);
         assert!(l.admit("other", ms(1010)), "commands are limited separately");
+    }
+
+    #[test]
+    fn strict_holds_post_send_calls_to_their_documented_rates() {
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let mut l = Limiter::strict(100).with_documented_post_send_rates();
+        let trace = "v4/timpush/all_member_push_trace";
+        assert!(l.admit(trace, ms(0)));
+        assert!(!l.admit(trace, ms(999)), "a second trace call within the second");
+        assert!(l.admit(trace, ms(1000)));
+        let sched = "v4/timpush/get_sched_task";
+        assert_eq!((0..6).filter(|i| l.admit(sched, ms(2000 + i * 10))).count(), 5, "5/s");
+        assert!((0..50).all(|i| l.admit("v4/timpush/get_attr", ms(3000 + i))), "attr/tag calls keep theirs");
     }
 
     #[test]

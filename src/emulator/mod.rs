@@ -4,6 +4,7 @@
 
 pub mod data;
 pub mod limits;
+pub mod pushes;
 mod routes;
 pub mod store;
 
@@ -263,7 +264,7 @@ pub async fn start(cfg: EmulatorConfig, data: Option<data::DataFile>, listen: So
     let mut store = data.unwrap_or_default().into_store()?;
     store.max_accounts = cfg.max_accounts;
     let limiter = if cfg.strict {
-        limits::Limiter::strict(cfg.rate_limit)
+        limits::Limiter::strict(cfg.rate_limit).with_documented_post_send_rates()
     } else {
         limits::Limiter::new(cfg.rate_limit, cfg.burst)
     };

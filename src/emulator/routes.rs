@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::store::{AccountKind, Done, Fail};
 use super::{Fault, Shared, lock};
+use crate::api::post_send::PostCall;
 use crate::api::wire::{self, Status};
 use crate::api::{self, Command, Family, codes};
 use crate::clock::unix_now;
@@ -167,14 +168,17 @@ fn damage(fault: Option<Fault>, response: String) -> Bytes {
 
 enum Target {
     Push(Family, Command),
+    PostSend(PostCall),
     AccountImport,
     MultiAccountImport,
 }
 
 fn answer(sh: &Shared, service: &str, command: &str, admitted: bool, query: &str, body: &[u8]) -> Result<Done, Fail> {
-    let target = match (service, command) {
-        ("im_open_login_svc", "account_import") => Target::AccountImport,
-        ("im_open_login_svc", "multiaccount_import") => Target::MultiAccountImport,
+    let post = if service == "timpush" { PostCall::from_wire(command) } else { None };
+    let target = match (service, command, post) {
+        (_, _, Some(call)) => Target::PostSend(call),
+        ("im_open_login_svc", "account_import", _) => Target::AccountImport,
+        ("im_open_login_svc", "multiaccount_import", _) => Target::MultiAccountImport,
         _ => {
             let family =
                 Family::from_service(service).ok_or_else(|| Fail::new(60009, format!("unknown service {service}")))?;
@@ -186,7 +190,7 @@ fn answer(sh: &Shared, service: &str, command: &str, admitted: bool, query: &str
     let identifier = authenticate(sh, query)?;
     if identifier != sh.cfg.admin {
         return Err(match target {
-            Target::Push(..) => Fail::new(90009, "the request requires App admin permission"),
+            Target::Push(..) | Target::PostSend(_) => Fail::new(90009, "the request requires App admin permission"),
             _ => Fail::new(70403, "the request requires App admin permission"),
         });
     }
@@ -198,12 +202,13 @@ fn answer(sh: &Shared, service: &str, command: &str, admitted: bool, query: &str
         return Err(Fail::new(codes::PUSH_INTERNAL_ERROR, "internal error, please retry (injected)"));
     }
     let json: Value = serde_json::from_slice(body).map_err(|e| match target {
-        Target::Push(..) => Fail::new(90001, format!("json parse error: {e}")),
+        Target::Push(..) | Target::PostSend(_) => Fail::new(90001, format!("json parse error: {e}")),
         _ => Fail::new(60003, format!("json parse error: {e}")),
     })?;
     let mut store = lock(&sh.store);
     match target {
         Target::Push(family, cmd) => store.run(family, cmd, &json),
+        Target::PostSend(call) => store.pushes.run(call, &json, sh.cfg.sdkappid, unix_now()),
         Target::AccountImport => {
             let req: wire::AccountImport = serde_json::from_value(json).map_err(|e| Fail::new(60003, e.to_string()))?;
             if store.import(&req.user_id, AccountKind::UserId) {

@@ -79,6 +79,8 @@ pub struct Store {
     tag_refs: HashMap<String, (usize, AccountKind)>,
     /// Accounts per request before 90018; 0 means the documented 100.
     pub max_accounts: usize,
+    /// Push tasks and scheduled tasks, for the post-send calls.
+    pub pushes: super::pushes::Pushes,
 }
 
 /// Per-account reads of a request, and the accounts it could not find (timpush).

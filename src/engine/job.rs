@@ -79,14 +79,20 @@ pub(crate) trait Work: Send + Sync + 'static {
     fn ended(&self, index: u32, account: &str, end: End<'_>) -> Self::Row;
 }
 
-/// One pacer per command: each command has its own 100 calls a second.
+/// One pacer per command: each command has its own 100 calls a second; the job's post-send
+/// call (the trace's) has a lane of its own at its documented rate.
 pub(crate) struct Lanes {
     pacers: Vec<Pacer>,
+    post: Pacer,
 }
 
 impl Lanes {
-    pub fn new(rate: u32) -> Lanes {
-        Lanes { pacers: Command::ALL.iter().map(|_| Pacer::new(rate)).collect() }
+    pub fn new(rate: u32, post_rate: u32) -> Lanes {
+        Lanes { pacers: Command::ALL.iter().map(|_| Pacer::new(rate)).collect(), post: Pacer::new(post_rate) }
+    }
+    /// The pacer of the job's post-send call.
+    pub fn post(&self) -> &Pacer {
+        &self.post
     }
     pub fn of(&self, cmd: Command) -> &Pacer {
         let i = Command::ALL.iter().position(|c| *c == cmd).unwrap_or_default();
@@ -152,7 +158,7 @@ async fn run<W: Work>(
     tx: mpsc::Sender<Event<W::Row>>,
 ) -> Summary<<W::Row as Outcome>::Status> {
     let valid: Vec<u32> = input.valid_indices().collect();
-    let batches: Vec<&[u32]> = valid.chunks(MAX_ACCOUNTS_PER_CALL).collect();
+    let batches: Vec<&[u32]> = valid.chunks(ctx.cfg.batch_size.clamp(1, MAX_ACCOUNTS_PER_CALL)).collect();
     let total = input.total() as u64;
     let started = Event::Started {
         total,
@@ -217,7 +223,7 @@ async fn dispatch<W: Work>(
     batches: &[&[u32]],
     out: &mut Out<'_, W::Row>,
 ) -> Vec<u32> {
-    let lanes = Arc::new(Lanes::new(ctx.cfg.rate_limit));
+    let lanes = Arc::new(Lanes::new(ctx.cfg.rate_limit, ctx.cfg.post_rate));
     let sem = Arc::new(Semaphore::new(ctx.cfg.max_in_flight.max(1)));
     let window = window(&ctx.cfg);
     let mut set: JoinSet<(usize, Vec<W::Row>)> = JoinSet::new();
@@ -412,16 +418,21 @@ fn tags_of(reply: Reply<wire::GetTagResponse>) -> (HashMap<String, Vec<String>>,
     (map, reply.status.error_list)
 }
 
+/// Why a call that gave up leaves its accounts without an answer: `None` when it was cancelled.
+pub(crate) fn stop_detail(stop: Stop) -> Option<ErrorDetail> {
+    match stop {
+        Stop::Cancelled | Stop::Lost(CallError::Cancelled, _) => None,
+        Stop::Aborted(e, n) => Some(ErrorDetail::not_sent(&e, n)),
+        Stop::Split(e, n) | Stop::Failed(e, n) | Stop::Lost(e, n) => Some(ErrorDetail::from_call(&e, n)),
+    }
+}
+
 /// Spread one call's result over the batch's accounts, in batch order.
 fn per_account<R, T: Clone>(accounts: &[String], result: Result<(R, u32), Stop>, split: Spread<R, T>) -> Vec<Part<T>> {
     let (reply, _attempts) = match result {
         Ok(ok) => ok,
         Err(stop) => {
-            let part = match stop {
-                Stop::Cancelled | Stop::Lost(CallError::Cancelled, _) => Part::Cancelled,
-                Stop::Aborted(e, n) => Part::Error(ErrorDetail::not_sent(&e, n)),
-                Stop::Split(e, n) | Stop::Failed(e, n) | Stop::Lost(e, n) => Part::Error(ErrorDetail::from_call(&e, n)),
-            };
+            let part = stop_detail(stop).map_or(Part::Cancelled, Part::Error);
             return vec![part; accounts.len()];
         }
     };
@@ -446,7 +457,7 @@ fn per_account<R, T: Clone>(accounts: &[String], result: Result<(R, u32), Stop>,
 }
 
 /// One record from the attrs part and/or the tags part.
-fn merge(
+pub(crate) fn merge(
     index: u32,
     account: &str,
     attrs: Option<Part<BTreeMap<String, String>>>,
@@ -545,6 +556,46 @@ mod tests {
         }
         assert_eq!(rows, 100_000);
         assert_eq!(started.load(Ordering::SeqCst), 1_000);
+    }
+
+    /// The trace's lane goes at the documented 1 call/s (on tokio's paused clock), however many
+    /// calls wait, while the attr/tag lanes beside it keep their own 100/s.
+    #[tokio::test(start_paused = true)]
+    async fn the_post_send_lane_paces_at_one_call_a_second() {
+        let cfg = crate::engine::JobConfig::per_account(
+            crate::engine::JobKind::Trace,
+            crate::api::Family::Timpush,
+            100,
+            crate::api::post_send::PostCall::Trace.rate(),
+        );
+        assert_eq!((cfg.post_rate, cfg.batch_size), (1, 1));
+        let lanes = Arc::new(Lanes::new(cfg.rate_limit, cfg.post_rate));
+        let t0 = tokio::time::Instant::now();
+        let mut waits = Vec::new();
+        for _ in 0..5 {
+            let l = lanes.clone();
+            waits.push(tokio::spawn(async move {
+                l.post().wait().await;
+                tokio::time::Instant::now()
+            }));
+        }
+        let mut times = Vec::new();
+        for w in waits {
+            times.push(w.await.unwrap());
+        }
+        times.sort();
+        for w in times.windows(2) {
+            assert!(w[1] - w[0] >= std::time::Duration::from_secs(1), "{:?}", w[1] - w[0]);
+        }
+        let t1 = tokio::time::Instant::now();
+        for _ in 0..50 {
+            lanes.of(Command::GetAttr).wait().await;
+        }
+        assert!(
+            tokio::time::Instant::now() - t1 < std::time::Duration::from_secs(1),
+            "the attr lane is not held to 1/s"
+        );
+        assert!(times[4] - t0 >= std::time::Duration::from_secs(4));
     }
 
     #[tokio::test]

@@ -4,6 +4,7 @@
 //! one outcome.
 
 pub mod accounts;
+pub mod calls;
 pub mod hedge;
 pub(crate) mod job;
 pub mod pacer;
@@ -29,6 +30,8 @@ pub enum JobKind {
     Tags,
     /// Attributes and tags for the same accounts, merged per account.
     Inspect,
+    /// The delivery trace of a push task, one call per account (`timx trace`).
+    Trace,
 }
 
 impl JobKind {
@@ -43,6 +46,7 @@ impl JobKind {
             JobKind::Attrs => "attrs",
             JobKind::Tags => "tags",
             JobKind::Inspect => "inspect",
+            JobKind::Trace => "trace",
         }
     }
 }
@@ -53,6 +57,11 @@ pub struct JobConfig {
     pub family: Family,
     /// Calls per second per command; never exceeded.
     pub rate_limit: u32,
+    /// Accounts per batch: 100 for the attr/tag commands, 1 for a call per account (trace).
+    pub batch_size: usize,
+    /// Calls per second of the job's post-send call (its own lane): the documented 1/s of the
+    /// trace unless a caller lowers the pace or, against the emulator, raises it.
+    pub post_rate: u32,
     /// Batches in flight at once (each may be waiting for its slot or its answer).
     pub max_in_flight: usize,
     /// Attempts per call, the first included.
@@ -67,6 +76,8 @@ impl JobConfig {
             kind,
             family,
             rate_limit: rate_limit.clamp(1, crate::api::MAX_CALLS_PER_SECOND),
+            batch_size: crate::api::MAX_ACCOUNTS_PER_CALL,
+            post_rate: crate::api::post_send::PostCall::Trace.rate(),
             // One second's worth of calls: enough to hold the pace at 1 s round trips.
             max_in_flight: (rate_limit as usize).clamp(4, 200),
             max_attempts: 10,
@@ -245,6 +256,18 @@ pub struct Record {
 impl Record {
     pub fn new(index: u32, account: &str, status: Status) -> Record {
         Record { index, account: account.to_owned(), status, attrs: None, tags: None, error: None, reason: None }
+    }
+}
+
+impl JobConfig {
+    /// A job of one post-send call per account (the trace), paced at `post_rate` calls a
+    /// second in a lane of its own; attr/tag reads beside it keep `rate_limit`.
+    pub fn per_account(kind: JobKind, family: Family, rate_limit: u32, post_rate: u32) -> JobConfig {
+        JobConfig {
+            batch_size: 1,
+            post_rate: post_rate.clamp(1, crate::api::MAX_CALLS_PER_SECOND),
+            ..JobConfig::new(kind, family, rate_limit)
+        }
     }
 }
 

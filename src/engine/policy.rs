@@ -327,10 +327,16 @@ where
     let cfg = super::JobConfig::new(super::JobKind::Attrs, family, crate::api::MAX_CALLS_PER_SECOND);
     let pacer = Pacer::new(cfg.rate_limit);
     let ctx = Ctx::new(client, cfg, cancel);
-    match ctx.call_with(&pacer, send, read).await {
-        Ok((reply, _)) => Ok(reply),
-        Err(Stop::Failed(e, _) | Stop::Split(e, _) | Stop::Aborted(e, _) | Stop::Lost(e, _)) => Err(e),
-        Err(Stop::Cancelled) => Err(CallError::Cancelled),
+    ctx.call_with(&pacer, send, read).await.map(|(reply, _)| reply).map_err(Stop::into_error)
+}
+
+impl Stop {
+    /// The error a call that gave up ends with, for a caller that is not per account.
+    pub(crate) fn into_error(self) -> CallError {
+        match self {
+            Stop::Failed(e, _) | Stop::Split(e, _) | Stop::Aborted(e, _) | Stop::Lost(e, _) => e,
+            Stop::Cancelled => CallError::Cancelled,
+        }
     }
 }
 

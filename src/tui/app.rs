@@ -135,6 +135,12 @@ pub struct App {
     /// Attribute shown in the summary chart (index into the columns).
     pub summary_attr: usize,
     pub job: Option<JobState>,
+    /// `:trace TASKID` of some result rows.
+    pub trace: Option<crate::tui::post_send::TraceView>,
+    /// `:stats TASKID…`, drawn in the summary.
+    pub stats: Option<crate::tui::post_send::StatsView>,
+    /// The `:scheduled` answer awaited (its job id): only the latest is shown.
+    pub scheduled_job: Option<u64>,
     pub(crate) next_job: u64,
     /// An export being written in steps between frames.
     pub(crate) export: Option<ExportTask>,
@@ -194,6 +200,9 @@ impl App {
             tab: Tab::Attrs,
             summary_attr: 0,
             job: None,
+            trace: None,
+            stats: None,
+            scheduled_job: None,
             next_job: 1,
             export: None,
             status: None,

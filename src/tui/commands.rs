@@ -34,6 +34,9 @@ pub const COMMANDS: &[Command] = &[
     Command { name: "export", aliases: &[], args: "PATH [filtered]", help: "write results as CSV/JSON/NDJSON (by extension), file mode 0600", whole: false, run: export },
     Command { name: "load", aliases: &[], args: "PATH", help: "replace the accounts with a file's lines", whole: false, run: load },
     Command { name: "audience", aliases: &[], args: "CONDITION-JSON|off", help: "would a push with this Condition (or push body) reach each account, and why not; filter with audience=yes|no|unknown", whole: true, run: audience },
+    Command { name: "trace", aliases: &[], args: "TASKID", help: "did the marked rows (else the shown rows) get push TASKID: a Delivery column, the devices' stages in the detail (1 call/s; Esc cancels)", whole: false, run: trace },
+    Command { name: "stats", aliases: &[], args: "[TASKID…]", help: "each task's funnel and loss reasons as bars in the summary (none: the app's totals; the last 7 days)", whole: false, run: stats },
+    Command { name: "scheduled", aliases: &[], args: "[ID]", help: "the pending scheduled pushes; with ID, its Condition becomes the audience (the Aud column and reasons)", whole: false, run: scheduled },
     Command { name: "tag", aliases: &[], args: "add|remove TAG… | clear", help: "add or remove tags on the marked rows (else the shown rows); plan, then confirm", whole: false, run: tag },
     Command { name: "attr", aliases: &[], args: "set NAME=VALUE… | unset NAME…", help: "set or unset attributes on the marked rows (else the shown rows); plan, then confirm", whole: false, run: attr },
     Command { name: "apply", aliases: &[], args: "PATH", help: "apply a desired-state file (a timx export, edited), as timx apply: plan, then confirm", whole: false, run: apply },
@@ -177,6 +180,37 @@ pub(crate) fn apply_audience(app: &mut App, json: String) {
             }
         }
         Err(e) => app.error(format!("invalid condition: {e}")),
+    }
+}
+
+fn trace(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
+    match rest {
+        [task] => app.start_trace(task),
+        _ => {
+            app.error("usage: trace TASKID   (the push's TaskId, as the push answered)");
+            vec![]
+        }
+    }
+}
+
+fn stats(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
+    app.start_stats(rest.iter().map(|t| (*t).to_owned()).collect())
+}
+
+fn scheduled(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
+    match rest {
+        [] => app.ask_scheduled(None),
+        [id] => match id.parse::<u64>() {
+            Ok(id) => app.ask_scheduled(Some(id)),
+            Err(_) => {
+                app.error("usage: scheduled [ID]   (a scheduled task's TaskID is an integer)");
+                vec![]
+            }
+        },
+        _ => {
+            app.error("usage: scheduled [ID]");
+            vec![]
+        }
     }
 }
 

@@ -10,6 +10,8 @@ pub mod keymap;
 pub(crate) mod layout;
 pub mod msg;
 pub mod overlay;
+pub(crate) mod post_send;
+mod post_worker;
 pub(crate) mod probe;
 pub mod results;
 pub(crate) mod rows;

@@ -88,6 +88,22 @@ pub enum WorkerEvent {
         job: u64,
         result: Result<(), String>,
     },
+    /// The `:trace` job's progress and rows.
+    Trace {
+        job: u64,
+        event: engine::Event<crate::push::trace::TraceRow>,
+    },
+    /// The `:stats` reports (or why not).
+    Stats {
+        job: u64,
+        result: Result<Vec<crate::push::stats::TaskReport>, String>,
+    },
+    /// `:scheduled`: the pending scheduled pushes, or (`id`) the one asked for.
+    Scheduled {
+        job: u64,
+        id: Option<u64>,
+        result: Result<Vec<crate::api::post_send::SchedTask>, String>,
+    },
     /// Something the worker could not do, explained.
     Failed(WorkerError),
 }
@@ -119,6 +135,25 @@ pub enum WorkerCmd {
     /// Read an accounts file for `:load`.
     /// `:load`: read an account list; the token stops the read (Esc).
     Load(PathBuf, tokio_util::sync::CancellationToken),
+    /// Trace push `task` for these accounts (`:trace`), at the documented 1 call/s.
+    Trace {
+        job: u64,
+        profile: Profile,
+        task: String,
+        input: Arc<Normalized>,
+    },
+    /// The funnel and loss reasons of these tasks over the last 7 days (`:stats`).
+    Stats {
+        job: u64,
+        profile: Profile,
+        tasks: Vec<String>,
+    },
+    /// The pending scheduled pushes (the next 30 days), or one of them (`:scheduled [ID]`).
+    Scheduled {
+        job: u64,
+        profile: Profile,
+        id: Option<u64>,
+    },
     /// Add the profile to the config file.
     SaveProfile {
         config: Box<Config>,

@@ -23,6 +23,8 @@ pub enum SortKey {
     Status,
     /// Would the push condition reach the account (`:audience`).
     Audience,
+    /// What happened to a traced push (`:trace`).
+    Delivery,
     Attr(String),
     Tags,
 }
@@ -469,6 +471,8 @@ fn sort_value(rows: &[Option<Row>], pool: &Pool, verdicts: &[u8], key: &SortKey,
         SortKey::Account => r.account().to_owned(),
         SortKey::Status => r.status.label().to_owned(),
         SortKey::Audience => verdicts.get(i as usize).copied().unwrap_or_default().to_string(),
+        // The trace lives beside the rows; its column is not a sort key.
+        SortKey::Delivery => String::new(),
         SortKey::Attr(name) => r.attr(name, pool).unwrap_or_default().to_owned(),
         SortKey::Tags => r.tags(pool).collect::<Vec<_>>().join(","),
     }

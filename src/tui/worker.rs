@@ -142,6 +142,9 @@ async fn run(mut rx: UnboundedReceiver<WorkerCmd>, events: UnboundedSender<Worke
             WorkerCmd::Load(path, stop) => {
                 tokio::spawn(load(events.clone(), path, stop));
             }
+            cmd @ (WorkerCmd::Trace { .. } | WorkerCmd::Stats { .. } | WorkerCmd::Scheduled { .. }) => {
+                super::post_worker::start(cmd, &clients, &events, &mut jobs, &mut running);
+            }
             WorkerCmd::SaveProfile { config, profile } => {
                 tokio::spawn(save_profile(events.clone(), config, profile));
             }

@@ -4,6 +4,7 @@
 
 pub mod harness;
 pub mod pty;
+pub mod pushes;
 pub mod writes;
 
 use std::net::SocketAddr;
@@ -41,6 +42,11 @@ pub fn start_isolated(cfg: EmulatorConfig, data: Option<DataFile>) -> (Running, 
     })
     .join()
     .unwrap()
+}
+
+/// Stop an emulator `start_isolated` made, on its own runtime.
+pub fn emu_shutdown(emu: Running, rt: tokio::runtime::Runtime) {
+    rt.block_on(emu.shutdown());
 }
 
 /// A test profile for an emulator at `base_url`: timpush, its public key inline, no journal.

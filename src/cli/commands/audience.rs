@@ -3,7 +3,7 @@
 //! each row says `targeted` true/false/null with the reasons; the summary counts them and the
 //! most common reasons for not being targeted.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 use super::audit::{client, open_output, output_format, read_account_sources, runtime, stream};
-use crate::audience::{self, ASSUMPTIONS, Schema, Verdict};
+use crate::audience::{self, ASSUMPTIONS, Checked, Schema, Verdict};
 use crate::cli::interrupt::{Interrupt, say};
 use crate::cli::target::TargetArgs;
 use crate::engine::{self, JobConfig, JobKind, Record};
@@ -24,48 +24,104 @@ use crate::text::escape;
 const ALL_USERS: &str = "ALL USERS: no Condition, so this push goes to every user who has logged in or been imported";
 
 #[derive(Debug, Args)]
+#[group(id = "what", required = true, args = ["condition", "scheduled"])]
 pub struct AudienceArgs {
     /// The push `Condition` as JSON, or a whole push request body (its Condition; none means
     /// everyone); `@FILE` reads it from a file.
-    #[arg(long, value_name = "JSON|@FILE")]
-    pub condition: String,
+    #[arg(long, value_name = "JSON|@FILE", conflicts_with = "scheduled")]
+    pub condition: Option<String>,
+    /// Judge a scheduled push before it fires: its Condition (Tag), its user list (User) or
+    /// everyone (All), from `get_sched_task`.
+    #[arg(long, value_name = "ID")]
+    pub scheduled: Option<u64>,
     #[command(flatten)]
     pub rows: super::audit::RowArgs,
     #[command(flatten)]
     pub target: TargetArgs,
 }
 
-pub fn run(args: AudienceArgs) -> anyhow::Result<ExitCode> {
-    let json = match args.condition.strip_prefix('@') {
+/// A `--condition` argument: the JSON itself, or `@FILE`.
+pub(crate) fn condition_text(arg: &str) -> anyhow::Result<String> {
+    match arg.strip_prefix('@') {
         Some(path) => crate::paths::read_text_capped(&crate::paths::expand(path), crate::paths::CONDITION_CAP)
-            .context("cannot read the condition file")?,
-        None => args.condition.clone(),
+            .context("cannot read the condition file"),
+        None => Ok(arg.to_owned()),
+    }
+}
+
+/// The app's attribute names and the audience `json` names, checked against them. None when
+/// the names cannot be read (said on stderr).
+pub(crate) fn prepare(
+    rt: &tokio::runtime::Runtime,
+    client: &Arc<crate::client::Client>,
+    profile: &crate::config::Profile,
+    json: &str,
+) -> anyhow::Result<Option<(Checked, crate::api::wire::AttrNames)>> {
+    let names = match rt.block_on(engine::fetch_attr_names(client.clone(), profile.family, CancellationToken::new())) {
+        Ok(r) => r.body,
+        Err(e) => {
+            eprintln!("timx: cannot read attribute names ({}): {}", profile.name, escape(&e.to_string()));
+            return Ok(None);
+        }
     };
+    let checked = match audience::parse(json, profile.family, &names.names_in_slot_order()) {
+        Ok(a) => a,
+        Err(e) => bail!("invalid condition: {e}"),
+    };
+    if checked.is_all() && json != USER_LIST {
+        eprintln!("timx: WARNING: {ALL_USERS}");
+    }
+    Ok(Some((checked, names)))
+}
+
+/// A push body without a Condition: what a User task's judge starts from (its list decides).
+const USER_LIST: &str = r#"{"From_Account":"","To_Account":[]}"#;
+
+/// What a scheduled task targets, said before the rows: its Condition (JSON), or its user list.
+fn scheduled_target(
+    rt: &tokio::runtime::Runtime,
+    client: &Arc<crate::client::Client>,
+    profile: &crate::config::Profile,
+    id: u64,
+) -> anyhow::Result<(String, Option<BTreeSet<String>>)> {
+    let t = super::scheduled::fetch(rt, client, profile, id)?;
+    eprintln!(
+        "timx: scheduled task {id}: {} push firing {} UTC, {}; {}",
+        escape(&t.kind),
+        escape(&t.sched_at),
+        crate::push::scheduled::status_text(&t),
+        escape(&crate::push::scheduled::target_text(&t))
+    );
+    if !t.is_pending() {
+        eprintln!("timx: warning: it is not pending: `timx trace --task {id}` shows what it did");
+    }
+    Ok(match crate::push::scheduled::target(&t) {
+        crate::push::scheduled::Target::Condition(json) => (json, None),
+        crate::push::scheduled::Target::Users(users) => (USER_LIST.into(), Some(users.into_iter().collect())),
+    })
+}
+
+pub fn run(args: AudienceArgs) -> anyhow::Result<ExitCode> {
     crate::paths::output_is_not_an_input(args.rows.output.as_deref(), args.rows.file.iter().map(|p| p.as_path()))?;
     let profile = args.target.resolve()?;
     let input = Arc::new(read_account_sources(&args.rows.accounts, &args.rows.file, &args.target)?);
     let client = client(&profile)?;
     let rt = runtime()?;
-    let names = match rt.block_on(engine::fetch_attr_names(client.clone(), profile.family, CancellationToken::new())) {
-        Ok(r) => r.body,
-        Err(e) => {
-            eprintln!("timx: cannot read attribute names ({}): {}", profile.name, escape(&e.to_string()));
-            return Ok(ExitCode::from(1));
-        }
+    let (json, users) = match (&args.condition, args.scheduled) {
+        (Some(c), _) => (condition_text(c)?, None),
+        (None, Some(id)) => scheduled_target(&rt, &client, &profile, id)?,
+        (None, None) => bail!("give --condition JSON or --scheduled ID"),
     };
-    let checked = match audience::parse(&json, profile.family, &names.names_in_slot_order()) {
-        Ok(a) => a,
-        Err(e) => bail!("invalid condition: {e}"),
-    };
-    if checked.is_all() {
-        eprintln!("timx: WARNING: {ALL_USERS}");
-    }
+    let Some((checked, names)) = prepare(&rt, &client, &profile, &json)? else { return Ok(ExitCode::from(1)) };
+    // A User task's list decides, whatever its (absent) Condition says.
+    let all = checked.is_all() && users.is_none();
     let format = output_format(args.rows.format, args.rows.output.as_deref());
     let out = open_output(args.rows.output.as_deref())?;
     let mut writer = Verdicts {
         judge: audience::Judge::new(&checked),
         schema: Schema::new(&names),
         inner: verdict_writer(format, out)?,
+        users,
         targeted: [0; 3],
         misses: BTreeMap::new(),
     };
@@ -81,7 +137,7 @@ pub fn run(args: AudienceArgs) -> anyhow::Result<ExitCode> {
     if let Err(e) = crate::journal::after_job(&profile, "audience", &streamed.summary, Some(&input), None) {
         say(&format!("timx: warning: {e}"));
     }
-    if checked.is_all() {
+    if all {
         // The last line, where the eye lands: the WARNING above has scrolled away.
         say(&format!("timx: {ALL_USERS}"));
     }
@@ -96,6 +152,8 @@ struct Verdicts<'a> {
     judge: audience::Judge,
     schema: Schema,
     inner: Box<dyn RecordWriter<Verdict> + 'a>,
+    /// A User task's list: membership decides, not the condition.
+    users: Option<BTreeSet<String>>,
     /// targeted, not, undecided
     targeted: [u64; 3],
     misses: BTreeMap<String, u64>,
@@ -122,7 +180,10 @@ impl Verdicts<'_> {
 
 impl RecordWriter<Record> for Verdicts<'_> {
     fn write(&mut self, r: &Record) -> std::io::Result<()> {
-        let v = audience::evaluate(&self.judge, &self.schema, r);
+        let mut v = audience::evaluate(&self.judge, &self.schema, r);
+        if let Some(users) = &self.users {
+            listed(&mut v, users, r);
+        }
         self.targeted[match v.targeted {
             Some(true) => 0,
             Some(false) => 1,
@@ -138,6 +199,22 @@ impl RecordWriter<Record> for Verdicts<'_> {
     }
     fn finish(&mut self) -> std::io::Result<()> {
         self.inner.finish()
+    }
+}
+
+/// A User task reaches exactly the accounts in its list.
+fn listed(v: &mut Verdict, users: &BTreeSet<String>, r: &Record) {
+    let yes = users.contains(&r.account);
+    v.targeted = Some(yes);
+    v.misses.clear();
+    v.reasons = vec![if yes {
+        "in the task's user list (To_Account)".to_string()
+    } else {
+        v.misses.push("not in the task's user list".into());
+        format!("not in the task's user list ({} accounts)", users.len())
+    }];
+    if r.status == engine::Status::NotFound {
+        v.reasons.push("the account is not imported in the app".into());
     }
 }
 

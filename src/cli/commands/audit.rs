@@ -383,7 +383,7 @@ async fn audit(
                 records.iter().try_for_each(|r| writer.write(r))?;
                 writer.finish()?;
                 let streamed = Streamed { summary, interrupted: None, write_failed: None, held_back: 0 };
-                return Ok(finish(&profile, kind, &input, &streamed));
+                return Ok(finish(&profile, kind.name(), &input, &streamed));
             }
         }
     }
@@ -409,7 +409,7 @@ async fn audit(
     if let (Some(f), Some(stats), None) = (report, &stats, streamed.interrupted) {
         print_report(stats, &names, f)?;
     }
-    Ok(finish(&profile, kind, &input, &streamed))
+    Ok(finish(&profile, kind.name(), &input, &streamed))
 }
 
 /// `--resume`: redo what the earlier run did not finish, splicing its rows into FILE.
@@ -424,32 +424,56 @@ async fn resumed(
     columns: Columns,
     path: &Path,
 ) -> anyhow::Result<ExitCode> {
-    let mut earlier =
-        crate::resume::Earlier::scan(path, format, input, &|s| FINAL.contains(&s), &|row| same_command(kind, row))?;
-    let redo = earlier.redo(input);
-    let kept = std::mem::take(&mut earlier.kept_statuses);
-    eprintln!(
-        "timx: resuming {}: {} of {} accounts kept, {} to do",
-        path.display(),
-        kept.len(),
-        input.total(),
-        redo.len()
-    );
-    let sub = Arc::new(crate::resume::sub_input(input, &redo));
-    let mut splice = earlier.splice(redo, Vec::new(), |buf| export::writer(format, columns, buf))?;
-    let job = engine::spawn_job(client, cfg, sub);
-    let mut streamed = stream(job, &mut splice).await?;
-    if let Some(e) = &streamed.write_failed {
-        bail!("cannot write the results: {e}");
-    }
-    splice.finish()?;
-    for label in kept {
-        if let Some(s) = engine::Status::ALL.iter().find(|s| s.label() == label) {
-            *streamed.summary.counts.entry(*s).or_default() += 1;
-            streamed.summary.total += 1;
+    let rows =
+        ResumeRows { path, format, input, is_final: &|s| FINAL.contains(&s), check: &|row| same_command(kind, row) };
+    let streamed =
+        rows.run(|buf| export::writer(format, columns, buf), |sub| engine::spawn_job(client, cfg, sub)).await?;
+    Ok(finish(profile, kind.name(), input, &streamed))
+}
+
+/// An earlier run's FILE to resume: which rows it keeps, and how to tell it is this command's.
+pub(crate) struct ResumeRows<'a> {
+    pub path: &'a Path,
+    pub format: Format,
+    pub input: &'a Arc<Normalized>,
+    /// Statuses (labels) whose rows are kept.
+    pub is_final: &'a dyn Fn(&str) -> bool,
+    pub check: &'a dyn Fn(&crate::resume::RowInfo) -> Result<(), String>,
+}
+
+impl ResumeRows<'_> {
+    /// Redo the rows that are not kept with the job `spawn` starts, splicing them with the kept
+    /// ones into FILE as one whole run would leave it. The summary counts both.
+    pub async fn run<'w, R: Outcome>(
+        &self,
+        make: impl FnOnce(crate::resume::SharedBuf) -> std::io::Result<Box<dyn RecordWriter<R> + 'w>>,
+        spawn: impl FnOnce(Arc<Normalized>) -> engine::JobHandle<R>,
+    ) -> anyhow::Result<Streamed<R::Status>> {
+        let mut earlier = crate::resume::Earlier::scan(self.path, self.format, self.input, self.is_final, self.check)?;
+        let redo = earlier.redo(self.input);
+        let kept = std::mem::take(&mut earlier.kept_statuses);
+        eprintln!(
+            "timx: resuming {}: {} of {} accounts kept, {} to do",
+            self.path.display(),
+            kept.len(),
+            self.input.total(),
+            redo.len()
+        );
+        let sub = Arc::new(crate::resume::sub_input(self.input, &redo));
+        let mut splice = earlier.splice(redo, Vec::new(), make)?;
+        let mut streamed = stream(spawn(sub), &mut splice).await?;
+        if let Some(e) = &streamed.write_failed {
+            bail!("cannot write the results: {e}");
         }
+        splice.finish()?;
+        for label in kept {
+            if let Some(s) = R::Status::ALL.iter().find(|s| s.label() == label) {
+                *streamed.summary.counts.entry(*s).or_default() += 1;
+                streamed.summary.total += 1;
+            }
+        }
+        Ok(streamed)
     }
-    Ok(finish(profile, kind, input, &streamed))
 }
 
 /// How streaming a job's rows went.
@@ -558,10 +582,15 @@ fn halt<R: Outcome>(
     grace.as_mut().reset(tokio::time::Instant::now() + GRACE);
 }
 
-/// The end of every audit: the summary on stderr, the journal line, the exit code.
-fn finish(profile: &Profile, kind: JobKind, input: &Normalized, streamed: &Streamed) -> ExitCode {
+/// The end of every audit (and trace): the summary on stderr, the journal line, the exit code.
+pub(crate) fn finish<S: OutcomeStatus>(
+    profile: &Profile,
+    name: &str,
+    input: &Normalized,
+    streamed: &Streamed<S>,
+) -> ExitCode {
     say(&streamed.summary.line());
-    if let Err(e) = crate::journal::after_job(profile, kind.name(), &streamed.summary, Some(input), None) {
+    if let Err(e) = crate::journal::after_job(profile, name, &streamed.summary, Some(input), None) {
         say(&format!("timx: warning: {e}"));
     }
     streamed.exit(streamed.summary.all_answered())

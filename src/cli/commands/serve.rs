@@ -34,8 +34,9 @@ pub struct ServeArgs {
     /// Calls per second per command before 60007; 0 turns the limiter off.
     #[arg(long, default_value_t = crate::api::MAX_CALLS_PER_SECOND)]
     pub rate_limit: u32,
-    /// Strict limit: refuse the (N+1)-th call of a command in any sliding second (default: a
-    /// token bucket with a burst of a tenth of a second).
+    /// Strict limit: refuse the (N+1)-th call of a command in any sliding second, and hold the
+    /// post-send calls to their documented rates (trace, statistics, loss 1/s; scheduled tasks
+    /// 5/s) (default: a token bucket at --rate-limit for every call, burst a tenth of a second).
     #[arg(long)]
     pub strict: bool,
     /// Accounts per request before 90018 (the service allows 100); lower it to test batch splitting.

@@ -315,6 +315,11 @@ impl App {
             self.warn("cancelling… what finished stays");
             return Effect::run(vec![WorkerCmd::Cancel(id).into()]);
         }
+        if let Some(t) = self.trace.as_ref().filter(|t| t.running()) {
+            let id = t.job;
+            self.warn("cancelling the trace… what finished stays");
+            return Effect::run(vec![WorkerCmd::Cancel(id).into()]);
+        }
         if let Some((path, _)) = self.loading_desired.take() {
             self.info(format!("stopped: {} will not be planned; nothing was written", path.display()));
         } else if let Some((path, stop)) = self.loading.take() {

@@ -3,6 +3,7 @@
 pub(crate) mod files;
 mod gate;
 mod keys;
+mod post_send;
 mod run;
 mod schema;
 mod switch;

@@ -13,10 +13,7 @@ use crate::tui::target::AppRef;
 impl App {
     /// Run the accounts in the editor (an inspect job); the results are replaced by its rows.
     pub(crate) fn run(&mut self) -> Vec<Cmd> {
-        let Some(profile) = self.active_profile().cloned() else {
-            self.error("pick a profile first: Enter in the Profiles pane");
-            return vec![];
-        };
+        let Some(profile) = self.profile_or_say() else { return vec![] };
         if self.busy() {
             self.warn(format!("a job is running; {} cancels it", keymap::key_for(keymap::Action::Cancel)));
             return vec![];
@@ -32,12 +29,17 @@ impl App {
         let id = self.next_job_id();
         // The filter carries over to the new job's rows (reset keeps it applied).
         self.results.reset(input.total());
+        // A trace's deliveries belong to the rows it traced: they go with them.
+        let stop_trace: Vec<Cmd> =
+            self.trace.take().filter(|t| t.running()).map(|t| WorkerCmd::Cancel(t.job).into()).into_iter().collect();
         self.results.read_on = Some(AppRef::of(&profile));
         self.job = Some(JobState::new(id, &profile.name, input.total() as u64));
         self.focus = Pane::Results;
         let cancel = keymap::key_for(keymap::Action::Cancel);
         self.info(format!("running {} accounts on {}… {cancel} cancels", input.total(), profile.name));
-        vec![WorkerCmd::RunJob { job: id, profile, kind: JobKind::Inspect, input: Arc::new(input) }.into()]
+        let mut cmds = stop_trace;
+        cmds.push(WorkerCmd::RunJob { job: id, profile, kind: JobKind::Inspect, input: Arc::new(input) }.into());
+        cmds
     }
 
     pub(crate) fn probe(&mut self) -> Vec<Cmd> {

@@ -32,6 +32,9 @@ impl App {
                 if let Some(state) = self.job.as_mut().filter(|j| j.id == job) {
                     state.summary = Some(Summary::default());
                 }
+                if let Some(t) = self.trace.as_mut().filter(|t| t.job == job) {
+                    t.summary = Some(Summary::default());
+                }
                 if self.write.as_ref().is_some_and(|w| w.job == job) {
                     self.write = None;
                     if matches!(self.overlay, Overlay::Plan(_)) {
@@ -46,6 +49,9 @@ impl App {
                 self.open(Overlay::Info { title: "Region probe".into(), lines, scroll: Popup::default() });
                 Effect::redraw()
             }
+            WorkerEvent::Trace { job, event } => self.trace_event(job, event),
+            WorkerEvent::Stats { job, result } => self.stats_answer(job, result),
+            WorkerEvent::Scheduled { job, id, result } => self.scheduled_answer(job, id, result),
             WorkerEvent::DemoReady(profile) => self.demo_ready(profile),
             // Only the load still wanted (Esc stopped it, or a newer `:load` replaced it).
             WorkerEvent::Loaded { path, result } => match self.loading.take_if(|(p, _)| *p == path) {

@@ -1,5 +1,6 @@
 //! Drawing only: `draw` reads the app and paints a frame. One file per pane.
 
+mod delivery;
 mod overlays;
 mod panes;
 mod results;

@@ -226,6 +226,9 @@ fn detail_lines(app: &App) -> Vec<Line<'static>> {
             lines.push(Line::styled(format!("  {}", crate::audience::ASSUMPTIONS), t.dim));
         }
     }
+    if let Some(i) = app.results.selected_index() {
+        lines.extend(super::delivery::detail(app, i));
+    }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Raw JSON", t.header));
     let json = serde_json::to_string_pretty(&r).unwrap_or_default();

@@ -41,6 +41,9 @@ pub fn results(app: &App, f: &mut Frame, area: Rect) {
         spans.push(Span::styled(format!(" ✓ {yes} ✗ {no} ? {unknown} audience {} ", fit(&a.text, 40)), t.warn));
         block = block.title_bottom(Line::from(spans));
     }
+    if let Some(line) = super::delivery::border(app) {
+        block = block.title_bottom(line);
+    }
     if r.marked() > 0 {
         // Writes act on these: the count is always in sight.
         block = block.title_bottom(Line::styled(format!(" ● {} marked ", r.marked()), t.warn));
@@ -138,6 +141,9 @@ fn columns(app: &App) -> Vec<Col> {
         Col { title: "Account".into(), width: 18, key: SortKey::Account },
         Col { title: "Status".into(), width: 9, key: SortKey::Status },
     ];
+    if app.trace.is_some() {
+        cols.push(Col { title: "Delivery".into(), width: 8, key: SortKey::Delivery });
+    }
     if app.results.audience.is_some() {
         cols.push(Col { title: "Aud".into(), width: 5, key: SortKey::Audience });
     }
@@ -159,7 +165,7 @@ fn cell_text(r: &ResultRow, pool: &Pool, key: &SortKey) -> String {
         SortKey::Account => r.account().to_owned(),
         SortKey::Status => r.status.label().to_owned(),
         // Drawn from the verdicts (`audience_cell`); a row alone does not know it.
-        SortKey::Audience => String::new(),
+        SortKey::Audience | SortKey::Delivery => String::new(),
         SortKey::Attr(name) => r.attr(name, pool).unwrap_or_default().to_owned(),
         SortKey::Tags => match (r.has_tags_part(), r.error(), r.reason()) {
             (true, _, _) => r.tags(pool).collect::<Vec<_>>().join(", "),
@@ -176,7 +182,7 @@ fn table(app: &App, f: &mut Frame, area: Rect) {
     let mut cols = columns(app);
     let height = area.height.saturating_sub(1) as usize;
     // Size columns to what the visible rows hold (escaped), within bounds.
-    for c in cols.iter_mut().filter(|c| c.key != SortKey::Tags && c.key != SortKey::Audience) {
+    for c in cols.iter_mut().filter(|c| !matches!(c.key, SortKey::Tags | SortKey::Audience | SortKey::Delivery)) {
         let content = res
             .window(height)
             .iter()
@@ -227,14 +233,8 @@ fn table(app: &App, f: &mut Frame, area: Rect) {
         let selected = res.offset + k == res.selected;
         let cells = shown.iter().map(|&i| {
             let c = &cols[i];
-            if c.key == SortKey::Audience {
-                let (text, style) = audience_cell(app, res.verdict(*idx));
-                return Cell::from(text).style(style);
-            }
-            if c.key == SortKey::Status
-                && let Some(o) = res.outcome(*idx)
-            {
-                return Cell::from(fit(o.status.label(), c.width as usize)).style(write_style(app, o.status));
+            if let Some(cell) = beside_row(app, c, *idx) {
+                return cell;
             }
             let mut text = cell_text(r, pool, &c.key);
             if c.key == SortKey::Account && res.is_marked(*idx) {
@@ -254,6 +254,21 @@ fn table(app: &App, f: &mut Frame, area: Rect) {
         let msg = Paragraph::new(Line::styled("no row matches the filter (Esc clears it)", t.dim));
         f.render_widget(msg, Rect { y: area.y + 1, height: 1, ..area });
     }
+}
+
+/// A cell drawn from what lives beside the rows (the audience's verdicts, the trace, the last
+/// write's outcome) rather than from the row itself.
+fn beside_row(app: &App, c: &Col, idx: u32) -> Option<Cell<'static>> {
+    let (text, style) = match c.key {
+        SortKey::Audience => audience_cell(app, app.results.verdict(idx)),
+        SortKey::Delivery => super::delivery::cell(app, idx),
+        SortKey::Status => {
+            let o = app.results.outcome(idx)?;
+            return Some(Cell::from(fit(o.status.label(), c.width as usize)).style(write_style(app, o.status)));
+        }
+        _ => return None,
+    };
+    Some(Cell::from(text).style(style))
 }
 
 /// A row's last write outcome, in the Status column.
@@ -347,6 +362,11 @@ fn summary(app: &App, f: &mut Frame, area: Rect) {
                 left,
             );
         }
+    }
+    if app.stats.is_some() {
+        // `:stats` takes the right half: the tasks' funnels and loss reasons.
+        f.render_widget(Paragraph::new(super::delivery::stats_lines(app, right.width as usize)), right);
+        return;
     }
     let names = app.attr_names.columns();
     // `a` steps through the attributes, then the schema view.
