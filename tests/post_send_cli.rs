@@ -125,13 +125,25 @@ fn trace_output_resumes_and_hostile_or_invalid_input_ends_in_one_row_each() {
     assert!(text(&o.stderr).contains("2 of 6 accounts kept, 4 to do"), "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains("tracing 2 accounts"), "the ETA is of what is left: {}", text(&o.stderr));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), whole);
+    // Found in review: a resume with another task (or condition) kept the first task's rows.
+    for other in
+        [&["trace", "--task", T_TAG][..], &["trace", "--task", T_ALL, "--condition", r#"{"TagsAnd":["vip"]}"#][..]]
+    {
+        let mut a: Vec<&str> = other.to_vec();
+        a.extend(["--pace", "50", "-o", f, "--resume"]);
+        a.extend(accounts);
+        let o = run(&env, &emu, &a);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+        assert!(text(&o.stderr).contains("holds the trace of task"), "{}", text(&o.stderr));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), whole, "left as it was");
+    }
     // An audit's file is not a trace's.
     let audit = env.dir.path().join("tags.ndjson");
     let o = run(&env, &emu, &["tags", "alice", "-o", audit.to_str().unwrap()]);
     assert!(o.status.success());
     let o = run(&env, &emu, &["trace", "--task", T_ALL, "alice", "-o", audit.to_str().unwrap(), "--resume"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("not `trace` rows"), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("cannot tell which task"), "{}", text(&o.stderr));
     // The table escapes what the terminal must not run.
     let o = run(&env, &emu, &["trace", "--task", T_ALL, "--pace", "50", "evil\u{1b}[2J", "--format", "table"]);
     assert!(!text(&o.stdout).contains('\u{1b}') && text(&o.stdout).contains("evil\\e[2J"), "{}", text(&o.stdout));

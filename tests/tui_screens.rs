@@ -708,3 +708,14 @@ fn a_scheduled_push_becomes_the_audience() {
     let s = screen(&app);
     assert!(s.contains("Aud") && s.contains("✓ 2 ✗ 3 ? 0"), "{s}");
 }
+
+/// Found in review: `:trace 20250999` (a scheduled task's id) traced it as a push TaskId and every
+/// row came back "no trace". It is refused, saying how to trace the push it fired; nothing runs.
+#[test]
+fn trace_of_a_scheduled_id_is_refused_with_the_way_to_trace_it() {
+    let mut app = app_with_results(Theme::new(false), (80, 24));
+    command(&mut app, "trace 20250999");
+    let status = app.status.as_ref().map(|s| s.text.clone()).unwrap_or_default();
+    assert!(status.contains("is a scheduled task's id") && status.contains("timx trace --task 20250999"), "{status}");
+    assert!(app.job.as_ref().is_none_or(|j| !j.running()), "no trace runs");
+}

@@ -24,6 +24,30 @@ const PUSH_KEYS: [&str; 8] = [
     "PushTarget",
 ];
 
+/// Whether `key` is within two edits of `target` once both are lower-cased and stripped of
+/// anything but ASCII letters (`Conditions`, `"Condition "`, `Cοndition` with a Greek ο,
+/// `Tags_And`, `TagAnd`). Keys of a push body proper (`MsgRandom`, `OfflinePushInfo`…) are far.
+fn near(key: &str, target: &str) -> bool {
+    let norm =
+        |s: &str| -> Vec<u8> { s.bytes().filter(u8::is_ascii_alphabetic).map(|b| b.to_ascii_lowercase()).collect() };
+    let (a, b) = (norm(key), norm(target));
+    if a.is_empty() || a.len().abs_diff(b.len()) > 2 {
+        return false;
+    }
+    // Levenshtein distance, one row at a time.
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()] <= 2
+}
+
 /// The condition object of a Condition or a push body; None: a body without one (everyone).
 pub fn condition_of(obj: &Map<String, Value>) -> Result<Option<&Map<String, Value>>, Invalid> {
     if let Some(k) = obj.keys().find(|k| k.eq_ignore_ascii_case("Condition") && *k != "Condition") {
@@ -38,7 +62,27 @@ pub fn condition_of(obj: &Map<String, Value>) -> Result<Option<&Map<String, Valu
     if !obj.keys().any(|k| PUSH_KEYS.contains(&k.as_str())) {
         return Ok(Some(obj));
     }
-    if let Some(k) = obj.keys().find(|k| CONDITION_LIKE.iter().any(|c| c.eq_ignore_ascii_case(k))) {
+    if obj.contains_key("To_Account") {
+        return Err(invalid(
+            0,
+            "the body has \"To_Account\": it is a push to the accounts it lists, not one judged by a Condition \
+             (timx would read it as ALL users); judge such a task with --scheduled ID, or give its Condition",
+        ));
+    }
+    // Not the real key but close to it (a plural, a stray space, a look-alike letter, a typo):
+    // the service would not read it either, and the push would go to everyone.
+    if !obj.contains_key("Condition")
+        && let Some(k) = obj.keys().find(|k| near(k, "Condition"))
+    {
+        return Err(invalid(
+            0,
+            format!(
+                "{k:?} looks like \"Condition\" but is not it: the service would not read it, and a push without \
+                 \"Condition\" goes to ALL users; spell it \"Condition\""
+            ),
+        ));
+    }
+    if let Some(k) = obj.keys().find(|k| CONDITION_LIKE.iter().any(|c| c.eq_ignore_ascii_case(k) || near(k, c))) {
         return Err(invalid(
             0,
             format!(

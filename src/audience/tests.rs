@@ -311,3 +311,27 @@ fn surrounding_spaces_are_visible_in_reasons_and_keys() {
     );
     assert_eq!(v.misses, ["lacks tag \"vip \""]);
 }
+
+/// Found in review: near misses other than case (a plural, a stray space, a look-alike letter, a
+/// typo in a list key) and a body with `To_Account` were read as ALL users.
+#[test]
+fn near_misses_of_any_spelling_and_user_list_bodies_are_refused() {
+    let names = vec!["city".to_string()];
+    for body in [
+        r#"{"MsgRandom":1,"Conditions":{"TagsAnd":["vip"]}}"#,
+        r#"{"MsgRandom":1,"Condition ":{"TagsAnd":["vip"]}}"#,
+        "{\"MsgRandom\":1,\"C\u{3bf}ndition\":{\"TagsAnd\":[\"vip\"]}}",
+        r#"{"MsgRandom":1,"TagAnd":["vip"]}"#,
+        r#"{"MsgRandom":1,"Tags_And":["vip"]}"#,
+        r#"{"From_Account":"a","MsgRandom":7,"To_Account":["bob"]}"#,
+    ] {
+        assert!(crate::audience::parse(body, Family::Timpush, &names).is_err(), "{body} was read as a push");
+    }
+    // A push body proper is still everyone, and a real condition still parses.
+    let all =
+        crate::audience::parse(r#"{"MsgRandom":1,"OfflinePushInfo":{"Title":"t"}}"#, Family::Timpush, &names).unwrap();
+    assert!(all.is_all());
+    assert!(
+        crate::audience::parse(r#"{"MsgRandom":1,"Condition":{"TagsAnd":["vip"]}}"#, Family::Timpush, &names).is_ok()
+    );
+}

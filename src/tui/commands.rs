@@ -185,6 +185,15 @@ pub(crate) fn apply_audience(app: &mut App, json: String) {
 
 fn trace(app: &mut App, rest: &[&str]) -> Vec<Cmd> {
     match rest {
+        // Found in review: a scheduled task's id (digits) was traced as a push TaskId, and every
+        // row came back "no trace". The explorer does not resolve it: say how.
+        [task] if !task.is_empty() && task.bytes().all(|b| b.is_ascii_digit()) => {
+            app.error(format!(
+                "{task} is a scheduled task's id, not a push TaskId: `:scheduled` lists them, and `timx trace --task \
+                 {task}` traces the push it fired (or :trace its PushTaskID)"
+            ));
+            vec![]
+        }
         [task] => app.start_trace(task),
         _ => {
             app.error("usage: trace TASKID   (the push's TaskId, as the push answered)");

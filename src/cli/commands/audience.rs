@@ -75,7 +75,7 @@ pub(crate) fn prepare(
 }
 
 /// A push body without a Condition: what a User task's judge starts from (its list decides).
-const USER_LIST: &str = r#"{"From_Account":"","To_Account":[]}"#;
+const USER_LIST: &str = r#"{"From_Account":""}"#;
 
 /// What a scheduled task targets, said before the rows: its Condition (JSON), or its user list.
 fn scheduled_target(

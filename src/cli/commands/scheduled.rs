@@ -73,6 +73,14 @@ pub(crate) fn fetch(
     let calls = Calls::new(client.clone(), profile.family, CancellationToken::new(), None);
     match rt.block_on(scheduled::get(&calls, id)) {
         Ok(t) => Ok(t),
+        // The service documents no "no such task" code; 90001 (its generic "bad request") is
+        // what an unknown id gets from the emulator, and the catalog's "a timx bug" would mislead.
+        Err(crate::client::CallError::Service { code: 90001, info }) => bail!(
+            "scheduled task {id} cannot be read ({}): the service refused the id (90001: {}); check the id with \
+             `timx scheduled list` (the service does not document an unknown-task answer)",
+            profile.name,
+            escape(&info)
+        ),
         Err(e) => bail!("cannot read scheduled task {id} ({}): {}", profile.name, escape(&e.to_string())),
     }
 }

@@ -62,6 +62,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<ExitCode> {
     let client = client(&profile)?;
     let rt = runtime()?;
     let (task, condition) = resolve_task(&rt, &client, &profile, &args)?;
+    let traced = Traced { task: task.clone(), condition: condition.clone() };
     let judging = match condition {
         Some(json) => {
             let Some((aud, names)) = super::audience::prepare(&rt, &client, &profile, &json)? else {
@@ -86,6 +87,12 @@ pub fn run(args: TraceArgs) -> anyhow::Result<ExitCode> {
         trace::spawn(client.clone(), cfg.clone(), sub, CancellationToken::new(), task.clone(), judging)
     };
     let resume = args.rows.output.as_deref().filter(|p| args.resume && p.exists());
+    // FILE's rows are verdicts of one task (and condition): a resume of another is refused.
+    match (resume, args.rows.output.as_deref()) {
+        (Some(path), _) => traced.check(path)?,
+        (None, Some(path)) => traced.record(path)?,
+        (None, None) => {}
+    }
     let streamed = match resume {
         Some(path) => rt.block_on(async {
             let check = |row: &crate::resume::RowInfo| same_command(row);
@@ -202,4 +209,50 @@ fn trace_writer<'a, W: std::io::Write + 'a>(
         },
     };
     shaped_writer(format, out, shape)
+}
+
+/// What a trace's `-o FILE` traced, kept beside it (`.FILE.timx-trace`): its rows are verdicts of
+/// that task and condition only, so `--resume` with another is refused.
+#[derive(Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Traced {
+    task: String,
+    condition: Option<String>,
+}
+
+impl Traced {
+    fn beside(path: &std::path::Path) -> std::path::PathBuf {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        path.with_file_name(format!(".{name}.timx-trace"))
+    }
+
+    fn record(&self, path: &std::path::Path) -> anyhow::Result<()> {
+        crate::private_file::write(&Self::beside(path), &serde_json::to_string(self)?)
+    }
+
+    fn check(&self, path: &std::path::Path) -> anyhow::Result<()> {
+        let side = Self::beside(path);
+        let earlier: Option<Traced> = std::fs::read_to_string(&side).ok().and_then(|t| serde_json::from_str(&t).ok());
+        match earlier {
+            Some(e) if e == *self => Ok(()),
+            Some(e) => bail!(
+                "{} holds the trace of task {}{}, not of task {}{}: resume only the same trace (or start over \
+                 without --resume); it was left as it is",
+                path.display(),
+                crate::text::escape(&e.task),
+                if e.condition.is_some() { " with a condition" } else { "" },
+                crate::text::escape(&self.task),
+                match (&e.condition, &self.condition) {
+                    (a, b) if a == b => "",
+                    (_, Some(_)) => " with another condition",
+                    _ => " without one",
+                }
+            ),
+            None => bail!(
+                "cannot tell which task {} traced ({} is missing): resume only a trace timx started with -o; it was \
+                 left as it is",
+                path.display(),
+                side.display()
+            ),
+        }
+    }
 }
