@@ -304,12 +304,13 @@ fn counted(devices: &[DataDevice]) -> Option<&DataDevice> {
     devices.iter().find(|d| d.last_active == 1).or(devices.first())
 }
 
-/// Count a device in the funnel: can be sent (accepted by IM), sent (handed to the vendor),
+/// Count a device in the funnel: can be sent (accepted by IM), sent (passed the offline stage:
+/// handed to the vendor, so a loss after it is "after the vendor channel"),
 /// delivered (reached the device), clicked.
 fn add(c: &mut ps::Counts, d: &DataDevice) {
     let ok = d.stages.iter().take_while(|s| s.0 == 1 && s.1 == 0).count();
     c.total += u64::from(ok >= 1);
-    c.sent += u64::from(ok >= 3);
+    c.sent += u64::from(ok >= 2);
     c.delivered += u64::from(ok >= 4);
     c.click += u64::from(ok >= 5);
 }
