@@ -24,6 +24,13 @@ pub fn expand(typed: &str) -> PathBuf {
     }
 }
 
+/// The hidden companion of a file a job writes (`.NAME.timx-KIND` in its directory): its lock,
+/// what a trace traced.
+pub fn companion(path: &Path, kind: &str) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.timx-{kind}"))
+}
+
 /// Refuse an output that is one of the inputs (`-f list.txt -o list.txt`): the input would be
 /// replaced by the outcomes, and a reviewed plan lost.
 pub fn output_is_not_an_input<'a>(

@@ -77,9 +77,7 @@ fn special(path: &Path) -> bool {
 /// `flock` until the returned file is dropped or the process ends, however it ends). Another
 /// holder is refused with the reason.
 pub fn lock_beside(path: &Path) -> anyhow::Result<std::fs::File> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let lock = dir.join(format!(".{name}.timx-lock"));
+    let lock = crate::paths::companion(path, "lock");
     let file = open(&lock, Open::Append).with_context(|| format!("cannot lock {}", path.display()))?;
     #[cfg(unix)]
     {

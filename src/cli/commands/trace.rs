@@ -220,17 +220,12 @@ struct Traced {
 }
 
 impl Traced {
-    fn beside(path: &std::path::Path) -> std::path::PathBuf {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        path.with_file_name(format!(".{name}.timx-trace"))
-    }
-
     fn record(&self, path: &std::path::Path) -> anyhow::Result<()> {
-        crate::private_file::write(&Self::beside(path), &serde_json::to_string(self)?)
+        crate::private_file::write(&crate::paths::companion(path, "trace"), &serde_json::to_string(self)?)
     }
 
     fn check(&self, path: &std::path::Path) -> anyhow::Result<()> {
-        let side = Self::beside(path);
+        let side = crate::paths::companion(path, "trace");
         let earlier: Option<Traced> = std::fs::read_to_string(&side).ok().and_then(|t| serde_json::from_str(&t).ok());
         match earlier {
             Some(e) if e == *self => Ok(()),
