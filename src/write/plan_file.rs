@@ -2,12 +2,14 @@
 //! it was made from, and its tag guard), kept compactly so a hundred thousand rows fit in a few
 //! MB; and the files that hold one — a saved plan (`--plan -o`), an undo file — read back.
 
+use std::borrow::Cow;
 use std::io::BufRead;
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use serde::Deserialize;
 
-use super::change::PlanRow;
+use super::change::{Op, PlanRow};
 use super::file_head::{FileHead, FileKind};
 use crate::engine::{AccountList, Normalized, Normalizer};
 
@@ -86,22 +88,16 @@ pub struct Loaded {
 /// Read a file a write left (a plan, an undo file): its head line, then one row a line.
 pub fn read(path: &Path) -> anyhow::Result<(FileHead, Vec<PlanRow>)> {
     let mut rows = Vec::new();
-    let head = read_each(path, &mut |_, r| {
-        rows.push(r.row);
+    let head = read_each(path, &mut |head, n, line| {
+        rows.push(decode::<PlanRow>(path, head, n, line)?);
         Ok(())
     })?;
     Ok((head, rows))
 }
 
-/// One row of a plan file, and its line as read.
-pub struct Line<'a> {
-    pub row: PlanRow,
-    pub line: &'a str,
-}
-
-/// A plan or an undo file as a job's input. A plan streams into its set; an undo file's rows of
-/// one account are merged first (a resumed write may have appended a second one). Refuses an
-/// outcome file: it is not a plan.
+/// A plan or an undo file as a job's input. A plan streams into its set (each row checked as
+/// it is read, kept as its line); an undo file's rows of one account are merged first (a
+/// resumed write may have appended a second one). Refuses an outcome file: it is not a plan.
 pub fn load_file(path: &Path) -> anyhow::Result<Loaded> {
     let mut n = Normalizer::new();
     let mut set = PlanSet::default();
@@ -120,16 +116,20 @@ pub fn load_file(path: &Path) -> anyhow::Result<Loaded> {
         let path = path.to_owned();
         std::thread::spawn(move || hash_file(&path))
     };
-    let head = read_each(path, &mut |head, r| {
+    let head = read_each(path, &mut |head, at, line| {
         if head.kind == FileKind::Undo {
-            undo_rows.push(r.row);
-        } else if let Some(i) = first_of(&mut n, &r.row.account) {
-            if let Some(why) = (r.row.status == "planned").then(|| row_problem(&r.row, head)).flatten() {
-                bad.push((i, why));
+            undo_rows.push(decode::<PlanRow>(path, head, at, line)?);
+        } else {
+            // Checked whole here once (so a row no batch could read is refused), without
+            // building it: its batch decodes it.
+            let row = decode::<Checked<'_>>(path, head, at, line)?;
+            if let Some(i) = first_of(&mut n, &row.account) {
+                if let Some(why) = (row.status == "planned").then(|| row_problem(row.changes(), head)).flatten() {
+                    bad.push((i, why));
+                }
+                let names = row.changes.iter().filter_map(|c| c.name.as_deref());
+                set.push_line(&row.status, names, line);
             }
-            // Kept as read: decoded whole here once, so a row no batch could read is refused.
-            let names = r.row.changes.iter().filter_map(|c| c.name.as_deref());
-            set.push_line(&r.row.status, names, r.line);
         }
         Ok(())
     })?;
@@ -142,7 +142,9 @@ pub fn load_file(path: &Path) -> anyhow::Result<Loaded> {
         FileKind::Undo => {
             for r in super::undo::merge(undo_rows) {
                 if let Some(i) = first_of(&mut n, &r.account) {
-                    bad.extend(row_problem(&r, &head).map(|why| (i, why)));
+                    let changes =
+                        r.changes.iter().map(|c| (c.op, c.name.as_deref(), c.tag.as_deref(), c.to.as_deref()));
+                    bad.extend(row_problem(changes, &head).map(|why| (i, why)));
                     set.push(&r);
                 }
             }
@@ -158,22 +160,28 @@ pub fn load_file(path: &Path) -> anyhow::Result<Loaded> {
     Ok(Loaded { head, input, set, hash })
 }
 
+/// A change as `row_problem` looks at it: its op, name, tag and new value.
+type ChangeView<'a> = (Op, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
 /// Why a row of a plan or undo file cannot be sent as it is, checked before anything is sent
 /// (as a desired state is): a value or tag over the limit, an empty tag, an attribute the app
 /// did not have when the file was made, a field changed twice. timx never writes such a row;
 /// an edited file may hold one, and one bad row must not fail its whole batch.
-fn row_problem(row: &PlanRow, head: &FileHead) -> Option<String> {
+fn row_problem<'a>(changes: impl Iterator<Item = ChangeView<'a>>, head: &FileHead) -> Option<String> {
     use crate::api::MAX_FIELD_BYTES;
-    let mut seen = std::collections::HashSet::new();
-    for c in &row.changes {
-        if !seen.insert(c.field()) {
-            return Some(format!("changes {} twice: not a row timx wrote", c.field().split_at(2).1));
+    let mut seen: Vec<(bool, &str)> = Vec::new();
+    for (op, name, tag, to) in changes {
+        let is_tag = matches!(op, Op::Add | Op::Remove);
+        let field = (is_tag, if is_tag { tag } else { name }.unwrap_or_default());
+        if seen.contains(&field) {
+            return Some(format!("changes {} twice: not a row timx wrote", field.1));
         }
-        match (&c.name, &c.tag) {
+        seen.push(field);
+        match (name, tag) {
             (Some(name), _) if !head.names.values().any(|n| n == name) => {
                 return Some(format!("the app had no attribute named {name:?} when the file was made"));
             }
-            (Some(name), _) if c.to.as_ref().is_some_and(|v| v.len() > MAX_FIELD_BYTES) => {
+            (Some(name), _) if to.is_some_and(|v| v.len() > MAX_FIELD_BYTES) => {
                 return Some(format!("the value of {name} is over the {MAX_FIELD_BYTES}-byte limit"));
             }
             (None, Some(t)) if t.is_empty() || t.len() > MAX_FIELD_BYTES => {
@@ -185,14 +193,144 @@ fn row_problem(row: &PlanRow, head: &FileHead) -> Option<String> {
     None
 }
 
-/// Each row handed to `sink` (with the file's head) as it is read; returns the head.
+/// A row of a plan as loading checks it: every field of `PlanRow`, of the same types, but
+/// strings borrowed from the line or only checked to be strings.
+#[derive(Deserialize)]
+struct Checked<'a> {
+    #[serde(borrow)]
+    account: Cow<'a, str>,
+    #[serde(borrow)]
+    status: Cow<'a, str>,
+    #[serde(default, borrow)]
+    changes: Vec<CheckedChange<'a>>,
+    #[serde(default, rename = "error")]
+    _error: Option<Text>,
+    #[serde(default, borrow, rename = "not_written")]
+    _not_written: Vec<CheckedChange<'a>>,
+    #[serde(default, rename = "note")]
+    _note: Option<Text>,
+    #[serde(default, rename = "tags_before")]
+    _tags_before: Option<Vec<Text>>,
+    #[serde(default, rename = "exact_tags")]
+    _exact_tags: bool,
+    #[serde(default, rename = "tag_order")]
+    _tag_order: Option<Vec<Text>>,
+}
+
+/// `change::Change`, checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckedChange<'a> {
+    op: Op,
+    #[serde(default, borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    tag: Option<Cow<'a, str>>,
+    #[serde(default, rename = "from")]
+    _from: Option<Text>,
+    #[serde(default, borrow)]
+    to: Option<Cow<'a, str>>,
+}
+
+impl Checked<'_> {
+    fn changes(&self) -> impl Iterator<Item = ChangeView<'_>> {
+        self.changes.iter().map(|c| (c.op, c.name.as_deref(), c.tag.as_deref(), c.to.as_deref()))
+    }
+}
+
+/// A string, checked and not kept.
+struct Text;
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Text, E> {
+                Ok(Text)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Row `at` (0-based, after the head) of `path` decoded, and refused with its line when it is
+/// not a row, or of a status its kind of file does not hold.
+fn decode<'a, T: Deserialize<'a> + HasStatus>(
+    path: &Path,
+    head: &FileHead,
+    at: usize,
+    line: &'a str,
+) -> anyhow::Result<T> {
+    let shown = || -> String { crate::text::escape(line).chars().take(200).collect() };
+    let row: T = serde_json::from_str(line)
+        .with_context(|| format!("{}: line {} is not a row of a plan: {}", path.display(), at + 2, shown()))?;
+    if !allowed(head).contains(&row.status()) {
+        bail!(
+            "{}: line {}: status {:?} is not one a timx {} holds: {}",
+            path.display(),
+            at + 2,
+            crate::text::escape(row.status()),
+            head.kind.label(),
+            shown()
+        );
+    }
+    Ok(row)
+}
+
+/// The statuses a file of `head`'s kind holds. A plan holds what planning gives; an undo file
+/// only rows to apply. Anything else (an outcome, `changed`) would be reported without a call
+/// made.
+fn allowed(head: &FileHead) -> &'static [&'static str] {
+    match head.kind {
+        FileKind::Undo => &["planned"],
+        _ => &["planned", "unchanged", "invalid", "not_found", "failed", "conflict", "cancelled"],
+    }
+}
+
+trait HasStatus {
+    fn status(&self) -> &str;
+}
+
+impl HasStatus for PlanRow {
+    fn status(&self) -> &str {
+        &self.status
+    }
+}
+
+impl HasStatus for Checked<'_> {
+    fn status(&self) -> &str {
+        &self.status
+    }
+}
+
+/// Each row's line handed to `sink` (with the file's head and the row's place after it) as it
+/// is read; returns the head. Blank lines are not rows.
 pub fn read_each(
     path: &Path,
-    sink: &mut dyn FnMut(&FileHead, Line<'_>) -> anyhow::Result<()>,
+    sink: &mut dyn FnMut(&FileHead, usize, &str) -> anyhow::Result<()>,
 ) -> anyhow::Result<FileHead> {
     let file = crate::paths::open_regular(path)?;
-    let mut lines = std::io::BufReader::new(file).lines();
-    let first = lines.next().transpose().with_context(|| format!("cannot read {}", path.display()))?;
+    let mut r = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut buf = Vec::new();
+    let mut next = |buf: &mut Vec<u8>, n: usize| -> anyhow::Result<bool> {
+        buf.clear();
+        let got =
+            r.read_until(b'\n', buf).with_context(|| format!("{}: line {} cannot be read", path.display(), n + 1))?;
+        while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            buf.pop();
+        }
+        Ok(got > 0)
+    };
+    let text = |buf: &[u8], n: usize| -> anyhow::Result<String> {
+        std::str::from_utf8(buf)
+            .map(str::to_owned)
+            .map_err(|_| anyhow::anyhow!("{}: line {} is not UTF-8: not a file timx wrote", path.display(), n + 1))
+    };
+    let first = if next(&mut buf, 0)? { Some(text(&buf, 0)?) } else { None };
     if first.as_deref().is_some_and(|l| l.starts_with("#timx_file")) {
         bail!(
             "{} is a plan saved as CSV, which is for reading: save it with --plan -o PLAN.ndjson to apply it",
@@ -205,33 +343,14 @@ pub fn read_each(
             path.display()
         );
     };
-    let allowed: &[&str] = match head.kind {
-        // A plan holds what planning gives; an undo file only rows to apply. Anything else (an
-        // outcome, `changed`) would be reported without a call made.
-        FileKind::Undo => &["planned"],
-        _ => &["planned", "unchanged", "invalid", "not_found", "failed", "conflict", "cancelled"],
-    };
-    let check = |n: usize, line: &str| -> anyhow::Result<PlanRow> {
-        let shown = || -> String { crate::text::escape(line).chars().take(200).collect() };
-        let row: PlanRow = serde_json::from_str(line)
-            .with_context(|| format!("{}: line {} is not a row of a plan: {}", path.display(), n + 2, shown()))?;
-        if !allowed.contains(&row.status.as_str()) {
-            bail!(
-                "{}: line {}: status {:?} is not one a timx {} holds: {}",
-                path.display(),
-                n + 2,
-                crate::text::escape(&row.status),
-                head.kind.label(),
-                shown()
-            );
-        }
-        Ok(row)
-    };
-    for (n, line) in lines.enumerate() {
-        let line = line.with_context(|| format!("{}: line {} cannot be read", path.display(), n + 2))?;
+    let mut n = 0;
+    while next(&mut buf, n + 1)? {
+        let line = std::str::from_utf8(&buf)
+            .map_err(|_| anyhow::anyhow!("{}: line {} is not UTF-8: not a file timx wrote", path.display(), n + 2))?;
         if !line.trim().is_empty() {
-            sink(&head, Line { row: check(n, &line)?, line: &line })?;
+            sink(&head, n, line)?;
         }
+        n += 1;
     }
     Ok(head)
 }
@@ -260,5 +379,43 @@ mod tests {
         let sub = s.subset(&[2, 1]);
         assert_eq!((sub.get(0).unwrap().account.as_str(), sub.planned()), ("c", 1));
         assert!(s.get(3).is_none());
+    }
+
+    /// Loading checks a row as `Checked` and a batch decodes it as `PlanRow`: a row one takes
+    /// and the other refuses would be sent unchecked, or fail in its batch.
+    #[test]
+    fn loading_accepts_exactly_the_rows_a_batch_can_decode() {
+        let ok = r#"{"account":"a","status":"planned","changes":[{"op":"set","name":"city","from":"x","to":"y"},{"op":"add","tag":"t"}],"tags_before":["t0"],"exact_tags":true,"tag_order":["t0"],"note":"n","error":"e","not_written":[{"op":"remove","tag":"q"}]}"#;
+        let lines = [
+            ok.to_string(),
+            r#"{"account":"a\u0062","status":"planned","unknown":[1,{"x":2}]}"#.to_string(),
+            r#"{"status":"planned"}"#.into(),
+            r#"{"account":"a"}"#.into(),
+            r#"{"account":1,"status":"planned"}"#.into(),
+            r#"{"account":"a","status":"planned","changes":[{"op":"rename","name":"x"}]}"#.into(),
+            r#"{"account":"a","status":"planned","changes":[{"op":"set","name":"x","extra":1}]}"#.into(),
+            r#"{"account":"a","status":"planned","changes":[{"op":"set","name":5}]}"#.into(),
+            r#"{"account":"a","status":"planned","changes":{"op":"set"}}"#.into(),
+            r#"{"account":"a","status":"planned","tags_before":"t"}"#.into(),
+            r#"{"account":"a","status":"planned","tags_before":[1]}"#.into(),
+            r#"{"account":"a","status":"planned","exact_tags":"yes"}"#.into(),
+            r#"{"account":"a","status":"planned","tag_order":[null]}"#.into(),
+            r#"{"account":"a","status":"planned","note":3}"#.into(),
+            r#"{"account":"a","status":"planned","error":null,"note":null,"tags_before":null}"#.into(),
+            r#"{"account":"a","status":"planned","not_written":[{"op":"set","from":1}]}"#.into(),
+            r#"{"account":"a","account":"b","status":"planned"}"#.into(),
+            r#"{"account":"a","status":"planned","changes":[{"op":"set","to":"\ud800"}]}"#.into(),
+            r#"["a","planned"]"#.into(),
+            ok.replace("\"to\":\"y\"", "\"to\":\"y\",\"to\":\"z\""),
+        ];
+        for line in &lines {
+            let full = serde_json::from_str::<PlanRow>(line).is_ok();
+            let checked = serde_json::from_str::<Checked<'_>>(line).is_ok();
+            assert_eq!(full, checked, "{line}");
+        }
+        assert!(serde_json::from_str::<Checked<'_>>(ok).is_ok());
+        let row: Checked<'_> = serde_json::from_str(ok).unwrap();
+        let changes: Vec<ChangeView<'_>> = row.changes().collect();
+        assert_eq!(changes[0], (Op::Set, Some("city"), None, Some("y")));
     }
 }
