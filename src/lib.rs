@@ -14,6 +14,7 @@ pub mod demo;
 pub mod emulator;
 pub mod engine;
 pub mod export;
+pub mod intake;
 pub mod journal;
 pub mod logging;
 pub mod paths;

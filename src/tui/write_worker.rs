@@ -101,10 +101,10 @@ pub(super) async fn load_desired(events: UnboundedSender<WorkerEvent>, path: Pat
                 .map(|p| LoadedFile::Plan(Box::new(p)))
                 .map_err(|e| format!("{e:#}"));
         }
-        let text = crate::write::state_file::read_text(&read).map_err(|e| format!("{e:#}"))?;
-        crate::write::desired::Desired::parse(&text, format)
-            .map(|d| LoadedFile::Desired(Box::new(d)))
-            .map_err(|e| format!("{} is not a timx export: {e:#}", read.display()))
+        // Streamed, its states kept in a temporary file, as `timx apply -f` reads it.
+        crate::write::desired::Desired::read(&read, format)
+            .map(|(d, _)| LoadedFile::Desired(Box::new(d)))
+            .map_err(|e| format!("{e:#}"))
     })
     .await;
     let result = parsed.unwrap_or_else(|e| Err(e.to_string()));

@@ -20,24 +20,75 @@ pub struct Desired {
     pub mentioned: BTreeSet<String>,
     /// Rows whose values break a limit, with why.
     pub invalid: Vec<(u32, String)>,
-    /// (account, why): rows set aside because their data was not read (a failed row of an export).
+    /// (account, why): rows set aside because their data was not read (a failed row of an export),
+    /// the first `SHOWN` of them.
     pub skipped: Vec<(String, String)>,
+    /// How many more rows were set aside.
+    pub skipped_more: u64,
     /// What was read other than as written (a tag given twice in a row's set, counted once),
-    /// escaped for a terminal: for the user to see before the plan.
+    /// escaped for a terminal: for the user to see before the plan (the first `SHOWN`, then
+    /// how many more).
     pub notes: Vec<String>,
 }
 
+/// How many skipped rows and notes are kept to be shown: a file of ten million rows that all
+/// have one must not fill the memory with them.
+const SHOWN: usize = 1000;
+
 impl Desired {
+    /// A desired-state file's text (the states kept in memory).
     pub fn parse(text: &str, format: Format) -> anyhow::Result<Desired> {
-        let mut d = Desired::default();
+        Desired::from_rows(States::default(), &mut |sink| state_file::parse_each(text, format, sink))
+    }
+
+    /// A desired-state file read as it streams, its states kept in a temporary file so memory
+    /// stays flat whatever its size; with the hash of its bytes (what names the job).
+    pub fn read(path: &std::path::Path, format: Format) -> anyhow::Result<(Desired, String)> {
+        let mut hash = String::new();
+        let d = Desired::from_rows(States::spilled()?, &mut |sink| {
+            hash = state_file::read_each(path, format, sink)?;
+            Ok(())
+        })?;
+        Ok((d, hash))
+    }
+
+    /// `read` of a stream (standard input), named `what` in messages.
+    pub fn read_stream(src: impl std::io::Read, what: &str, format: Format) -> anyhow::Result<(Desired, String)> {
+        let mut hash = String::new();
+        let mut intake = state_file::intake_of(src, what, format);
+        let d = Desired::from_rows(States::spilled()?, &mut |sink| {
+            let mut buffered = std::io::BufReader::with_capacity(1 << 16, &mut intake);
+            let read = state_file::stream_whole(&mut buffered, format, sink)
+                .map_err(|e| anyhow::anyhow!("{} is not a timx export: {e:#}", crate::text::escape(what)));
+            drop(buffered);
+            hash = state_file::finish_intake(read, &intake)?;
+            Ok(())
+        })?;
+        Ok((d, hash))
+    }
+
+    fn from_rows(
+        states: States,
+        rows: &mut dyn FnMut(&mut state_file::Sink<'_>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Desired> {
+        let mut d = Desired { states, ..Desired::default() };
         let mut n = Normalizer::new();
-        state_file::parse_each(text, format, &mut |row| {
+        let mut more_notes = 0u64;
+        rows(&mut |row| {
             let state_file::Row { state, status, note } = row;
             if let Some(why) = state_file::not_read(status) {
-                d.skipped.push((state.account, why));
+                if d.skipped.len() < SHOWN {
+                    d.skipped.push((state.account, why));
+                } else {
+                    d.skipped_more += 1;
+                }
                 return;
             }
-            d.notes.extend(note);
+            match note {
+                Some(note) if d.notes.len() < SHOWN => d.notes.push(note),
+                Some(_) => more_notes += 1,
+                None => {}
+            }
             let Some(i) = n.push_account(state.account.trim()) else {
                 d.repeats.insert(state.account.trim().to_owned());
                 return;
@@ -52,6 +103,10 @@ impl Desired {
             }
             d.states.push(state);
         })?;
+        d.states.seal()?;
+        if more_notes > 0 {
+            d.notes.push(format!("… and {more_notes} more notes like these"));
+        }
         d.input = n.finish();
         Ok(d)
     }

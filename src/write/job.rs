@@ -137,6 +137,10 @@ impl Writes {
     ) -> (WriteRecord, Option<(Resolved, Vec<String>)>) {
         let r = |s| WriteRecord::new(i, account, s);
         let Some(intent) = intent else { return (r(WriteStatus::Unchanged), None) };
+        if let Intent::Unreadable(why) = &intent {
+            let e = CallError::Local { reason: why.clone() };
+            return (WriteRecord { error: Some(ErrorDetail::from_call(&e, 0)), ..r(WriteStatus::Failed) }, None);
+        }
         if let Intent::Planned(row) = &intent
             && row.status != "planned"
         {
@@ -162,6 +166,7 @@ impl Writes {
                 let guard = row.guard();
                 (row.changes, guard)
             }
+            Intent::Unreadable(_) => return (r(WriteStatus::Failed), None),
         };
         if let Some(why) = self.changed_since_first_run(account, &attrs) {
             return (WriteRecord { changes, reason: Some(why), guard, ..r(WriteStatus::Conflict) }, None);

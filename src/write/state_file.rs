@@ -14,12 +14,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 
 use crate::export::{Format, column_attr, split_tags, unneutralize};
+use crate::intake::Intake;
 use crate::text::escape;
 
 /// Statuses whose rows carry no data that was read.
@@ -99,14 +101,38 @@ impl StateFile {
 /// Read a state file; the format from `format`, else from the extension.
 pub fn read(path: &Path, format: Option<Format>) -> anyhow::Result<StateFile> {
     let format = format_of(path, format)?;
-    let text = read_text(path)?;
-    parse(&text, format).with_context(|| format!("{} is not a timx {format:?} export", path.display()))
+    let mut out = StateFile::default();
+    read_each(path, format, &mut |row| out.push(row))?;
+    Ok(out)
 }
 
-/// A file's text, refused as `text_of` refuses it when it is not UTF-8.
-pub fn read_text(path: &Path) -> anyhow::Result<String> {
-    let bytes = crate::paths::read_capped(path, crate::paths::INPUT_CAP)?;
-    text_of(bytes, &path.display().to_string())
+/// Each row of the state file at `path` (a regular file) handed to `sink` as it streams (see
+/// `stream_each`); returns the short hash of its bytes. A refusal of the bytes themselves
+/// (not UTF-8, over the cap) is said as it is.
+pub fn read_each(path: &Path, format: Format, sink: &mut Sink<'_>) -> anyhow::Result<String> {
+    let file = crate::paths::open_regular(path)?;
+    let what = path.display().to_string();
+    let mut intake = intake_of(file, &what, format);
+    let mut src = std::io::BufReader::with_capacity(1 << 16, &mut intake);
+    let read = stream_whole(&mut src, format, sink).with_context(|| format!("{what} is not a timx export"));
+    drop(src);
+    finish_intake(read, &intake)
+}
+
+/// The intake of a state file: capped, checked as UTF-8, and with lines of at most 1 MiB in
+/// the line-based formats (a row is far shorter).
+pub fn intake_of<R: std::io::Read>(inner: R, what: &str, format: Format) -> Intake<R> {
+    let intake = Intake::new(inner, what, crate::paths::INPUT_CAP);
+    if format == Format::Json { intake } else { intake.line_cap(1 << 20) }
+}
+
+/// The outcome of streaming through `intake`: its refusal when it refused (a parser only saw an
+/// I/O error), else the parser's; with success, the hash of every byte read.
+pub fn finish_intake<R: std::io::Read>(read: anyhow::Result<()>, intake: &Intake<R>) -> anyhow::Result<String> {
+    if let Some(crate::intake::Refused(why)) = intake.refused() {
+        bail!("{why}");
+    }
+    read.map(|()| intake.hash())
 }
 
 /// `bytes` as text; invalid UTF-8 is refused, naming the line (and byte offset) of the first
@@ -128,23 +154,44 @@ pub fn parse(text: &str, format: Format) -> anyhow::Result<StateFile> {
 /// What receives each row.
 pub type Sink<'a> = dyn FnMut(Row<'_>) + 'a;
 
-/// Each row of a state file in file order, handed to `sink` one at a time (a large file's rows
-/// are never all held as states at once). A leading byte-order mark (as spreadsheets save
-/// "CSV UTF-8") is not part of the text.
+/// Each row of a state file's text in file order, handed to `sink` one at a time.
 pub fn parse_each(text: &str, format: Format, sink: &mut Sink<'_>) -> anyhow::Result<()> {
-    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    stream_each(&mut text.as_bytes(), format, sink)
+}
+
+/// `stream_each`, then the rest of `src` read (trailing blanks), so all of it is hashed.
+pub fn stream_whole(src: &mut dyn BufRead, format: Format, sink: &mut Sink<'_>) -> anyhow::Result<()> {
+    stream_each(src, format, sink)?;
+    std::io::copy(src, &mut std::io::sink())?;
+    Ok(())
+}
+
+/// Each row of a state file in file order, handed to `sink` as it is read: neither the file
+/// nor its rows are ever held whole. A leading byte-order mark (as spreadsheets save "CSV
+/// UTF-8") is not part of the text.
+pub fn stream_each(src: &mut dyn BufRead, format: Format, sink: &mut Sink<'_>) -> anyhow::Result<()> {
+    if src.fill_buf()?.starts_with("\u{FEFF}".as_bytes()) {
+        src.consume(3);
+    }
     match format {
-        Format::Csv => parse_csv(text, sink),
-        Format::Json => {
-            let rows: Vec<NoRepeats<RowIn>> = serde_json::from_str(text)
-                .map_err(|e| json_error(text, e, 0))
-                .context("not a JSON array of timx rows")?;
-            parse_records(rows.into_iter().enumerate().map(|(n, r)| Ok((Where::Row(n + 1), r.0))), sink)
+        Format::Csv => parse_csv(src, sink),
+        Format::Json => parse_json(src, sink),
+        Format::Ndjson => {
+            let mut line = Vec::new();
+            let mut n = 0;
+            loop {
+                line.clear();
+                if src.read_until(b'\n', &mut line)? == 0 {
+                    return Ok(());
+                }
+                let l = std::str::from_utf8(&line).map_err(|_| anyhow!("line {}: not UTF-8", n + 1))?;
+                let l = l.strip_suffix('\n').map_or(l, |l| l.strip_suffix('\r').unwrap_or(l));
+                if !l.trim().is_empty() {
+                    parse_records(std::iter::once(decode_line(&(n, l))), sink)?;
+                }
+                n += 1;
+            }
         }
-        Format::Ndjson => parse_records(
-            text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(n, l)| decode_line(&(n, l))),
-            sink,
-        ),
         Format::Table => bail!("a table is for reading, not a state file"),
     }
 }
@@ -195,12 +242,18 @@ fn at_line(text: &str, line: usize, column: usize, why: &str) -> anyhow::Error {
 
 /// A JSON parse error of `text`, which starts at the file's line `first + 1`.
 fn json_error(text: &str, e: serde_json::Error, first: usize) -> anyhow::Error {
-    let (line, column) = (e.line().max(1), e.column());
+    let line = text.lines().nth(e.line().max(1) - 1).unwrap_or_default().to_owned();
+    json_error_at(&line, e, first)
+}
+
+/// A JSON parse error, shown with `line`, the text of the line it is on.
+fn json_error_at(line: &str, e: serde_json::Error, first: usize) -> anyhow::Error {
+    let column = e.column();
     // serde_json ends its message with the position, which is said here as the file's line.
     let msg = e.to_string();
     let msg = msg.strip_suffix(&format!(" at line {} column {column}", e.line())).unwrap_or(&msg);
-    let shown = text.lines().nth(line - 1).map(|l| excerpt(l, column.saturating_sub(1))).unwrap_or_default();
-    anyhow!("line {}: {}: {shown}", first + line, escape(msg))
+    let shown = excerpt(line, column.saturating_sub(1));
+    anyhow!("line {}: {}: {shown}", first + e.line().max(1), escape(msg))
 }
 
 /// What a CSV header cell is.
@@ -243,9 +296,13 @@ fn columns(header: &csv::StringRecord, text: &str) -> anyhow::Result<Vec<Column>
     Ok(out.into_iter().map(|(_, c)| c).collect())
 }
 
-fn parse_csv(text: &str, sink: &mut Sink<'_>) -> anyhow::Result<()> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
-    let columns = columns(rdr.headers().context("no header row")?, text)?;
+fn parse_csv(src: &mut dyn BufRead, sink: &mut Sink<'_>) -> anyhow::Result<()> {
+    // The header line is kept to be shown when a column is refused.
+    let mut first = Vec::new();
+    src.read_until(b'\n', &mut first)?;
+    let header = String::from_utf8_lossy(&first).trim_end_matches(['\n', '\r']).to_owned();
+    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(std::io::Cursor::new(first).chain(src));
+    let columns = columns(rdr.headers().context("no header row")?, &header)?;
     let col = |c: &Column| columns.iter().position(|x| x == c);
     let account = col(&Column::Account).context("no `account` column")?;
     let (tags, status) = (col(&Column::Tags), col(&Column::Status));
@@ -413,6 +470,109 @@ impl<'de, T: Entries> Visitor<'de> for NoRepeatsVisitor<T> {
             seen.push(key);
         }
         Ok(NoRepeats(out))
+    }
+}
+
+/// A JSON array of rows, each handed over as it is read.
+fn parse_json(src: &mut dyn BufRead, sink: &mut Sink<'_>) -> anyhow::Result<()> {
+    let mut lines = Lines { inner: src, line: 1, cur: Vec::new(), prev: Vec::new() };
+    let mut stopped = None;
+    let read = {
+        let mut de = serde_json::Deserializer::from_reader(&mut lines);
+        de.deserialize_seq(Each { sink, stopped: &mut stopped }).and_then(|()| de.end())
+    };
+    if let Some(e) = stopped {
+        return Err(e);
+    }
+    read.map_err(|e| {
+        let line = lines.text(e.line());
+        json_error_at(&line, e, 0)
+    })
+    .context("not a JSON array of timx rows")
+}
+
+/// Hands each element of a JSON array to the sink; a row the sink refuses stops the read.
+struct Each<'s, 'k> {
+    sink: &'s mut Sink<'k>,
+    stopped: &'s mut Option<anyhow::Error>,
+}
+
+impl<'de> Visitor<'de> for Each<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON array of timx rows")
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut n = 0;
+        while let Some(row) = seq.next_element::<NoRepeats<RowIn>>()? {
+            n += 1;
+            if let Err(e) = parse_records(std::iter::once(Ok((Where::Row(n), row.0))), self.sink) {
+                *self.stopped = Some(e);
+                return Err(de::Error::custom("stopped"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The reader under a streamed JSON array: keeps the line being read and the one before it
+/// (each up to 64 KiB), so an error shows its line as a whole-file read did.
+struct Lines<'a> {
+    inner: &'a mut dyn BufRead,
+    /// The line being read, 1-based.
+    line: usize,
+    cur: Vec<u8>,
+    prev: Vec<u8>,
+}
+
+const KEPT_LINE: usize = 64 << 10;
+
+impl Lines<'_> {
+    fn keep(&mut self, chunk: &[u8]) {
+        for part in chunk.split_inclusive(|b| *b == b'\n') {
+            let (text, ends) = match part.strip_suffix(b"\n") {
+                Some(t) => (t, true),
+                None => (part, false),
+            };
+            let room = KEPT_LINE.saturating_sub(self.cur.len());
+            self.cur.extend_from_slice(&text[..text.len().min(room)]);
+            if ends {
+                self.prev = std::mem::take(&mut self.cur);
+                self.line += 1;
+            }
+        }
+    }
+
+    /// The text of line `n`, if it is the one being read (read on to its end) or the one before.
+    fn text(&mut self, n: usize) -> String {
+        if n + 1 == self.line {
+            return String::from_utf8_lossy(&self.prev).into_owned();
+        }
+        if n != self.line {
+            return String::new();
+        }
+        while self.cur.len() < KEPT_LINE {
+            let Ok(buf) = self.inner.fill_buf() else { break };
+            if buf.is_empty() {
+                break;
+            }
+            let (take, ends) = buf.iter().position(|b| *b == b'\n').map_or((buf.len(), false), |i| (i, true));
+            let room = KEPT_LINE - self.cur.len();
+            self.cur.extend_from_slice(&buf[..take.min(room)]);
+            self.inner.consume(take);
+            if ends {
+                break;
+            }
+        }
+        String::from_utf8_lossy(&self.cur).into_owned()
+    }
+}
+
+impl Read for Lines<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.keep(&buf[..n]);
+        Ok(n)
     }
 }
 

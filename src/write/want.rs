@@ -132,6 +132,8 @@ pub enum Intent {
     Desired(AccountState, bool),
     /// A row of a plan: `planned` ones are applied, the others end as they say.
     Planned(super::change::PlanRow),
+    /// What was wanted could not be read back (a temporary file failed): failed, not written.
+    Unreadable(String),
 }
 
 impl Want {
@@ -151,10 +153,13 @@ impl Want {
                 AccountState { account: account.to_owned(), attrs: None, tags: None },
                 e.clear_tags,
             )),
-            Want::Each(v) => v.get(i, account).map(|s| {
-                let exact = s.tags.is_some();
-                Intent::Desired(s, exact)
-            }),
+            Want::Each(v) => match v.fetch(i, account) {
+                Ok(s) => s.map(|s| {
+                    let exact = s.tags.is_some();
+                    Intent::Desired(s, exact)
+                }),
+                Err(why) => Some(Intent::Unreadable(why)),
+            },
             Want::Plan(p) => p.get(i).map(Intent::Planned),
         }
     }
@@ -167,7 +172,7 @@ impl Want {
             (_, Intent::Planned(r)) if r.status == "planned" => {
                 (r.changes.iter().any(|c| !c.is_tag()), r.changes.iter().any(|c| c.is_tag()) || r.exact_tags)
             }
-            (_, Intent::Planned(_)) => (false, false),
+            (_, Intent::Planned(_) | Intent::Unreadable(_)) => (false, false),
         }
     }
 
@@ -181,12 +186,34 @@ impl Want {
 }
 
 /// Desired states by input entry, each kept as a line of compact JSON: a hundred thousand fit
-/// in a few MB, and a batch decodes only its own.
+/// in a few MB, and a batch decodes only its own. A file's states (`spilled`) go to an
+/// unlinked temporary file instead, so memory stays flat however many rows it has.
 #[derive(Debug, Default)]
 pub struct States {
-    rows: crate::engine::AccountList,
+    rows: Rows,
     /// A CSV's attribute columns: the same for every row, so kept once.
     names: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default)]
+enum Rows {
+    #[default]
+    Empty,
+    Memory(crate::engine::AccountList),
+    Spill(Spill),
+}
+
+/// States in a temporary file (mode 0600, unlinked at once): each state's JSON one after the
+/// other, and where each one ends as 8 bytes in a second such file.
+#[derive(Debug)]
+struct Spill {
+    data: std::fs::File,
+    ends: std::fs::File,
+    writers: Option<(std::io::BufWriter<std::fs::File>, std::io::BufWriter<std::fs::File>)>,
+    len: usize,
+    at: u64,
+    /// A write that failed, said when the states are sealed.
+    failed: Option<String>,
 }
 
 #[derive(Serialize, serde::Deserialize)]
@@ -198,6 +225,16 @@ struct Encoded {
 }
 
 impl States {
+    /// States kept on disk as they are pushed (a desired-state file read as it streams).
+    pub fn spilled() -> anyhow::Result<States> {
+        use anyhow::Context;
+        let make = || tempfile::tempfile().context("cannot make a temporary file for the desired states");
+        let (data, ends) = (make()?, make()?);
+        let writers = Some((std::io::BufWriter::new(data.try_clone()?), std::io::BufWriter::new(ends.try_clone()?)));
+        let spill = Spill { data, ends, writers, len: 0, at: 0, failed: None };
+        Ok(States { rows: Rows::Spill(spill), names: None })
+    }
+
     /// The next entry's state (entries are pushed in order, one each).
     pub fn push(&mut self, s: AccountState) {
         if let Some(n) = s.attrs.as_ref().and_then(|a| a.names.as_ref())
@@ -206,37 +243,118 @@ impl States {
             self.names = Some(n.clone());
         }
         let e = Encoded { a: s.attrs.map(|a| a.values), t: s.tags };
-        self.rows.push(&serde_json::to_string(&e).unwrap_or_default());
+        let line = serde_json::to_string(&e).unwrap_or_default();
+        match &mut self.rows {
+            Rows::Spill(spill) => spill.push(&line),
+            Rows::Memory(rows) => rows.push(&line),
+            rows @ Rows::Empty => {
+                let mut list = crate::engine::AccountList::default();
+                list.push(&line);
+                *rows = Rows::Memory(list);
+            }
+        }
+    }
+
+    /// Done pushing: what was spilled is on disk for `get` (a failed write is said here).
+    pub fn seal(&mut self) -> anyhow::Result<()> {
+        if let Rows::Spill(spill) = &mut self.rows {
+            spill.seal().map_err(|e| anyhow::anyhow!("cannot keep the desired states in a temporary file: {e}"))?;
+        }
+        Ok(())
     }
 
     pub fn len(&self) -> usize {
-        self.rows.len()
+        match &self.rows {
+            Rows::Empty => 0,
+            Rows::Memory(rows) => rows.len(),
+            Rows::Spill(spill) => spill.len,
+        }
     }
 
     /// These entries' states, in order.
     pub fn subset(&self, entries: &[u32]) -> States {
         let mut out = States { names: self.names.clone(), ..States::default() };
-        for i in entries.iter().map(|i| *i as usize).filter(|i| *i < self.rows.len()) {
-            out.rows.push(self.rows.get(i));
+        let mut list = crate::engine::AccountList::default();
+        for i in entries.iter().filter(|i| (**i as usize) < self.len()) {
+            list.push(&self.line(*i).ok().flatten().unwrap_or_default());
         }
+        out.rows = Rows::Memory(list);
         out
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.len() == 0
+    }
+
+    /// Entry `i`'s state as kept; `Err`: it could not be read back.
+    fn line(&self, i: u32) -> Result<Option<std::borrow::Cow<'_, str>>, String> {
+        match &self.rows {
+            Rows::Empty => Ok(None),
+            Rows::Memory(rows) => Ok(((i as usize) < rows.len()).then(|| rows.get(i as usize).into())),
+            Rows::Spill(spill) => spill.get(i as usize).map(|l| l.map(Into::into)),
+        }
     }
 
     /// Entry `i`'s state.
     pub fn get(&self, i: u32, account: &str) -> Option<AccountState> {
-        if i as usize >= self.rows.len() {
-            return None;
-        }
-        let e: Encoded = serde_json::from_str(self.rows.get(i as usize)).ok()?;
-        Some(AccountState {
+        self.fetch(i, account).ok().flatten()
+    }
+
+    /// Entry `i`'s state; `Err`: it could not be read back from where it was kept.
+    pub fn fetch(&self, i: u32, account: &str) -> Result<Option<AccountState>, String> {
+        let Some(line) = self.line(i)? else { return Ok(None) };
+        let e: Encoded = serde_json::from_str(&line).map_err(|e| format!("its desired state was not kept: {e}"))?;
+        Ok(Some(AccountState {
             account: account.to_owned(),
             attrs: e.a.map(|values| AttrSet { values, names: self.names.clone() }),
             tags: e.t,
-        })
+        }))
+    }
+}
+
+impl Spill {
+    fn push(&mut self, line: &str) {
+        use std::io::Write;
+        let Some((data, ends)) = &mut self.writers else { return };
+        self.at += line.len() as u64;
+        let wrote = data.write_all(line.as_bytes()).and_then(|()| ends.write_all(&self.at.to_le_bytes()));
+        if let Err(e) = wrote {
+            self.failed.get_or_insert_with(|| e.to_string());
+        }
+        self.len += 1;
+    }
+
+    fn seal(&mut self) -> Result<(), String> {
+        use std::io::Write;
+        if let Some((mut data, mut ends)) = self.writers.take()
+            && let Err(e) = data.flush().and_then(|()| ends.flush())
+        {
+            self.failed.get_or_insert_with(|| e.to_string());
+        }
+        self.failed.clone().map_or(Ok(()), Err)
+    }
+
+    /// Entry `i`'s line: read where it is (no cursor is moved, so batches read side by side).
+    fn get(&self, i: usize) -> Result<Option<String>, String> {
+        use std::os::unix::fs::FileExt;
+        if i >= self.len {
+            return Ok(None);
+        }
+        let lost =
+            |e: &dyn std::fmt::Display| format!("its desired state could not be read back from a temporary file: {e}");
+        if self.writers.is_some() {
+            return Err(lost(&"not sealed"));
+        }
+        let end_at = |k: usize| -> Result<u64, String> {
+            let mut b = [0u8; 8];
+            self.ends.read_exact_at(&mut b, k as u64 * 8).map_err(|e| lost(&e))?;
+            Ok(u64::from_le_bytes(b))
+        };
+        let start = if i == 0 { 0 } else { end_at(i - 1)? };
+        let len = end_at(i)?.checked_sub(start).ok_or_else(|| lost(&"bad index"))?;
+        let mut buf = vec![0u8; usize::try_from(len).map_err(|e| lost(&e))?];
+        self.data.read_exact_at(&mut buf, start).map_err(|e| lost(&e))?;
+        String::from_utf8(buf).map(Some).map_err(|e| lost(&e))
     }
 }
 
@@ -285,5 +403,27 @@ mod tests {
         assert_eq!(check_state(&state(&[], &[""]), &names).unwrap_err(), "an empty tag");
         let e = Edit { unset: vec!["plan".into()], ..Edit::default() };
         assert!(e.check(&names).is_err(), "unset names are checked too");
+    }
+
+    #[test]
+    fn spilled_states_read_back_as_pushed_once_sealed() {
+        let mut s = States::spilled().unwrap();
+        let state = |a: &str, t: &[&str]| AccountState {
+            account: a.into(),
+            attrs: Some(AttrSet { values: [("city".to_string(), a.to_string())].into(), names: None }),
+            tags: Some(t.iter().map(|x| x.to_string()).collect()),
+        };
+        s.push(state("a", &["x"]));
+        s.push(AccountState { account: "b".into(), attrs: None, tags: None });
+        s.push(state("深圳", &[]));
+        assert!(s.fetch(0, "a").is_err(), "not readable before it is sealed");
+        s.seal().unwrap();
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.get(0, "a"), Some(state("a", &["x"])));
+        assert_eq!(s.get(1, "b").unwrap().attrs, None);
+        assert_eq!(s.get(2, "深圳"), Some(state("深圳", &[])));
+        assert_eq!(s.fetch(3, "c"), Ok(None));
+        let sub = s.subset(&[2, 0]);
+        assert_eq!(sub.get(0, "深圳"), Some(state("深圳", &[])));
     }
 }

@@ -3,7 +3,7 @@
 //! runs; the run itself (plan → question → apply that plan → verify) is in `write_run`.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
+use std::io::{BufRead, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -21,7 +21,7 @@ use crate::engine;
 use crate::export::Format;
 use crate::text::escape;
 use crate::write::desired::Desired;
-use crate::write::file_head::{FileHead, FileKind, job_id, names_of};
+use crate::write::file_head::{FileHead, FileKind, names_of};
 use crate::write::{Edit, Want, plan_file, state_file};
 
 /// What every write command takes besides what it writes.
@@ -146,10 +146,10 @@ pub fn run_apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         return rt.block_on(planned_run(profile, client, loaded, names, Source::SavedPlan, path, &args.opts));
     }
     let Some(file) = args.file.as_deref() else { bail!("give -f FILE or --from-plan FILE") };
-    let (format, bytes) = read_input(file, args.input_format, &args.opts)?;
-    if let Some(kind) = head_kind(&bytes) {
+    let (format, first, stdin) = first_line(file, args.input_format, &args.opts)?;
+    if let Some(kind) = head_kind(&first) {
         return match kind {
-            FileKind::Undo if file.as_os_str() != "-" => {
+            FileKind::Undo if stdin.is_none() => {
                 let loaded = read_plan(file, FileKind::Undo, &profile)?;
                 let names = rt.block_on(names).context("the attribute names task failed")??;
                 rt.block_on(planned_run(profile, client, loaded, names, Source::Undo, file, &args.opts))
@@ -177,19 +177,16 @@ pub fn run_apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             ),
         };
     }
-    let what = if file.as_os_str() == "-" { "standard input".to_string() } else { file.display().to_string() };
-    let text = state_file::text_of(bytes, &what)?;
-    // The job's identity hashes the whole file: on the other core while the file is parsed.
-    let text = Arc::new(text);
-    let hashing = {
-        let text = text.clone();
-        std::thread::spawn(move || job_id(&[text.as_bytes()]))
+    // Read as it streams (its states kept in a temporary file), hashed as it goes.
+    let (desired, hash) = match stdin {
+        Some(rest) => Desired::read_stream(std::io::Cursor::new(first).chain(rest), "standard input", format)?,
+        None => Desired::read(file, format)?,
     };
-    let desired = Desired::parse(&text, format).with_context(|| format!("{} is not a timx export", file.display()))?;
-    let hash = hashing.join().unwrap_or_default();
-    drop(text);
     for (account, why) in &desired.skipped {
         eprintln!("timx: skipped {}: {why}", escape(account));
+    }
+    if desired.skipped_more > 0 {
+        eprintln!("timx: skipped {} more rows like these", desired.skipped_more);
     }
     for note in &desired.notes {
         eprintln!("timx: note: {note}");
@@ -203,24 +200,31 @@ pub fn run_apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     rt.block_on(run.job(&["apply", &hash]).run(&args.opts))
 }
 
-/// `-f FILE` (or standard input) as bytes, with its format.
-fn read_input(file: &Path, format: Option<Format>, opts: &WriteOpts) -> anyhow::Result<(Format, Vec<u8>)> {
+/// The first line of `-f FILE` (or of standard input, then the rest of it to read), with
+/// the file's format: enough to tell a desired state from a file a write left.
+#[allow(clippy::type_complexity)]
+fn first_line(
+    file: &Path,
+    format: Option<Format>,
+    opts: &WriteOpts,
+) -> anyhow::Result<(Format, Vec<u8>, Option<std::io::BufReader<std::io::Stdin>>)> {
+    const HEAD_CAP: u64 = 64 << 10;
+    let mut first = Vec::new();
     if file.as_os_str() == "-" {
         if opts.target.reads_key_from_stdin() {
             bail!("-f - and --key-stdin both want standard input; put the key in a file or variable");
         }
         let Some(format) = format else { bail!("-f - needs --input-format csv|json|ndjson") };
-        let mut bytes = Vec::new();
-        let cap = crate::paths::INPUT_CAP;
-        std::io::Read::read_to_end(&mut std::io::Read::take(std::io::stdin().lock(), cap + 1), &mut bytes)?;
-        if bytes.len() as u64 > cap {
-            bail!("standard input is larger than 1 GiB: timx stops reading there");
-        }
-        return Ok((format, bytes));
+        let mut stdin = std::io::BufReader::with_capacity(1 << 16, std::io::stdin());
+        (&mut stdin).take(HEAD_CAP).read_until(b'\n', &mut first).context("cannot read standard input")?;
+        return Ok((format, first, Some(stdin)));
     }
     let format = state_file::format_of(file, format)?;
-    let bytes = crate::paths::read_capped(file, crate::paths::INPUT_CAP)?;
-    Ok((format, bytes))
+    let f = crate::paths::open_regular(file)?;
+    std::io::BufReader::new(f.take(HEAD_CAP))
+        .read_until(b'\n', &mut first)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    Ok((format, first, None))
 }
 
 /// The kind of a write's file, when the bytes start with a job's head.

@@ -357,7 +357,7 @@ impl App {
         let mut warnings: Vec<String> =
             d.skipped.iter().take(5).map(|(a, why)| format!("skipped {}: {why}", crate::text::escape(a))).collect();
         if d.skipped.len() > 5 {
-            warnings.push(format!("… {} rows skipped in all", d.skipped.len()));
+            warnings.push(format!("… {} rows skipped in all", d.skipped.len() as u64 + d.skipped_more));
         }
         warnings.extend(d.notes.iter().take(5).cloned());
         let (input, states) = d.finish(&self.attr_names.columns());
