@@ -58,7 +58,7 @@ impl<R: Read> Intake<R> {
 
     /// The short hash of every byte read (call once the stream is read to its end).
     pub fn hash(&self) -> String {
-        self.hash.clone().finalize().iter().take(12).map(|b| format!("{b:02x}")).collect()
+        crate::write::file_head::short_hash(&self.hash.clone().finalize())
     }
 
     fn refuse(&mut self, why: String) -> io::Error {
@@ -139,7 +139,8 @@ impl<R: Read> Read for Intake<R> {
         }
         if self.read + n as u64 > self.cap {
             let what = crate::text::escape(&self.what).into_owned();
-            return Err(self.refuse(format!("{what} is larger than {}: timx stops reading there", size(self.cap))));
+            return Err(self
+                .refuse(format!("{what} is larger than {}: timx stops reading there", crate::paths::size(self.cap))));
         }
         let chunk = &buf[..n];
         self.check_utf8(chunk)?;
@@ -163,14 +164,6 @@ fn utf8_width(lead: u8) -> usize {
 
 fn count_newlines(b: &[u8]) -> usize {
     b.iter().filter(|c| **c == b'\n').count()
-}
-
-fn size(n: u64) -> String {
-    match n {
-        n if n >= 1 << 30 && n % (1 << 30) == 0 => format!("{} GiB", n >> 30),
-        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
-        n => format!("{n} bytes"),
-    }
 }
 
 #[cfg(test)]

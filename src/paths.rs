@@ -132,7 +132,8 @@ pub fn read_text_capped(p: &Path, cap: u64) -> anyhow::Result<String> {
     String::from_utf8(read_capped(p, cap)?).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", shown(p)))
 }
 
-fn size(n: u64) -> String {
+/// A cap in words ("1 GiB").
+pub(crate) fn size(n: u64) -> String {
     if n >= 1 << 30 {
         format!("{} GiB", n >> 30)
     } else if n >= 1 << 20 {

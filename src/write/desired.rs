@@ -53,15 +53,10 @@ impl Desired {
     }
 
     /// `read` of a stream (standard input), named `what` in messages.
-    pub fn read_stream(src: impl std::io::Read, what: &str, format: Format) -> anyhow::Result<(Desired, String)> {
+    pub fn read_stream(mut src: impl std::io::Read, what: &str, format: Format) -> anyhow::Result<(Desired, String)> {
         let mut hash = String::new();
-        let mut intake = state_file::intake_of(src, what, format);
         let d = Desired::from_rows(States::spilled()?, &mut |sink| {
-            let mut buffered = std::io::BufReader::with_capacity(1 << 16, &mut intake);
-            let read = state_file::stream_whole(&mut buffered, format, sink)
-                .map_err(|e| anyhow::anyhow!("{} is not a timx export: {e:#}", crate::text::escape(what)));
-            drop(buffered);
-            hash = state_file::finish_intake(read, &intake)?;
+            hash = state_file::stream_from(&mut src, what, format, sink)?;
             Ok(())
         })?;
         Ok((d, hash))

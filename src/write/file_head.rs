@@ -182,7 +182,12 @@ pub fn job_id(parts: &[&[u8]]) -> String {
         h.update((p.len() as u64).to_le_bytes());
         h.update(p);
     }
-    h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect()
+    short_hash(&h.finalize())
+}
+
+/// The short form of a digest that names a job or a file: its first 12 bytes in hex.
+pub fn short_hash(digest: &[u8]) -> String {
+    digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

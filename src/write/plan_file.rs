@@ -361,7 +361,7 @@ fn hash_file(path: &Path) -> anyhow::Result<String> {
     let mut hash = sha2::Sha256::new();
     let mut file = crate::paths::open_regular(path)?;
     std::io::copy(&mut file, &mut hash).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(hash.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect())
+    Ok(super::file_head::short_hash(&hash.finalize()))
 }
 
 #[cfg(test)]

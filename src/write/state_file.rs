@@ -111,24 +111,19 @@ pub fn read(path: &Path, format: Option<Format>) -> anyhow::Result<StateFile> {
 /// (not UTF-8, over the cap) is said as it is.
 pub fn read_each(path: &Path, format: Format, sink: &mut Sink<'_>) -> anyhow::Result<String> {
     let file = crate::paths::open_regular(path)?;
-    let what = path.display().to_string();
-    let mut intake = intake_of(file, &what, format);
+    stream_from(file, &path.display().to_string(), format, sink)
+}
+
+/// `read_each` of any stream (standard input), named `what` in messages: capped at 1 GiB,
+/// checked as UTF-8, lines of at most 1 MiB in the line-based formats (a row is far shorter),
+/// hashed as it is read.
+pub fn stream_from(inner: impl Read, what: &str, format: Format, sink: &mut Sink<'_>) -> anyhow::Result<String> {
+    let intake = Intake::new(inner, what, crate::paths::INPUT_CAP);
+    let mut intake = if format == Format::Json { intake } else { intake.line_cap(1 << 20) };
     let mut src = std::io::BufReader::with_capacity(1 << 16, &mut intake);
     let read = stream_whole(&mut src, format, sink).with_context(|| format!("{what} is not a timx export"));
     drop(src);
-    finish_intake(read, &intake)
-}
-
-/// The intake of a state file: capped, checked as UTF-8, and with lines of at most 1 MiB in
-/// the line-based formats (a row is far shorter).
-pub fn intake_of<R: std::io::Read>(inner: R, what: &str, format: Format) -> Intake<R> {
-    let intake = Intake::new(inner, what, crate::paths::INPUT_CAP);
-    if format == Format::Json { intake } else { intake.line_cap(1 << 20) }
-}
-
-/// The outcome of streaming through `intake`: its refusal when it refused (a parser only saw an
-/// I/O error), else the parser's; with success, the hash of every byte read.
-pub fn finish_intake<R: std::io::Read>(read: anyhow::Result<()>, intake: &Intake<R>) -> anyhow::Result<String> {
+    // A refusal of the bytes themselves is said as it is (the parser saw only an I/O error).
     if let Some(crate::intake::Refused(why)) = intake.refused() {
         bail!("{why}");
     }
@@ -160,7 +155,7 @@ pub fn parse_each(text: &str, format: Format, sink: &mut Sink<'_>) -> anyhow::Re
 }
 
 /// `stream_each`, then the rest of `src` read (trailing blanks), so all of it is hashed.
-pub fn stream_whole(src: &mut dyn BufRead, format: Format, sink: &mut Sink<'_>) -> anyhow::Result<()> {
+fn stream_whole(src: &mut dyn BufRead, format: Format, sink: &mut Sink<'_>) -> anyhow::Result<()> {
     stream_each(src, format, sink)?;
     std::io::copy(src, &mut std::io::sink())?;
     Ok(())

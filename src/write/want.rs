@@ -195,12 +195,16 @@ pub struct States {
     names: Option<Vec<String>>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 enum Rows {
-    #[default]
-    Empty,
     Memory(crate::engine::AccountList),
     Spill(Spill),
+}
+
+impl Default for Rows {
+    fn default() -> Rows {
+        Rows::Memory(crate::engine::AccountList::default())
+    }
 }
 
 /// States in a temporary file (mode 0600, unlinked at once): each state's JSON one after the
@@ -247,11 +251,6 @@ impl States {
         match &mut self.rows {
             Rows::Spill(spill) => spill.push(&line),
             Rows::Memory(rows) => rows.push(&line),
-            rows @ Rows::Empty => {
-                let mut list = crate::engine::AccountList::default();
-                list.push(&line);
-                *rows = Rows::Memory(list);
-            }
         }
     }
 
@@ -265,7 +264,6 @@ impl States {
 
     pub fn len(&self) -> usize {
         match &self.rows {
-            Rows::Empty => 0,
             Rows::Memory(rows) => rows.len(),
             Rows::Spill(spill) => spill.len,
         }
@@ -289,7 +287,6 @@ impl States {
     /// Entry `i`'s state as kept; `Err`: it could not be read back.
     fn line(&self, i: u32) -> Result<Option<std::borrow::Cow<'_, str>>, String> {
         match &self.rows {
-            Rows::Empty => Ok(None),
             Rows::Memory(rows) => Ok(((i as usize) < rows.len()).then(|| rows.get(i as usize).into())),
             Rows::Spill(spill) => spill.get(i as usize).map(|l| l.map(Into::into)),
         }
