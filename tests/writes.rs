@@ -34,6 +34,7 @@ fn test_head() -> timx::write::file_head::FileHead {
         command: "test".into(),
         job: "j".into(),
         undo_file: None,
+        accounts: None,
     }
 }
 

@@ -211,6 +211,9 @@ struct Shared {
     store: Mutex<store::Store>,
     limiter: Mutex<limits::Limiter>,
     stats: Mutex<Stats>,
+    /// Faults dealt in order to calls of one command, before any dice (`Running::script`): a
+    /// test's exact sequence, e.g. a write carried out with its answer lost, then 90018.
+    script: Mutex<std::collections::VecDeque<(String, Fault)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -237,6 +240,12 @@ impl Running {
     /// Change the injected faults from the next request on (the dice keep their seed).
     pub fn set_faults(&self, faults: Faults) {
         *self.shared.faults.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(faults);
+    }
+
+    /// Deal these faults, in order, to the next calls of `command` (its wire name, e.g.
+    /// `set_attr`), each once, ahead of the dice.
+    pub fn script(&self, command: &str, faults: &[Fault]) {
+        lock(&self.shared.script).extend(faults.iter().map(|f| (command.to_owned(), *f)));
     }
 
     pub fn with_store<R>(&self, f: impl FnOnce(&store::Store) -> R) -> R {
@@ -280,6 +289,7 @@ pub async fn start(cfg: EmulatorConfig, data: Option<data::DataFile>, listen: So
         store: Mutex::new(store),
         limiter: Mutex::new(limiter),
         stats: Mutex::default(),
+        script: Mutex::default(),
     });
     let listener = TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;

@@ -124,7 +124,7 @@ fn early_fault(sh: &Shared, path: &str, query: &str) -> Result<Option<Fault>, Bo
             "<html><body><h1>502 Bad Gateway</h1></body></html>".into(),
         )));
     }
-    let fault = faults.extra.iter().find(|(_, p)| roll(sh, *p)).map(|(f, _)| *f);
+    let fault = scripted(sh, path).or_else(|| faults.extra.iter().find(|(_, p)| roll(sh, *p)).map(|(f, _)| *f));
     if let Some(f) = fault {
         *lock(&sh.stats).injected.entry(f.name()).or_default() += 1;
     }
@@ -145,6 +145,14 @@ fn early_fault(sh: &Shared, path: &str, query: &str) -> Result<Option<Fault>, Bo
         Some(Fault::Code(code)) => Err(Box::new(reply(Status::fail(code, "injected"), Done::default()))),
         other => Ok(other),
     }
+}
+
+/// The next scripted fault for this call's command, taken off the script.
+fn scripted(sh: &Shared, path: &str) -> Option<Fault> {
+    let command = path.rsplit('/').next()?;
+    let mut script = lock(&sh.script);
+    let at = script.iter().position(|(c, _)| c == command)?;
+    script.remove(at).map(|(_, f)| f)
 }
 
 /// Faults that damage the real answer (a write has already been applied: retries must be safe).

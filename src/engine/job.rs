@@ -423,7 +423,7 @@ pub(crate) fn stop_detail(stop: Stop) -> Option<ErrorDetail> {
     match stop {
         Stop::Cancelled | Stop::Lost(CallError::Cancelled, _) => None,
         Stop::Aborted(e, n) => Some(ErrorDetail::not_sent(&e, n)),
-        Stop::Split(e, n) | Stop::Failed(e, n) | Stop::Lost(e, n) => Some(ErrorDetail::from_call(&e, n)),
+        Stop::Split(e, n, _) | Stop::Failed(e, n) | Stop::Lost(e, n) => Some(ErrorDetail::from_call(&e, n)),
     }
 }
 

@@ -38,8 +38,9 @@ pub(crate) enum Stop {
     /// Another batch hit a configuration error; this one was not (re)sent. With the calls it
     /// had made before that.
     Aborted(CallError, u32),
-    /// 90018/70206: the batch must be split.
-    Split(CallError, u32),
+    /// 90018/70206: the batch must be split. True when an earlier attempt may have been
+    /// carried out (its answer lost), so the halves' accounts may be changed already.
+    Split(CallError, u32, bool),
     Failed(CallError, u32),
     /// Gave up after an attempt that may have reached the service (a timeout, a dropped
     /// connection, a 5xx, an answer cut short, or a cancel while it was out): for a write,
@@ -219,7 +220,7 @@ impl Ctx {
                     self.client.invalidate_sig();
                     self.counters.retries.fetch_add(1, Ordering::Relaxed);
                 }
-                Action::Split => return Err(Stop::Split(err, attempt)),
+                Action::Split => return Err(Stop::Split(err, attempt, landed)),
                 // Configuration (the catalog's `Stop`, or a signature a new UserSig did not
                 // mend): every further call would fail the same way, so the job stops sending.
                 Action::Stop | Action::RegenOnce => {
@@ -334,7 +335,7 @@ impl Stop {
     /// The error a call that gave up ends with, for a caller that is not per account.
     pub(crate) fn into_error(self) -> CallError {
         match self {
-            Stop::Failed(e, _) | Stop::Split(e, _) | Stop::Aborted(e, _) | Stop::Lost(e, _) => e,
+            Stop::Failed(e, _) | Stop::Split(e, _, _) | Stop::Aborted(e, _) | Stop::Lost(e, _) => e,
             Stop::Cancelled => CallError::Cancelled,
         }
     }

@@ -79,6 +79,10 @@ pub struct FileHead {
     /// The write's undo file (outcomes and, with `--plan` none); an undo file names none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undo_file: Option<std::path::PathBuf>,
+    /// A plan's number of accounts, one row each: a plan file holding fewer rows was cut short
+    /// (its planning killed) or had rows taken out, and is not applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<usize>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -109,6 +113,7 @@ impl FileHead {
             command: command.to_owned(),
             job,
             undo_file: None,
+            accounts: None,
         }
     }
 
@@ -208,6 +213,7 @@ mod tests {
             command: "edit".into(),
             job: job_id(&[b"a", b"b"]),
             undo_file: None,
+            accounts: None,
         }
     }
 

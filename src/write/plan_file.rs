@@ -124,7 +124,8 @@ pub fn load_file(path: &Path) -> anyhow::Result<Loaded> {
             // building it: its batch decodes it.
             let row = decode::<Checked<'_>>(path, head, at, line)?;
             if let Some(i) = first_of(&mut n, &row.account) {
-                if let Some(why) = (row.status == "planned").then(|| row_problem(row.changes(), head)).flatten() {
+                let problem = || spaced(&row.account).or_else(|| row_problem(row.changes(), head));
+                if let Some(why) = (row.status == "planned").then(problem).flatten() {
                     bad.push((i, why));
                 }
                 let names = row.changes.iter().filter_map(|c| c.name.as_deref());
@@ -144,7 +145,7 @@ pub fn load_file(path: &Path) -> anyhow::Result<Loaded> {
                 if let Some(i) = first_of(&mut n, &r.account) {
                     let changes =
                         r.changes.iter().map(|c| (c.op, c.name.as_deref(), c.tag.as_deref(), c.to.as_deref()));
-                    bad.extend(row_problem(changes, &head).map(|why| (i, why)));
+                    bad.extend(spaced(&r.account).or_else(|| row_problem(changes, &head)).map(|why| (i, why)));
                     set.push(&r);
                 }
             }
@@ -156,6 +157,15 @@ pub fn load_file(path: &Path) -> anyhow::Result<Loaded> {
     }
     let hash = hashing.join().unwrap_or_else(|_| Ok(String::new()))?;
     let mut input = n.finish();
+    if head.kind == FileKind::Plan && head.accounts != Some(input.total()) {
+        bail!(
+            "{} holds {} rows, and its planning had {} accounts: it was cut short (the planning stopped before it \
+             ended) or rows were taken out; nothing was sent: plan again",
+            path.display(),
+            input.total(),
+            head.accounts.map_or_else(|| "an unknown number of".to_string(), |n| n.to_string())
+        );
+    }
     input.mark_invalid(bad);
     Ok(Loaded { head, input, set, hash })
 }
@@ -177,6 +187,9 @@ fn row_problem<'a>(changes: impl Iterator<Item = ChangeView<'a>>, head: &FileHea
             return Some(format!("changes {} twice: not a row timx wrote", field.1));
         }
         seen.push(field);
+        if let Some(why) = shape_problem(op, name, tag, to) {
+            return Some(why);
+        }
         match (name, tag) {
             (Some(name), _) if !head.names.values().any(|n| n == name) => {
                 return Some(format!("the app had no attribute named {name:?} when the file was made"));
@@ -191,6 +204,34 @@ fn row_problem<'a>(changes: impl Iterator<Item = ChangeView<'a>>, head: &FileHea
         }
     }
     None
+}
+
+/// An account with spaces around it: timx trims every account it reads, so such a row is not one
+/// it wrote (sent as it is, it would name another account than the one shown trimmed).
+fn spaced(account: &str) -> Option<String> {
+    (account.trim() != account).then(|| "the account has spaces around it: not a row timx wrote".to_string())
+}
+
+/// A change that lacks what its op needs, or carries what it does not (a `set` without its
+/// value would write an empty one; a tag change without its tag would fail its whole call).
+fn shape_problem(op: Op, name: Option<&str>, tag: Option<&str>, to: Option<&str>) -> Option<String> {
+    let ok = match op {
+        Op::Set => name.is_some() && tag.is_none() && to.is_some_and(|v| !v.is_empty()),
+        Op::Unset => name.is_some() && tag.is_none() && to.is_none(),
+        Op::Add | Op::Remove => tag.is_some() && name.is_none() && to.is_none(),
+    };
+    let needs = match op {
+        Op::Set => "a name and a value (\"to\"), no tag",
+        Op::Unset => "a name, no value and no tag",
+        Op::Add | Op::Remove => "a tag, no name and no value",
+    };
+    let op = match op {
+        Op::Set => "set",
+        Op::Unset => "unset",
+        Op::Add => "add",
+        Op::Remove => "remove",
+    };
+    (!ok).then(|| format!("a change {op:?} needs {needs}: not a row timx wrote"))
 }
 
 /// A row of a plan as loading checks it: every field of `PlanRow`, of the same types, but

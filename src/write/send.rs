@@ -34,23 +34,40 @@ pub(crate) fn send<'a>(
     items: &'a [(usize, Payload)],
     accounts: &'a [String],
 ) -> std::pin::Pin<Box<dyn Future<Output = Ends> + Send + 'a>> {
+    send_part(ctx, lanes, call, items, accounts, false)
+}
+
+/// `send` for a part of a call; `landed`: an attempt of the call it was split from may have
+/// been carried out, so an account this part does not change may be changed all the same.
+fn send_part<'a>(
+    ctx: &'a Ctx,
+    lanes: &'a Lanes,
+    call: &'a Call,
+    items: &'a [(usize, Payload)],
+    accounts: &'a [String],
+    landed: bool,
+) -> std::pin::Pin<Box<dyn Future<Output = Ends> + Send + 'a>> {
     Box::pin(async move {
         let family = ctx.cfg.family;
         let body = Body::new(call, items, accounts);
         let result = ctx.call_write(lanes.of(call.cmd), || body.send(&ctx.client, family)).await;
         match result {
-            Err(Stop::Split(..)) if items.len() > 1 => {
+            Err(Stop::Split(_, _, earlier)) if items.len() > 1 => {
                 let (left, right) = items.split_at(items.len() / 2);
-                let mut out = send(ctx, lanes, call, left, accounts).await;
-                out.extend(send(ctx, lanes, call, right, accounts).await);
+                let landed = landed || earlier;
+                let mut out = send_part(ctx, lanes, call, left, accounts, landed).await;
+                out.extend(send_part(ctx, lanes, call, right, accounts, landed).await);
                 out
             }
             Err(stop) => {
                 let part = match stop {
+                    Stop::Lost(e, n) => CallEnd::Lost(ErrorDetail::from_call(&e, n)),
+                    Stop::Split(e, n, earlier) if landed || earlier => CallEnd::Lost(ErrorDetail::from_call(&e, n)),
+                    Stop::Cancelled if landed => CallEnd::Lost(ErrorDetail::from_call(&CallError::Cancelled, 0)),
+                    Stop::Aborted(e, n) | Stop::Failed(e, n) if landed => CallEnd::Lost(ErrorDetail::from_call(&e, n)),
                     Stop::Cancelled => CallEnd::Cancelled,
                     Stop::Aborted(e, n) => CallEnd::Failed(ErrorDetail::not_sent(&e, n)),
-                    Stop::Split(e, n) | Stop::Failed(e, n) => CallEnd::Failed(ErrorDetail::from_call(&e, n)),
-                    Stop::Lost(e, n) => CallEnd::Lost(ErrorDetail::from_call(&e, n)),
+                    Stop::Split(e, n, _) | Stop::Failed(e, n) => CallEnd::Failed(ErrorDetail::from_call(&e, n)),
                 };
                 items.iter().map(|(k, _)| (*k, part.clone())).collect()
             }
@@ -64,7 +81,12 @@ pub(crate) fn send<'a>(
                         let d = ErrorDetail::from_code(e.error_code, &e.error_info);
                         Some((
                             *k,
-                            if e.error_code == codes::NOT_IMPORTED { CallEnd::NotFound(d) } else { CallEnd::Failed(d) },
+                            match e.error_code {
+                                codes::NOT_IMPORTED => CallEnd::NotFound(d),
+                                // Refused now; the call it was split from may have changed it.
+                                _ if landed => CallEnd::Lost(d),
+                                _ => CallEnd::Failed(d),
+                            },
                         ))
                     })
                     .collect()

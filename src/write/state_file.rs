@@ -3,7 +3,8 @@
 //! exactly what it holds: an attribute column present in a CSV (or the `attrs` object in JSON)
 //! is the whole set of those attributes (an empty cell or a missing name: no value); a `tags`
 //! column or array is the whole tag set; what a file does not have stays unknown. Export-only
-//! columns (`status`, `error_code`, `error`, `other_attrs`, `changes`) are ignored, and rows
+//! columns (`status`, `error_code`, `error`, `other_attrs`) are ignored; a file with `changes`
+//! is a write's plan or outcomes, refused with a pointer to `--from-plan`. Rows
 //! whose status says the data was not read (`failed`, `invalid`, `cancelled`) are set aside
 //! with a note. A CSV column `attr:NAME` is attribute NAME (how an export writes an attribute
 //! named like one of those columns: `export::attr_column`).
@@ -66,6 +67,11 @@ pub struct StateFile {
     pub notes: Vec<String>,
     seen: std::collections::HashSet<String>,
 }
+
+/// Why a file whose rows carry `changes` is not read as a desired state.
+const WRITES_FILE: &str = "this is a write's plan or outcomes, not a desired state (it would change nothing): apply a \
+                           saved plan with timx apply --from-plan PLAN.ndjson (saved with --plan -o PLAN.ndjson), \
+                           finish an interrupted write with its command and --resume -o FILE";
 
 /// One row of a state file as `parse_each` hands it over.
 #[derive(Debug)]
@@ -297,7 +303,11 @@ fn parse_csv(src: &mut dyn BufRead, sink: &mut Sink<'_>) -> anyhow::Result<()> {
     src.read_until(b'\n', &mut first)?;
     let header = String::from_utf8_lossy(&first).trim_end_matches(['\n', '\r']).to_owned();
     let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(std::io::Cursor::new(first).chain(src));
-    let columns = columns(rdr.headers().context("no header row")?, &header)?;
+    let headers = rdr.headers().context("no header row")?;
+    if headers.iter().any(|h| unneutralize(h) == "changes") {
+        bail!("line 1: the header has \"changes\": {WRITES_FILE}");
+    }
+    let columns = columns(headers, &header)?;
     let col = |c: &Column| columns.iter().position(|x| x == c);
     let account = col(&Column::Account).context("no `account` column")?;
     let (tags, status) = (col(&Column::Tags), col(&Column::Status));
@@ -368,6 +378,8 @@ fn once_each(tags: Vec<String>) -> (Vec<String>, Vec<String>) {
 /// One JSON row as timx exports it. Keys it does not know are ignored.
 #[derive(Debug, Default)]
 struct RowIn {
+    /// The row has `changes`: it is a write's, not a state.
+    changes: bool,
     account: Option<String>,
     status: Option<String>,
     attrs: Option<BTreeMap<String, String>>,
@@ -388,6 +400,10 @@ impl Entries for RowIn {
         match key {
             "account" => self.account = map.next_value()?,
             "status" => self.status = map.next_value()?,
+            "changes" => {
+                self.changes = true;
+                map.next_value::<de::IgnoredAny>()?;
+            }
             "attrs" => self.attrs = map.next_value::<Option<NoRepeats<Attrs>>>()?.map(|m| m.0.0),
             "tags" => self.tags = map.next_value()?,
             _ => {
@@ -584,6 +600,9 @@ fn parse_records(
 ) -> anyhow::Result<()> {
     for row in rows {
         let (at, row) = row?;
+        if row.changes {
+            bail!("{at}: the row has \"changes\": {WRITES_FILE}");
+        }
         let account = row.account.with_context(|| format!("{at}: no \"account\""))?;
         // An empty value is no value, as an empty CSV cell is.
         let attrs = row.attrs.map(|mut values| {
@@ -670,7 +689,9 @@ mod tests {
         let long = format!("account,x,{},x\n", "y".repeat(300));
         let e = parse(&long, Format::Csv).unwrap_err().to_string();
         assert!(e.contains("\"x\" appears twice") && e.ends_with('…') && e.len() < 320, "{e}");
-        assert!(parse("account,error,error_code,changes\nbob,,,\n", Format::Csv).is_ok(), "distinct columns");
+        assert!(parse("account,error,error_code\nbob,,\n", Format::Csv).is_ok(), "distinct columns");
+        let e = parse("account,status,changes\nbob,planned,\n", Format::Csv).unwrap_err().to_string();
+        assert!(e.contains("plan or outcomes") && e.contains("--from-plan"), "a write's file: {e}");
     }
 
     #[test]

@@ -265,6 +265,7 @@ mod tests {
             command: "edit".into(),
             job: "j".into(),
             undo_file: None,
+            accounts: None,
         }
     }
 

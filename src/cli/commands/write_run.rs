@@ -107,7 +107,8 @@ impl WriteRun {
         let target = serde_json::to_vec(&crate::write::file_head::Target::of(&self.profile)).unwrap_or_default();
         let mut parts: Vec<&[u8]> = self.parts.iter().map(|p| p.as_bytes()).collect();
         parts.extend([&accounts[..], &target[..], kind.label().as_bytes()]);
-        FileHead::new(kind, &self.profile, self.names.clone(), self.command(), job_id(&parts))
+        let head = FileHead::new(kind, &self.profile, self.names.clone(), self.command(), job_id(&parts));
+        FileHead { accounts: (kind == FileKind::Plan).then(|| self.input.total()), ..head }
     }
 
     fn cfg(&self, mode: Mode) -> WriteConfig {
