@@ -9,7 +9,7 @@ use std::time::Instant;
 use super::*;
 
 /// The desired state for users `write_data` made: plan changed, one tag more.
-fn write_desired(path: &Path, users: usize) {
+pub(super) fn write_desired(path: &Path, users: usize) {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
     for i in 0..users {
         writeln!(f, r#"{{"account":"u{i:07}",{}}}"#, user_fields(i, "q", &["new"])).unwrap();

@@ -16,6 +16,9 @@ use super::{ErrorDetail, Event, JobConfig, Normalized, Outcome, Progress, Record
 use crate::api::{Command, MAX_ACCOUNTS_PER_CALL, codes, wire};
 use crate::client::{CallError, Client, Reply};
 
+/// How many rows that end without a call go in one event.
+const ENDED_CHUNK: usize = crate::api::MAX_ACCOUNTS_PER_CALL;
+
 /// A running job: its event stream, a way to cancel it, and its final summary.
 pub struct JobHandle<R: Outcome = Record> {
     pub events: mpsc::Receiver<Event<R>>,
@@ -169,7 +172,10 @@ async fn run<W: Work>(
     let _ = tx.send(started).await;
     let mut out =
         Out { ctx: &ctx, tx: tx.clone(), counts: BTreeMap::new(), ops: BTreeMap::new(), start: Instant::now(), total };
-    for chunk in input.invalid.chunks(1000) {
+    // Rows that end without a call go out a batch's worth at a time: the channel holds at most
+    // 256 events, so what waits in it stays as small as while batches run (a cancel of ten
+    // million accounts does not queue them all).
+    for chunk in input.invalid.chunks(ENDED_CHUNK) {
         let records = chunk
             .iter()
             .map(|(i, reason)| work.ended(*i, input.entries.get(*i as usize), End::Invalid(reason)))
@@ -179,7 +185,7 @@ async fn run<W: Work>(
     let unsent = dispatch(&ctx, &input, &work, &batches, &mut out).await;
     // Batches never sent: cancelled, or failed with the error that stopped the job.
     let abort = ctx.aborted();
-    for chunk in unsent.chunks(1000) {
+    for chunk in unsent.chunks(ENDED_CHUNK) {
         let records = chunk
             .iter()
             .map(|i| {

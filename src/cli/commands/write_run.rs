@@ -99,11 +99,16 @@ impl WriteRun {
 
     /// The job's identity: its command and arguments, its accounts, its target, its mode.
     fn head(&self, kind: FileKind) -> FileHead {
-        let mut accounts = Vec::with_capacity(self.input.total() * 8);
-        for i in 0..self.input.total() {
-            accounts.extend_from_slice(self.input.entries.get(i).as_bytes());
-            accounts.push(b'\n');
-        }
+        // Digested as they go: ten million accounts are not copied into one buffer first.
+        let accounts = {
+            use sha2::Digest;
+            let mut h = sha2::Sha256::new();
+            for i in 0..self.input.total() {
+                h.update(self.input.entries.get(i).as_bytes());
+                h.update(b"\n");
+            }
+            h.finalize()
+        };
         let target = serde_json::to_vec(&crate::write::file_head::Target::of(&self.profile)).unwrap_or_default();
         let mut parts: Vec<&[u8]> = self.parts.iter().map(|p| p.as_bytes()).collect();
         parts.extend([&accounts[..], &target[..], kind.label().as_bytes()]);
