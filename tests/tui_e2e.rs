@@ -431,6 +431,41 @@ async fn load_refuses_what_is_not_a_file_and_paths_take_the_home_directory() {
     std::fs::remove_file(home.join(&name)).unwrap();
 }
 
+/// Review: `:export` to a FIFO froze the explorer (opening it waits for a reader; Ctrl-C did
+/// nothing). The explorer writes exports to regular files only: a FIFO is refused with what it
+/// is, at once, and is not opened. (A reader is kept on the FIFO meanwhile, so that the old
+/// behaviour fails this test instead of hanging it.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_refuses_a_fifo_without_blocking() {
+    let mut h = Harness::start(launch_demo()).await;
+    h.wait_for("attribute names", |a| a.attr_names.names.is_some()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("out.csv");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let (tx, got) = std::sync::mpsc::channel();
+    {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let n = std::fs::File::open(&fifo).map(|mut f| {
+                let mut buf = [0u8; 4096];
+                std::io::Read::read(&mut f, &mut buf).unwrap_or(0)
+            });
+            let _ = tx.send(n.unwrap_or(0));
+        });
+    }
+    h.key(KeyCode::Char(':'));
+    h.type_str(&format!("export {}", fifo.display()));
+    h.key(KeyCode::Enter);
+    let status = h.app.status.as_ref().map(|s| s.text.clone()).unwrap_or_default();
+    // Release the reader: a writer that opens and closes at once.
+    // (O_NONBLOCK: if the reader is gone already, this open fails at once instead of waiting.)
+    use std::os::unix::fs::OpenOptionsExt;
+    drop(std::fs::OpenOptions::new().write(true).custom_flags(0o4000).open(&fifo));
+    let got = got.recv_timeout(Duration::from_secs(5)).unwrap_or(usize::MAX);
+    assert!(status.contains("a FIFO") && status.contains("regular file"), "{status}");
+    assert_eq!(got, 0, "nothing was written into the FIFO");
+}
+
 /// `:trace`, `:stats` and `:scheduled` on `timx demo`, the real worker against the demo's
 /// emulator: three marked rows traced at the documented 1 call/s (the Delivery column, the
 /// funnel in the detail), the task's funnel in the summary, tonight's push as the audience.

@@ -570,6 +570,30 @@ async fn stale_results_refuse_writes_until_they_are_read_again() {
     assert_eq!(vip_count(&x.emu), 0);
 }
 
+/// Review: `:undo` was refused while the rows shown were stale (read on another profile), though
+/// an undo writes its own file's accounts, not the rows. It plans, its accounts become the rows,
+/// and it puts back what the write changed on this app only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undo_plans_while_the_rows_shown_are_stale() {
+    let mut x = explorer_on(vec![("prod", users(5)), ("staging", users(5))], Faults::default(), 100, false).await;
+    x.switch("staging").await;
+    x.run(&accounts(5)).await;
+    x.h.command("tag add vip");
+    x.confirm().await;
+    assert_eq!(vip_count(&x.others[0]), 5);
+    x.switch("prod").await;
+    x.run(&accounts(5)).await;
+    x.switch("staging").await;
+    assert!(x.h.screen().contains("stale: read on prod/timpush"), "{}", x.h.screen());
+    x.h.command("undo");
+    assert_eq!(x.planned().await, 5, "{}", x.status());
+    assert!(matches!(&x.h.app.overlay, Overlay::Plan(p) if p.title.starts_with("undo ")));
+    x.confirm().await;
+    assert_eq!(vip_count(&x.others[0]), 0, "staging put back");
+    assert_eq!(vip_count(&x.emu), 0, "prod untouched");
+    assert!(!x.h.screen().contains("stale"), "the undo's accounts are the rows now: {}", x.h.screen());
+}
+
 /// `:undo` on profile `demo` never takes `staging-demo`'s undo file, although the one name ends
 /// the other; back on `staging-demo` its own undo plans, titled "undo …".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

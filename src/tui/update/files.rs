@@ -29,6 +29,16 @@ impl App {
             self.error("export needs a .csv, .json or .ndjson file name");
             return;
         };
+        // Opening a FIFO waits for a reader, and a device or terminal would take the rows at its
+        // own pace: the explorer's one thread would freeze (Ctrl-C too). `timx export -o` writes there.
+        if let Some(what) = std::fs::metadata(&path).ok().as_ref().and_then(crate::paths::not_regular) {
+            self.error(format!(
+                "export failed: {} is {what}; the explorer exports to a regular file (timx inspect … -o writes to \
+                 anything)",
+                crate::paths::shown(&path)
+            ));
+            return;
+        }
         self.finish_export();
         let rows: Vec<u32> = if filtered {
             self.results.finish_filter();

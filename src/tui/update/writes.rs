@@ -381,7 +381,11 @@ impl App {
     /// Plan a file's write: accounts the results already show are written in place; otherwise
     /// the file's accounts become the rows.
     fn start_file_write(&mut self, label: String, want: Want, input: Normalized, warnings: Vec<String>) -> Vec<Cmd> {
-        let rows = self.results.rows_of((0..input.total()).map(|i| input.entries.get(i)));
+        // An undo writes its own file's accounts on the app it is bound to: rows read on another
+        // app are not written into but replaced by them (found in review: it was refused).
+        let undo_over_stale = label.starts_with("undo ") && self.stale_results().is_some();
+        let rows =
+            if undo_over_stale { None } else { self.results.rows_of((0..input.total()).map(|i| input.entries.get(i))) };
         if rows.is_some() && !self.may_write_rows() {
             return vec![];
         }
