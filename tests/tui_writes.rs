@@ -594,6 +594,38 @@ async fn undo_plans_while_the_rows_shown_are_stale() {
     assert!(!x.h.screen().contains("stale"), "the undo's accounts are the rows now: {}", x.h.screen());
 }
 
+/// Review: Esc during a write's read-back blanked every row (its cancelled read holds no
+/// attributes, no tags) while the row still said `changed`, and nothing said it was not read
+/// back. The read-back's answers as a cancel gives them (each account `cancelled`) are fed to
+/// the explorer as the worker would: the rows keep what they showed, and the status line says
+/// how many were not read back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_read_back_keeps_the_rows_and_says_they_were_not_read_back() {
+    use timx::engine::{Event, Record, Status, Summary};
+    let mut x = explorer_on(vec![("prod", users(5))], Faults::default(), 100, false).await;
+    x.run(&accounts(5)).await;
+    let before: Vec<_> = (0..5).map(|i| x.h.app.results.get(i).unwrap()).collect();
+    assert!(before.iter().all(|r| r.tags.as_ref().is_some_and(|t| !t.is_empty())), "{before:?}");
+    x.h.command("tag add vip");
+    let n = x.planned().await;
+    x.h.type_str(&n.to_string());
+    x.h.key(KeyCode::Enter);
+    let reading = |a: &App| a.write.as_ref().is_some_and(|w| w.phase == timx::tui::writes::Phase::ReadingBack);
+    x.h.wait_for("the read-back", reading).await;
+    let job = x.h.app.write.as_ref().unwrap().job;
+    let cancelled: Vec<Record> =
+        (0..5).map(|i| Record::new(i, &before[i as usize].account, Status::Cancelled)).collect();
+    x.h.send(Msg::Worker(WorkerEvent::Job { job, event: Event::Batch(cancelled) }));
+    x.h.send(Msg::Worker(WorkerEvent::Job { job, event: Event::Finished(Summary::default()) }));
+    assert!(x.h.app.write.is_none(), "the flow ended");
+    for (i, b) in before.iter().enumerate() {
+        let now = x.h.app.results.get(i as u32).unwrap();
+        assert_eq!((&now.attrs, &now.tags, now.status), (&b.attrs, &b.tags, b.status), "row {i} keeps what it showed");
+    }
+    assert!(x.status().contains("5 rows were not read back"), "{}", x.status());
+    assert_eq!(vip_count(&x.emu), 5, "the write went through");
+}
+
 /// `:undo` on profile `demo` never takes `staging-demo`'s undo file, although the one name ends
 /// the other; back on `staging-demo` its own undo plans, titled "undo …".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

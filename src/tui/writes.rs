@@ -51,6 +51,8 @@ pub struct WriteFlow {
     pub plan_rows: std::collections::BTreeMap<u32, crate::write::change::PlanRow>,
     /// Read-back job input index → results row.
     pub(crate) read_back: Vec<u32>,
+    /// Rows whose read-back was cancelled: they keep what they showed.
+    pub(crate) not_read_back: u64,
 }
 
 impl WriteFlow {
@@ -69,6 +71,7 @@ impl WriteFlow {
             names,
             plan_rows: Default::default(),
             read_back: vec![],
+            not_read_back: 0,
         }
     }
 

@@ -248,12 +248,17 @@ impl App {
 
     /// Read-back records go into their rows; true when `job` was a read-back.
     pub(crate) fn read_back_event(&mut self, job: u64, event: &mut Event) -> bool {
-        let Some(flow) = self.write.as_ref().filter(|f| f.job == job && f.phase == Phase::ReadingBack) else {
+        let Some(flow) = self.write.as_mut().filter(|f| f.job == job && f.phase == Phase::ReadingBack) else {
             return false;
         };
         match event {
             Event::Batch(records) => {
-                let moved: Vec<Record> = std::mem::take(records)
+                // A cancelled read holds nothing: the row keeps what it showed (found in review:
+                // it was blanked, still saying `changed`).
+                let (unread, read): (Vec<Record>, Vec<Record>) =
+                    std::mem::take(records).into_iter().partition(|r| r.status == Status::Cancelled);
+                flow.not_read_back += unread.len() as u64;
+                let moved: Vec<Record> = read
                     .into_iter()
                     .filter_map(|mut r| {
                         r.index = *flow.read_back.get(r.index as usize)?;
@@ -263,8 +268,16 @@ impl App {
                 self.results.replace(moved);
             }
             Event::Finished(_) => {
+                let unread = flow.not_read_back;
                 self.write = None;
                 self.results.refresh_after_replace();
+                if unread > 0 {
+                    self.warn(format!(
+                        "{unread} rows were not read back (cancelled): they show what was read before the write; {} \
+                         reads them again",
+                        keymap::key_for(Action::Run)
+                    ));
+                }
             }
             Event::Started { .. } | Event::Progress(_) => {}
         }
