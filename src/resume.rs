@@ -229,6 +229,14 @@ fn scan_one(
     check: &dyn Fn(&RowInfo) -> Result<(), String>,
     head: Option<HeadCheck<'_>>,
 ) -> anyhow::Result<Scanned> {
+    // The rows will be written back to FILE, which is never written through a symlink: said
+    // here, before it is read, as `-o` says it.
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        anyhow::bail!(
+            "--resume: {} is a symbolic link: timx does not write through one (name the file it points to)",
+            path.display()
+        );
+    }
     // Streamed, so memory stays flat however many rows the file has.
     let file = crate::paths::open_regular(path).context("--resume")?;
     let len = file.metadata().map(|m| m.len()).unwrap_or_default();
@@ -526,6 +534,22 @@ mod tests {
         fn finish(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    /// Review: `--resume -o LINK` read through the symlink and refused with "not a timx NDJSON
+    /// row", where `-o LINK` says it is a symlink. A resume is refused the same way, before any
+    /// read, and the target is left as it is.
+    #[cfg(unix)]
+    #[test]
+    fn a_resume_of_a_symlink_is_refused_as_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let (victim, link) = (dir.path().join("victim.ndjson"), dir.path().join("out.ndjson"));
+        std::fs::write(&victim, "{\"account\":\"a\",\"status\":\"found\"}\n").unwrap();
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let input = crate::engine::normalize_text("a\nb");
+        let e = Earlier::scan(&link, Format::Ndjson, &input, &|s| s == "found", &|_| Ok(())).unwrap_err();
+        assert!(format!("{e:#}").contains("is a symbolic link"), "{e:#}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "{\"account\":\"a\",\"status\":\"found\"}\n");
     }
 
     #[test]
