@@ -48,17 +48,16 @@ pub fn open(path: &Path, how: Open) -> std::io::Result<std::fs::File> {
     Ok(file)
 }
 
+/// Why timx does not write to `path`, a symlink: `-o` and `--resume` say it alike.
+pub(crate) fn symlink_refusal(path: &Path) -> String {
+    format!("{} is a symbolic link: timx does not write through one (name the file it points to)", path.display())
+}
+
 /// The error of an open refused because the last component is a symlink, in words.
 fn refused_link(path: &Path, e: std::io::Error) -> std::io::Error {
     #[cfg(unix)]
     if e.raw_os_error() == Some(libc::ELOOP) {
-        return std::io::Error::new(
-            e.kind(),
-            format!(
-                "{} is a symbolic link: timx does not write through one (name the file it points to)",
-                path.display()
-            ),
-        );
+        return std::io::Error::new(e.kind(), symlink_refusal(path));
     }
     let _ = path;
     e

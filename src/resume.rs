@@ -232,10 +232,7 @@ fn scan_one(
     // The rows will be written back to FILE, which is never written through a symlink: said
     // here, before it is read, as `-o` says it.
     if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-        anyhow::bail!(
-            "--resume: {} is a symbolic link: timx does not write through one (name the file it points to)",
-            path.display()
-        );
+        anyhow::bail!("--resume: {}", crate::private_file::symlink_refusal(path));
     }
     // Streamed, so memory stays flat however many rows the file has.
     let file = crate::paths::open_regular(path).context("--resume")?;
